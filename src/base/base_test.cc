@@ -1,0 +1,80 @@
+#include <gtest/gtest.h>
+
+#include "base/bytes.h"
+#include "base/crc32c.h"
+#include "base/hex.h"
+#include "base/money.h"
+#include "base/time.h"
+
+namespace holdfast {
+namespace {
+
+TEST(Crc32c, MatchesPublishedCheckValues) {
+  // RFC 3720 (iSCSI) appendix B.4 and the common "123456789" check value.
+  const std::string nine = "123456789";
+  EXPECT_EQ(crc32c({reinterpret_cast<const uint8_t*>(nine.data()), nine.size()}), 0xE3069283u);
+  std::vector<uint8_t> zeros(32, 0x00);
+  EXPECT_EQ(crc32c(zeros), 0x8A9136AAu);
+  std::vector<uint8_t> ones(32, 0xFF);
+  EXPECT_EQ(crc32c(ones), 0x62A8AB43u);
+  std::vector<uint8_t> inc(32);
+  for (size_t i = 0; i < inc.size(); ++i) inc[i] = static_cast<uint8_t>(i);
+  EXPECT_EQ(crc32c(inc), 0x46DD794Eu);
+}
+
+TEST(Crc32c, ExtendingInPiecesEqualsOneShot) {
+  std::vector<uint8_t> data(1000);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 7 + 3);
+  uint32_t crc = 0;
+  crc = crc32c_extend(crc, data.data(), 333);
+  crc = crc32c_extend(crc, data.data() + 333, 667);
+  EXPECT_EQ(crc, crc32c(data));
+}
+
+TEST(Hex, RoundTripsAndRejectsBadInput) {
+  auto b = from_hex("00aFfF10");
+  ASSERT_TRUE(b.has_value());
+  EXPECT_EQ(to_hex(*b), "00AFFF10");
+  EXPECT_FALSE(from_hex("ABC").has_value());
+  EXPECT_FALSE(from_hex("GG").has_value());
+}
+
+TEST(ByteReader, NeverReadsPastTheEnd) {
+  std::vector<uint8_t> buf;
+  ByteWriter w(&buf);
+  w.u32(7);
+  w.str("abc");
+  ByteReader r(buf);
+  uint32_t v = 0;
+  std::string s;
+  ASSERT_TRUE(r.u32(&v));
+  ASSERT_TRUE(r.str(&s, 10));
+  EXPECT_EQ(s, "abc");
+  uint64_t extra = 0;
+  EXPECT_FALSE(r.u64(&extra));
+  // A length prefix larger than what remains is refused, not trusted.
+  std::vector<uint8_t> hostile = {0xFF, 0xFF, 0xFF, 0x7F, 'x'};
+  ByteReader h(hostile);
+  EXPECT_FALSE(h.str(&s, 1u << 30));
+}
+
+TEST(Money, ParsesDigitsOnly) {
+  EXPECT_EQ(parse_amount_digits("000000012345"), 12345);
+  EXPECT_FALSE(parse_amount_digits("12a").has_value());
+  EXPECT_FALSE(parse_amount_digits("").has_value());
+  EXPECT_EQ(currency_exponent(Currency{156}), 2);
+  EXPECT_EQ(currency_exponent(Currency{392}), 0);
+  EXPECT_EQ(currency_alpha(Currency{156}), "CNY");
+}
+
+TEST(CivilDate, RoundTripsAcrossLeapYears) {
+  for (int64_t d = -800000; d < 800000; d += 997) {
+    const CivilDate c = civil_from_days(d);
+    EXPECT_EQ(days_from_civil(c.year, c.month, c.day), d);
+  }
+  EXPECT_EQ(days_from_civil(1970, 1, 1), 0);
+  EXPECT_EQ(days_from_civil(2024, 2, 29) + 1, days_from_civil(2024, 3, 1));
+}
+
+}  // namespace
+}  // namespace holdfast
