@@ -37,6 +37,17 @@ std::string_view currency_alpha(Currency c) noexcept {
   return info == nullptr ? std::string_view("???") : std::string_view(info->alpha);
 }
 
+std::optional<Currency> parse_currency(std::string_view code) noexcept {
+  for (const auto& info : kCurrencies) {
+    if (code == info.alpha) return Currency{info.code};
+    if (code.size() == 3 && code[0] >= '0' && code[0] <= '9') {
+      const auto v = parse_amount_digits(code);
+      if (v && *v == info.code) return Currency{info.code};
+    }
+  }
+  return std::nullopt;
+}
+
 std::optional<int64_t> parse_amount_digits(std::string_view digits) noexcept {
   if (digits.empty() || digits.size() > 18) return std::nullopt;
   int64_t v = 0;

@@ -10,6 +10,9 @@
 namespace holdfast {
 
 // ISO 4217 numeric code, e.g. 156 CNY, 840 USD, 978 EUR.
+// 128-bit intermediate for sums and ratios of minor units that could overflow int64.
+__extension__ typedef __int128 Wide;
+
 struct Currency {
   uint16_t code = 0;
   friend bool operator==(Currency, Currency) = default;
@@ -20,6 +23,8 @@ struct Currency {
 std::optional<int> currency_exponent(Currency c) noexcept;
 // Alphabetic code ("CNY") for display, or "???" when unknown.
 std::string_view currency_alpha(Currency c) noexcept;
+// Currency from its alphabetic ("CNY") or numeric ("156") code, if holdfast knows it.
+std::optional<Currency> parse_currency(std::string_view code) noexcept;
 
 struct Money {
   int64_t minor = 0;

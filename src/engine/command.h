@@ -1,0 +1,148 @@
+// Commands: everything that changes holdfast's state enters the engine as one of these, stamped
+// with the time it entered the journal. A command is plain data, fixed-size where it sits on the
+// authorisation path, and carries no sensitive authentication data (no PIN block, CVV2, track,
+// cryptogram, clear PAN): the gateway verifies those at the edge and passes on the results only,
+// so the journal that stores commands never holds them.
+//
+// command_codec.h turns a command into journal bytes and back; the format is versioned there.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <variant>
+
+#include "base/money.h"
+#include "base/time.h"
+#include "cards/cards.h"
+
+namespace holdfast::engine {
+
+// What an acquirer-side ISO 8583 message asks for, by its MTI class and function.
+enum class MessageKind : uint8_t {
+  authorization_request = 0,  // 0100: hold funds if approved
+  authorization_advice,       // 0120: approved elsewhere (stand-in, offline); apply, never refuse
+  financial_request,          // 0200: approve and post at once (single message)
+  financial_advice,           // 0220: completed elsewhere; post, never refuse
+  reversal_request,           // 0400: undo all or part of an earlier request
+  reversal_advice,            // 0420: same, as an advice
+  network_management,         // 0800: sign-on, sign-off, echo
+};
+constexpr int kMessageKindCount = 7;
+const char* message_kind_name(MessageKind k) noexcept;
+
+// DE 3 positions 1-2, the transaction type.
+enum class TransactionType : uint8_t {
+  purchase = 0,         // 00
+  cash = 1,             // 01
+  purchase_cashback,    // 09
+  refund,               // 20: a credit to the cardholder
+  balance_inquiry,      // 30, 31
+  other,
+};
+
+// How the card was read (DE 22 positions 1-2) and where the cardholder was.
+enum class Channel : uint8_t {
+  card_present = 0,
+  card_not_present,  // manual key entry, e-commerce, mail or telephone order
+};
+
+// Network management function (DE 70).
+enum class NetworkFunction : uint8_t { sign_on = 0, sign_off, echo, other };
+
+// Identifies one message as the acquirer sent it: acquirer (DE 32) + STAN (DE 11) +
+// transmission date and time (DE 7, MMDDhhmmss). Duplicates and reversals are matched on it.
+struct MessageKey {
+  uint64_t acquirer_id = 0;        // DE 32 digits as a number
+  uint32_t stan = 0;               // DE 11
+  uint64_t transmission_time = 0;  // DE 7 as the number MMDDhhmmss
+  friend bool operator==(const MessageKey&, const MessageKey&) = default;
+};
+
+// An ISO 8583 request or advice in the engine's terms. Fixed size: no allocation on the path.
+struct CardMessage {
+  MessageKind kind = MessageKind::authorization_request;
+  bool repeat = false;  // MTI origin digit 1 (0101, 0121, 0221, 0401, 0421)
+  uint16_t mti = 0;     // as received, e.g. 100, 1100; echoed in explanations
+  MessageKey key;
+  uint64_t forwarding_id = 0;  // DE 33
+
+  // The card, as the gateway found it: keyed hash for lookup, masked PAN for display.
+  cards::PanHash pan_hash;
+  cards::MaskedPan masked_pan;
+  bool has_pan = false;
+  uint16_t expiry_yymm = 0;  // DE 14, or from track 2; 0 = not sent
+
+  TransactionType transaction_type = TransactionType::purchase;
+  uint32_t processing_code = 0;  // DE 3 as sent
+  int64_t amount_minor = 0;      // DE 4, in transaction currency
+  Currency currency;             // DE 49
+  int64_t billing_amount_minor = 0;  // DE 6, in billing currency (0 = absent)
+  Currency billing_currency;         // DE 51
+  uint16_t mcc = 0;                  // DE 18
+  uint16_t acquirer_country = 0;     // DE 19
+  uint16_t pos_entry_mode = 0;       // DE 22 (first 3 digits in 1987)
+  uint8_t pos_condition = 0;         // DE 25
+  Channel channel = Channel::card_present;
+  std::array<char, 8> terminal_id{};   // DE 41
+  std::array<char, 15> merchant_id{};  // DE 42
+  std::array<char, 12> retrieval_reference{};  // DE 37
+
+  // Advices: what the stand-in or the terminal decided (DE 39, DE 38).
+  std::array<char, 2> advice_response_code{};
+  std::array<char, 6> advice_approval_code{};
+
+  // Reversals: the original (DE 90 in 1987, DE 56 in 1993) and replacement amount (DE 95).
+  bool has_original = false;
+  uint16_t original_mti = 0;
+  MessageKey original_key;
+  bool has_replacement_amount = false;
+  int64_t replacement_amount_minor = 0;  // what stays authorised after a partial reversal
+
+  NetworkFunction network_function = NetworkFunction::other;
+  uint16_t network_code = 0;  // DE 70 as sent
+};
+
+// Administrative commands: the portfolio and its settings. Journaled like card messages.
+struct CreateCardRange {
+  cards::CardRange range;  // range.id is assigned by the engine
+};
+struct OpenAccount {
+  Currency currency;
+  int64_t credit_limit_minor = 0;
+  uint64_t requested_id = 0;  // 0 = engine assigns; else must be unused
+};
+struct IssueCard {
+  uint64_t requested_id = 0;  // 0 = engine assigns; else must be unused
+  uint64_t account_id = 0;
+  cards::PanHash pan_hash;
+  cards::MaskedPan masked_pan;
+  uint64_t prefix = 0;  // leading digits of the PAN for card range lookup (up to 11)
+  uint8_t prefix_length = 0;
+  uint16_t expiry_yymm = 0;
+};
+struct SetCardStatus {
+  uint64_t card_id = 0;
+  cards::CardStatus status = cards::CardStatus::active;
+};
+struct SetCreditLimit {
+  uint64_t account_id = 0;
+  int64_t credit_limit_minor = 0;
+};
+struct SetUplift {
+  uint64_t account_id = 0;
+  int64_t uplift_minor = 0;
+  Timestamp expires_at;
+};
+// A timer pulse: expires holds and old message records that are due at the command's time.
+struct Tick {};
+
+using CommandBody = std::variant<CardMessage, CreateCardRange, OpenAccount, IssueCard,
+                                 SetCardStatus, SetCreditLimit, SetUplift, Tick>;
+
+struct Command {
+  Timestamp time;
+  CommandBody body;
+};
+
+}  // namespace holdfast::engine

@@ -1,0 +1,202 @@
+#include "engine/command_codec.h"
+
+#include "base/bytes.h"
+
+namespace holdfast::engine {
+namespace {
+
+constexpr size_t kMaxString = 256;
+
+template <size_t N>
+void put_chars(ByteWriter& w, const std::array<char, N>& a) {
+  w.bytes({reinterpret_cast<const uint8_t*>(a.data()), N});
+}
+template <size_t N>
+bool get_chars(ByteReader& r, std::array<char, N>* a) {
+  return r.bytes(reinterpret_cast<uint8_t*>(a->data()), N);
+}
+template <typename T>
+bool get_enum(ByteReader& r, T* out, int count) {
+  uint8_t v = 0;
+  if (!r.u8(&v) || v >= count) return false;
+  *out = static_cast<T>(v);
+  return true;
+}
+void put_key(ByteWriter& w, const MessageKey& k) {
+  w.u64(k.acquirer_id);
+  w.u32(k.stan);
+  w.u64(k.transmission_time);
+}
+bool get_key(ByteReader& r, MessageKey* k) {
+  return r.u64(&k->acquirer_id) && r.u32(&k->stan) && r.u64(&k->transmission_time);
+}
+void put_masked(ByteWriter& w, const cards::PanHash& h, const cards::MaskedPan& m) {
+  w.bytes(h.bytes);
+  put_chars(w, m.first6);
+  put_chars(w, m.last4);
+  w.u8(m.length);
+}
+bool get_masked(ByteReader& r, cards::PanHash* h, cards::MaskedPan* m) {
+  return r.bytes(h->bytes.data(), h->bytes.size()) && get_chars(r, &m->first6) &&
+         get_chars(r, &m->last4) && r.u8(&m->length);
+}
+
+void put(ByteWriter& w, const CardMessage& m) {
+  w.u8(static_cast<uint8_t>(m.kind));
+  w.boolean(m.repeat);
+  w.u16(m.mti);
+  put_key(w, m.key);
+  w.u64(m.forwarding_id);
+  put_masked(w, m.pan_hash, m.masked_pan);
+  w.boolean(m.has_pan);
+  w.u16(m.expiry_yymm);
+  w.u8(static_cast<uint8_t>(m.transaction_type));
+  w.u32(m.processing_code);
+  w.i64(m.amount_minor);
+  w.u16(m.currency.code);
+  w.i64(m.billing_amount_minor);
+  w.u16(m.billing_currency.code);
+  w.u16(m.mcc);
+  w.u16(m.acquirer_country);
+  w.u16(m.pos_entry_mode);
+  w.u8(m.pos_condition);
+  w.u8(static_cast<uint8_t>(m.channel));
+  put_chars(w, m.terminal_id);
+  put_chars(w, m.merchant_id);
+  put_chars(w, m.retrieval_reference);
+  put_chars(w, m.advice_response_code);
+  put_chars(w, m.advice_approval_code);
+  w.boolean(m.has_original);
+  w.u16(m.original_mti);
+  put_key(w, m.original_key);
+  w.boolean(m.has_replacement_amount);
+  w.i64(m.replacement_amount_minor);
+  w.u8(static_cast<uint8_t>(m.network_function));
+  w.u16(m.network_code);
+}
+bool get(ByteReader& r, CardMessage* m) {
+  return get_enum(r, &m->kind, kMessageKindCount) && r.boolean(&m->repeat) && r.u16(&m->mti) &&
+         get_key(r, &m->key) && r.u64(&m->forwarding_id) && get_masked(r, &m->pan_hash, &m->masked_pan) &&
+         r.boolean(&m->has_pan) && r.u16(&m->expiry_yymm) &&
+         get_enum(r, &m->transaction_type, static_cast<int>(TransactionType::other) + 1) &&
+         r.u32(&m->processing_code) && r.i64(&m->amount_minor) && r.u16(&m->currency.code) &&
+         r.i64(&m->billing_amount_minor) && r.u16(&m->billing_currency.code) && r.u16(&m->mcc) &&
+         r.u16(&m->acquirer_country) && r.u16(&m->pos_entry_mode) && r.u8(&m->pos_condition) &&
+         get_enum(r, &m->channel, 2) && get_chars(r, &m->terminal_id) && get_chars(r, &m->merchant_id) &&
+         get_chars(r, &m->retrieval_reference) && get_chars(r, &m->advice_response_code) &&
+         get_chars(r, &m->advice_approval_code) && r.boolean(&m->has_original) &&
+         r.u16(&m->original_mti) && get_key(r, &m->original_key) &&
+         r.boolean(&m->has_replacement_amount) && r.i64(&m->replacement_amount_minor) &&
+         get_enum(r, &m->network_function, static_cast<int>(NetworkFunction::other) + 1) &&
+         r.u16(&m->network_code);
+}
+
+void put(ByteWriter& w, const CreateCardRange& c) {
+  const auto& x = c.range;
+  w.u64(x.prefix_low);
+  w.u64(x.prefix_high);
+  w.u8(x.prefix_length);
+  w.str(x.product.name);
+  w.u16(x.product.issuer_country);
+  w.boolean(x.product.allow_card_not_present);
+  w.boolean(x.product.allow_cross_border);
+  w.boolean(x.product.allow_cash);
+  w.i64(x.product.single_authorization_limit_minor);
+}
+bool get(ByteReader& r, CreateCardRange* c) {
+  auto& x = c->range;
+  return r.u64(&x.prefix_low) && r.u64(&x.prefix_high) && r.u8(&x.prefix_length) &&
+         r.str(&x.product.name, kMaxString) && r.u16(&x.product.issuer_country) &&
+         r.boolean(&x.product.allow_card_not_present) && r.boolean(&x.product.allow_cross_border) &&
+         r.boolean(&x.product.allow_cash) && r.i64(&x.product.single_authorization_limit_minor);
+}
+void put(ByteWriter& w, const OpenAccount& c) {
+  w.u16(c.currency.code);
+  w.i64(c.credit_limit_minor);
+  w.u64(c.requested_id);
+}
+bool get(ByteReader& r, OpenAccount* c) {
+  return r.u16(&c->currency.code) && r.i64(&c->credit_limit_minor) && r.u64(&c->requested_id);
+}
+void put(ByteWriter& w, const IssueCard& c) {
+  w.u64(c.requested_id);
+  w.u64(c.account_id);
+  put_masked(w, c.pan_hash, c.masked_pan);
+  w.u64(c.prefix);
+  w.u8(c.prefix_length);
+  w.u16(c.expiry_yymm);
+}
+bool get(ByteReader& r, IssueCard* c) {
+  return r.u64(&c->requested_id) && r.u64(&c->account_id) && get_masked(r, &c->pan_hash, &c->masked_pan) &&
+         r.u64(&c->prefix) && r.u8(&c->prefix_length) && r.u16(&c->expiry_yymm);
+}
+void put(ByteWriter& w, const SetCardStatus& c) {
+  w.u64(c.card_id);
+  w.u8(static_cast<uint8_t>(c.status));
+}
+bool get(ByteReader& r, SetCardStatus* c) {
+  return r.u64(&c->card_id) && get_enum(r, &c->status, cards::kCardStatusCount);
+}
+void put(ByteWriter& w, const SetCreditLimit& c) {
+  w.u64(c.account_id);
+  w.i64(c.credit_limit_minor);
+}
+bool get(ByteReader& r, SetCreditLimit* c) { return r.u64(&c->account_id) && r.i64(&c->credit_limit_minor); }
+void put(ByteWriter& w, const SetUplift& c) {
+  w.u64(c.account_id);
+  w.i64(c.uplift_minor);
+  w.i64(c.expires_at.us);
+}
+bool get(ByteReader& r, SetUplift* c) {
+  return r.u64(&c->account_id) && r.i64(&c->uplift_minor) && r.i64(&c->expires_at.us);
+}
+void put(ByteWriter&, const Tick&) {}
+bool get(ByteReader&, Tick*) { return true; }
+
+template <size_t I = 0>
+bool decode_body(uint8_t tag, ByteReader& r, CommandBody* body) {
+  if constexpr (I < std::variant_size_v<CommandBody>) {
+    if (tag == I) {
+      std::variant_alternative_t<I, CommandBody> value{};
+      if (!get(r, &value)) return false;
+      *body = std::move(value);
+      return true;
+    }
+    return decode_body<I + 1>(tag, r, body);
+  } else {
+    return false;
+  }
+}
+
+}  // namespace
+
+void encode_command(const Command& command, std::vector<uint8_t>* out) {
+  ByteWriter w(out);
+  w.u8(kCommandFormatVersion);
+  w.i64(command.time.us);
+  w.u8(static_cast<uint8_t>(command.body.index()));
+  std::visit([&](const auto& body) { put(w, body); }, command.body);
+}
+
+Result<Command, CommandCodecError> decode_command(std::span<const uint8_t> bytes) {
+  ByteReader r(bytes);
+  uint8_t version = 0;
+  if (!r.u8(&version)) return CommandCodecError{CommandCodecErrc::truncated, "empty command"};
+  if (version != kCommandFormatVersion)
+    return CommandCodecError{CommandCodecErrc::bad_version, "unknown command format version " + std::to_string(version)};
+  Command command;
+  uint8_t tag = 0;
+  if (!r.i64(&command.time.us) || !r.u8(&tag))
+    return CommandCodecError{CommandCodecErrc::truncated, "command header truncated"};
+  if (tag >= std::variant_size_v<CommandBody>)
+    return CommandCodecError{CommandCodecErrc::bad_tag, "unknown command tag " + std::to_string(tag)};
+  if (!decode_body(tag, r, &command.body))
+    return CommandCodecError{CommandCodecErrc::bad_value,
+                             "command tag " + std::to_string(tag) + " malformed at offset " + std::to_string(r.offset())};
+  if (!r.at_end())
+    return CommandCodecError{CommandCodecErrc::trailing_bytes,
+                             std::to_string(r.remaining()) + " trailing bytes after command"};
+  return command;
+}
+
+}  // namespace holdfast::engine

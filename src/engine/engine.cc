@@ -1,0 +1,166 @@
+#include <algorithm>
+
+#include "base/assert.h"
+#include "engine/engine.h"
+#include "engine/engine_internal.h"
+
+namespace holdfast::engine {
+
+const char* message_kind_name(MessageKind k) noexcept {
+  switch (k) {
+    case MessageKind::authorization_request: return "authorization_request";
+    case MessageKind::authorization_advice: return "authorization_advice";
+    case MessageKind::financial_request: return "financial_request";
+    case MessageKind::financial_advice: return "financial_advice";
+    case MessageKind::reversal_request: return "reversal_request";
+    case MessageKind::reversal_advice: return "reversal_advice";
+    case MessageKind::network_management: return "network_management";
+  }
+  return "?";
+}
+
+const char* event_kind_name(EventKind k) noexcept {
+  switch (k) {
+    case EventKind::hold_placed: return "hold_placed";
+    case EventKind::hold_released: return "hold_released";
+    case EventKind::hold_expired: return "hold_expired";
+    case EventKind::posted: return "posted";
+    case EventKind::credited: return "credited";
+    case EventKind::advice_over_limit: return "advice_over_limit";
+    case EventKind::card_status_changed: return "card_status_changed";
+    case EventKind::account_changed: return "account_changed";
+    case EventKind::card_range_created: return "card_range_created";
+    case EventKind::account_opened: return "account_opened";
+    case EventKind::card_issued: return "card_issued";
+    case EventKind::link_signed_on: return "link_signed_on";
+    case EventKind::link_signed_off: return "link_signed_off";
+  }
+  return "?";
+}
+
+size_t Engine::RecordKeyHash::operator()(const RecordKey& k) const noexcept {
+  // splitmix-style mixing of the key fields; deterministic across runs and machines.
+  uint64_t h = k.key.acquirer_id * 0x9E3779B97F4A7C15ull;
+  h ^= (static_cast<uint64_t>(k.key.stan) << 8 | k.group) + 0xBF58476D1CE4E5B9ull + (h << 6) + (h >> 2);
+  h ^= k.key.transmission_time * 0x94D049BB133111EBull + (h << 6) + (h >> 2);
+  return static_cast<size_t>(h ^ (h >> 31));
+}
+
+Engine::Engine(EngineConfig config) : config_(std::move(config)) {}
+
+Reply Engine::apply(const Command& command, std::vector<Event>* events) {
+  HF_REQUIRE(events != nullptr);
+  // Time never moves the state backwards, even if a clock stepped back between commands.
+  now_ = std::max(now_, command.time);
+  ++counters_.commands;
+  const Reply reply = std::visit(
+      [&](const auto& body) -> Reply {
+        using T = std::decay_t<decltype(body)>;
+        if constexpr (std::is_same_v<T, CardMessage>) return apply_card_message(body, events);
+        if constexpr (std::is_same_v<T, CreateCardRange>) return create_card_range(body, events);
+        if constexpr (std::is_same_v<T, OpenAccount>) return open_account(body, events);
+        if constexpr (std::is_same_v<T, IssueCard>) return issue_card(body, events);
+        if constexpr (std::is_same_v<T, SetCardStatus>) return set_card_status(body, events);
+        if constexpr (std::is_same_v<T, SetCreditLimit>) return set_credit_limit(body, events);
+        if constexpr (std::is_same_v<T, SetUplift>) return set_uplift(body, events);
+        if constexpr (std::is_same_v<T, Tick>) return tick(events);
+      },
+      command.body);
+  return reply;
+}
+
+const cards::Card* Engine::find_card(cards::CardId id) const {
+  auto it = cards_.find(id.value);
+  return it == cards_.end() ? nullptr : &it->second;
+}
+
+const cards::Card* Engine::find_card(const cards::PanHash& pan_hash) const {
+  auto it = card_by_pan_.find(pan_hash);
+  return it == card_by_pan_.end() ? nullptr : find_card(cards::CardId{it->second});
+}
+
+cards::Card* Engine::card_by_pan(const cards::PanHash& pan_hash) {
+  auto it = card_by_pan_.find(pan_hash);
+  if (it == card_by_pan_.end()) return nullptr;
+  auto card = cards_.find(it->second);
+  HF_ASSERT(card != cards_.end());
+  return &card->second;
+}
+
+const cards::Account* Engine::find_account(cards::AccountId id) const {
+  auto it = accounts_.find(id.value);
+  return it == accounts_.end() ? nullptr : &it->second;
+}
+
+cards::Account* Engine::account_by_id(uint64_t id) {
+  auto it = accounts_.find(id);
+  return it == accounts_.end() ? nullptr : &it->second;
+}
+
+const cards::CardRange* Engine::find_card_range(cards::CardRangeId id) const {
+  if (id.value == 0 || id.value > card_ranges_.size()) return nullptr;
+  return &card_ranges_[id.value - 1];
+}
+
+int64_t Engine::posted_balance(const cards::Account& account) const {
+  return ledger_.account(account.ledger_index).posted_balance();
+}
+
+int64_t Engine::pending_holds(const cards::Account& account) const {
+  return ledger_.account(account.ledger_index).debits_pending;
+}
+
+// Invariant E1, computed from the books every time: nothing to refresh, nothing to drift.
+int64_t Engine::open_to_buy(const cards::Account& account) const {
+  const Wide otb = static_cast<Wide>(account.credit_limit_minor) +
+                       account.active_uplift_minor(now_) - posted_balance(account) -
+                       pending_holds(account);
+  if (otb > INT64_MAX) return INT64_MAX;
+  if (otb < INT64_MIN) return INT64_MIN;
+  return static_cast<int64_t>(otb);
+}
+
+uint32_t Engine::settlement_account_for_currency(Currency c) {
+  auto it = settlement_accounts_.find(c.code);
+  if (it != settlement_accounts_.end()) return it->second;
+  const uint32_t index = ledger_.open_account(ledger::AccountKind::scheme_settlement, c);
+  settlement_accounts_.emplace(c.code, index);
+  return index;
+}
+
+Reply Engine::account_reply(Outcome outcome, const cards::Account* account) const {
+  Reply r;
+  r.outcome = outcome;
+  r.response_code = response_code(outcome);
+  if (account != nullptr) {
+    r.account_currency = account->currency;
+    r.open_to_buy_minor = open_to_buy(*account);
+    r.posted_balance_minor = posted_balance(*account);
+  }
+  return r;
+}
+
+// Approval codes are a function of how many approvals came before: deterministic on replay.
+std::array<char, 6> Engine::next_approval_code() {
+  ++approvals_issued_;
+  uint64_t v = approvals_issued_ % 999'999 + 1;
+  std::array<char, 6> code{};
+  for (int i = 5; i >= 0; --i) {
+    code[static_cast<size_t>(i)] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+  return code;
+}
+
+Timestamp Engine::hold_expiry(uint16_t mcc) const {
+  uint32_t days = config_.default_hold_days;
+  for (const auto& rule : config_.mcc_hold_rules) {
+    if (mcc >= rule.mcc_low && mcc <= rule.mcc_high) {
+      days = rule.hold_days;
+      break;
+    }
+  }
+  return Timestamp{now_.us + static_cast<int64_t>(days) * kSecondsPerDay * kMicrosPerSecond};
+}
+
+}  // namespace holdfast::engine

@@ -1,0 +1,359 @@
+// The card message pipelines: authorisation and financial requests, advices, reversals and
+// network management. Each is a short sequence of checks; the first failing check decides the
+// outcome (outcome.h lists them in that order).
+#include <algorithm>
+
+#include "base/assert.h"
+#include "engine/engine.h"
+#include "engine/engine_internal.h"
+
+namespace holdfast::engine {
+namespace {
+
+constexpr uint8_t kGroupWaitingReversal = 16;  // a reversal that came before its original
+
+bool is_advice_approved(const CardMessage& m) {
+  // An advice without a response code reports a completed (approved) transaction.
+  const bool absent = m.advice_response_code[0] == '\0' && m.advice_response_code[1] == '\0';
+  return absent || (m.advice_response_code[0] == '0' && m.advice_response_code[1] == '0');
+}
+
+// Scales an account-currency amount by the share of the transaction amount that remains.
+int64_t scale(int64_t account_amount, int64_t part, int64_t whole) {
+  if (whole <= 0) return 0;
+  const Wide v = static_cast<Wide>(account_amount) * part / whole;
+  return static_cast<int64_t>(v);
+}
+
+}  // namespace
+
+Engine::MessageRecord* Engine::find_record(uint8_t group, const MessageKey& key) {
+  auto it = record_index_.find(RecordKey{group, key});
+  if (it == record_index_.end()) return nullptr;
+  HF_ASSERT(it->second >= records_dropped_);
+  return &records_[static_cast<size_t>(it->second - records_dropped_)];
+}
+
+void Engine::remember(const CardMessage& m, const cards::Card* card, const Reply& reply,
+                      uint64_t hold_id, int64_t account_amount) {
+  MessageRecord r;
+  r.sequence = records_dropped_ + records_.size();
+  r.group = record_group(m.kind);
+  r.kind = m.kind;
+  r.key = m.key;
+  r.pan_hash = m.pan_hash;
+  r.at = now_;
+  r.reply = reply;
+  r.card_id = card != nullptr ? card->id.value : 0;
+  r.hold_id = hold_id;
+  r.transaction_amount_minor = m.amount_minor;
+  r.account_amount_minor = account_amount;
+  push_record(r);
+}
+
+void Engine::push_record(const MessageRecord& r) {
+  HF_REQUIRE(r.sequence == records_dropped_ + records_.size());
+  records_.push_back(r);
+  record_index_[RecordKey{r.group, r.key}] = r.sequence;
+  if (records_.size() > config_.max_message_records) prune_records();
+}
+
+Reply Engine::apply_card_message(const CardMessage& m, std::vector<Event>* events) {
+  ++counters_.card_messages;
+  if (m.kind == MessageKind::network_management) return network(m, events);
+
+  // E3: the same message again gets the same answer and changes nothing.
+  if (MessageRecord* seen = find_record(record_group(m.kind), m.key)) {
+    ++counters_.duplicates;
+    if (seen->pan_hash != m.pan_hash) return account_reply(Outcome::duplicate_transmission, nullptr);
+    Reply again = seen->reply;
+    again.duplicate = true;
+    return again;
+  }
+  if (config_.require_sign_on &&
+      std::find(signed_on_acquirers_.begin(), signed_on_acquirers_.end(), m.key.acquirer_id) ==
+          signed_on_acquirers_.end()) {
+    return account_reply(Outcome::link_not_signed_on, nullptr);
+  }
+  Reply reply;
+  switch (m.kind) {
+    case MessageKind::authorization_request:
+    case MessageKind::financial_request: reply = authorize(m, events); break;
+    case MessageKind::authorization_advice:
+    case MessageKind::financial_advice: reply = apply_advice(m, events); break;
+    case MessageKind::reversal_request:
+    case MessageKind::reversal_advice: reply = reverse(m, events); break;
+    case MessageKind::network_management: HF_UNREACHABLE();
+  }
+  if (is_approval(reply.outcome)) ++counters_.approvals; else ++counters_.declines;
+  return reply;
+}
+
+Outcome Engine::check_card(const CardMessage& m, const cards::Card& card) const {
+  switch (card.status) {
+    case cards::CardStatus::active: break;
+    case cards::CardStatus::closed: return Outcome::card_closed;
+    case cards::CardStatus::lost: return Outcome::card_lost;
+    case cards::CardStatus::stolen: return Outcome::card_stolen;
+    case cards::CardStatus::blocked: return Outcome::card_blocked;
+    case cards::CardStatus::expired: return Outcome::card_expired;
+  }
+  if (cards::is_expired(card.expiry_yymm, now_)) return Outcome::card_expired;
+  if (m.expiry_yymm != 0 && m.expiry_yymm != card.expiry_yymm) return Outcome::expiry_mismatch;
+  return Outcome::approved;
+}
+
+bool Engine::amount_in_account_currency(const CardMessage& m, const cards::Account& account,
+                                        int64_t* amount) const {
+  if (m.billing_amount_minor > 0 && m.billing_currency == account.currency) {
+    *amount = m.billing_amount_minor;
+    return true;
+  }
+  if (m.currency == account.currency) {
+    *amount = m.amount_minor;
+    return true;
+  }
+  return false;
+}
+
+Outcome Engine::check_controls(const CardMessage& m, const cards::Card& card, int64_t amount) const {
+  const cards::CardRange* range = find_card_range(card.range);
+  HF_ASSERT(range != nullptr);
+  const cards::Product& product = range->product;
+  if (m.channel == Channel::card_not_present && !product.allow_card_not_present)
+    return Outcome::card_not_present_not_allowed;
+  if (m.acquirer_country != 0 && m.acquirer_country != product.issuer_country &&
+      !product.allow_cross_border)
+    return Outcome::cross_border_not_allowed;
+  if (m.transaction_type == TransactionType::cash && !product.allow_cash)
+    return Outcome::cash_not_allowed;
+  if (product.single_authorization_limit_minor > 0 && amount > product.single_authorization_limit_minor)
+    return Outcome::exceeds_single_limit;
+  return Outcome::approved;
+}
+
+Reply Engine::authorize(const CardMessage& m, std::vector<Event>* events) {
+  auto decline = [&](Outcome o, const cards::Card* card, const cards::Account* account) {
+    Reply r = account_reply(o, account);
+    remember(m, card, r, 0, 0);
+    return r;
+  };
+  if (!m.has_pan) return decline(Outcome::format_error, nullptr, nullptr);
+  if (m.transaction_type == TransactionType::other) return decline(Outcome::invalid_transaction, nullptr, nullptr);
+  cards::Card* card = card_by_pan(m.pan_hash);
+  if (card == nullptr) return decline(Outcome::unknown_card, nullptr, nullptr);
+  cards::Account* account = account_by_id(card->account.value);
+  HF_ASSERT(account != nullptr);
+  if (const Outcome o = check_card(m, *card); o != Outcome::approved) return decline(o, card, account);
+  int64_t amount = 0;
+  if (!amount_in_account_currency(m, *account, &amount))
+    return decline(Outcome::currency_not_supported, card, account);
+  if (const Outcome o = check_controls(m, *card, amount); o != Outcome::approved)
+    return decline(o, card, account);
+  if (m.transaction_type == TransactionType::balance_inquiry)
+    return decline(Outcome::balance_inquiry_answered, card, account);
+
+  const uint32_t settlement = settlement_account_for_currency(account->currency);
+  Outcome outcome = Outcome::approved;
+  uint64_t hold_id = 0;
+  bool posted = false;
+  bool credit = false;
+  if (amount == 0) {
+    outcome = Outcome::account_verified;
+  } else if (m.transaction_type == TransactionType::refund) {
+    outcome = Outcome::approved_refund;
+    credit = true;
+    if (m.kind == MessageKind::financial_request) {
+      if (!ledger_.post(settlement, account->ledger_index, amount))
+        return decline(Outcome::ledger_overflow, card, account);
+      posted = true;
+      events->push_back({EventKind::credited, card->id.value, account->id.value, 0, amount});
+    }
+  } else {
+    if (open_to_buy(*account) < amount) return decline(Outcome::insufficient_funds, card, account);
+    if (m.kind == MessageKind::financial_request) {
+      if (!ledger_.post(account->ledger_index, settlement, amount))
+        return decline(Outcome::ledger_overflow, card, account);
+      posted = true;
+      events->push_back({EventKind::posted, card->id.value, account->id.value, 0, amount});
+    } else {
+      const auto hold = ledger_.place_hold(account->ledger_index, settlement, amount, now_, hold_expiry(m.mcc));
+      if (!hold) return decline(Outcome::ledger_overflow, card, account);
+      hold_id = hold->value;
+      events->push_back({EventKind::hold_placed, card->id.value, account->id.value, hold_id, amount});
+    }
+  }
+  card->last_used_at = now_;
+  Reply reply = account_reply(outcome, account);
+  reply.approval_code = next_approval_code();
+  reply.entity_id = hold_id;
+  remember(m, card, reply, hold_id, amount);
+  MessageRecord& record = records_.back();
+  record.posted = posted;
+  record.credit = credit;
+  // A reversal that came first: the original is applied and then undone, so the books end as
+  // if the two had arrived in order; the acquirer has already given up on this original.
+  if (MessageRecord* waiting = find_record(kGroupWaitingReversal, m.key);
+      waiting != nullptr && !waiting->voided && waiting->pan_hash == m.pan_hash) {
+    waiting->voided = true;
+    const int64_t keep = scale(amount, waiting->transaction_amount_minor, m.amount_minor);
+    if (amount - keep > 0) undo(record, amount - keep, events);
+    if (keep == 0) {
+      record.voided = true;
+      reply = account_reply(Outcome::original_already_reversed, account);
+      record.reply = reply;
+    } else {
+      reply.open_to_buy_minor = open_to_buy(*account);
+      reply.posted_balance_minor = posted_balance(*account);
+      record.reply = reply;
+    }
+  }
+  return reply;
+}
+
+Reply Engine::apply_advice(const CardMessage& m, std::vector<Event>* events) {
+  auto refuse = [&](Outcome o, const cards::Card* card, const cards::Account* account) {
+    Reply r = account_reply(o, account);
+    remember(m, card, r, 0, 0);
+    return r;
+  };
+  if (!m.has_pan) return refuse(Outcome::format_error, nullptr, nullptr);
+  cards::Card* card = card_by_pan(m.pan_hash);
+  if (card == nullptr) return refuse(Outcome::unknown_card, nullptr, nullptr);
+  cards::Account* account = account_by_id(card->account.value);
+  HF_ASSERT(account != nullptr);
+  int64_t amount = 0;
+  if (!amount_in_account_currency(m, *account, &amount))
+    return refuse(Outcome::currency_not_supported, card, account);
+  // A stand-in decline, or a zero amount, is acknowledged: there is nothing to apply.
+  if (!is_advice_approved(m) || amount == 0) return refuse(Outcome::advice_accepted, card, account);
+
+  // E4: the money is spent already; apply it whatever the card status or open-to-buy says.
+  const uint32_t settlement = settlement_account_for_currency(account->currency);
+  const bool refund = m.transaction_type == TransactionType::refund;
+  const bool over_limit = !refund && open_to_buy(*account) < amount;
+  uint64_t hold_id = 0;
+  if (refund) {
+    if (!ledger_.post(settlement, account->ledger_index, amount))
+      return refuse(Outcome::ledger_overflow, card, account);
+    events->push_back({EventKind::credited, card->id.value, account->id.value, 0, amount});
+  } else if (m.kind == MessageKind::financial_advice) {
+    if (!ledger_.post(account->ledger_index, settlement, amount))
+      return refuse(Outcome::ledger_overflow, card, account);
+    events->push_back({EventKind::posted, card->id.value, account->id.value, 0, amount});
+  } else {
+    const auto hold = ledger_.place_hold(account->ledger_index, settlement, amount, now_, hold_expiry(m.mcc));
+    if (!hold) return refuse(Outcome::ledger_overflow, card, account);
+    hold_id = hold->value;
+    events->push_back({EventKind::hold_placed, card->id.value, account->id.value, hold_id, amount});
+  }
+  if (over_limit) {
+    ++counters_.advices_over_limit;
+    events->push_back({EventKind::advice_over_limit, card->id.value, account->id.value, hold_id, amount});
+  }
+  card->last_used_at = now_;
+  Reply reply = account_reply(over_limit ? Outcome::advice_accepted_over_limit : Outcome::advice_accepted, account);
+  reply.over_limit = over_limit;
+  reply.entity_id = hold_id;
+  const bool has_code = m.advice_approval_code[0] != '\0' && m.advice_approval_code[0] != ' ';
+  reply.approval_code = has_code ? m.advice_approval_code : next_approval_code();
+  remember(m, card, reply, hold_id, amount);
+  records_.back().posted = hold_id == 0 && !refund;
+  records_.back().credit = refund;
+  return reply;
+}
+
+// Gives back `release_minor` (account currency) of what `original` held or posted.
+void Engine::undo(MessageRecord& original, int64_t release_minor, std::vector<Event>* events) {
+  HF_REQUIRE(release_minor > 0);
+  const cards::Card* card = find_card(cards::CardId{original.card_id});
+  HF_ASSERT(card != nullptr);
+  const cards::Account* account = find_account(card->account);
+  HF_ASSERT(account != nullptr);
+  const uint32_t settlement = settlement_account_for_currency(account->currency);
+  int64_t left = release_minor;
+  if (original.hold_id != 0) {
+    const int64_t released = ledger_.release_hold(ledger::HoldId{original.hold_id}, left);
+    if (released > 0)
+      events->push_back({EventKind::hold_released, card->id.value, account->id.value, original.hold_id, released});
+    left -= released;
+  }
+  // What was posted (a financial message) is given back by a posting the other way. A hold
+  // that already expired has nothing left to release, and nothing was spent: stop there.
+  if (left > 0 && original.posted) {
+    if (original.credit) {
+      HF_ASSERT(ledger_.post(account->ledger_index, settlement, left));
+      events->push_back({EventKind::posted, card->id.value, account->id.value, 0, left});
+    } else {
+      HF_ASSERT(ledger_.post(settlement, account->ledger_index, left));
+      events->push_back({EventKind::credited, card->id.value, account->id.value, 0, left});
+    }
+  }
+  original.undone_minor += release_minor;
+}
+
+Reply Engine::reverse(const CardMessage& m, std::vector<Event>* events) {
+  const MessageKey original_key = m.has_original ? m.original_key : m.key;
+  MessageRecord* original = nullptr;
+  if (m.has_original && m.original_mti != 0) {
+    const uint8_t group = (m.original_mti / 100) % 10 == 2 ? 2 : 1;
+    original = find_record(group, original_key);
+  } else {
+    original = find_record(1, original_key);
+    if (original == nullptr) original = find_record(2, original_key);
+  }
+  // Never undo another card's message that happens to share the keys.
+  if (original != nullptr && m.has_pan && original->pan_hash != m.pan_hash) original = nullptr;
+
+  if (original == nullptr) {
+    // The reversal came first: remember it under its original's keys; the original, when it
+    // arrives, finds it and is undone at once.
+    Reply reply = account_reply(Outcome::reversal_before_original, nullptr);
+    remember(m, nullptr, reply, 0, 0);
+    MessageRecord waiting = records_.back();
+    waiting.sequence = records_dropped_ + records_.size();
+    waiting.group = kGroupWaitingReversal;
+    waiting.key = original_key;
+    waiting.transaction_amount_minor = m.has_replacement_amount ? m.replacement_amount_minor : 0;
+    push_record(waiting);
+    return reply;
+  }
+  const cards::Card* card = find_card(cards::CardId{original->card_id});
+  const cards::Account* account = card != nullptr ? find_account(card->account) : nullptr;
+  Outcome outcome = Outcome::reversal_already_applied;
+  if (is_approval(original->reply.outcome) && !original->voided && original->account_amount_minor > 0) {
+    const int64_t keep_txn = m.has_replacement_amount ? m.replacement_amount_minor : 0;
+    const int64_t keep = std::min(original->account_amount_minor,
+                                  scale(original->account_amount_minor, keep_txn, original->transaction_amount_minor));
+    const int64_t in_effect = original->account_amount_minor - original->undone_minor;
+    const int64_t release = in_effect - keep;
+    if (release > 0) {
+      undo(*original, release, events);
+      outcome = Outcome::reversal_applied;
+    }
+  }
+  Reply reply = account_reply(outcome, account);
+  reply.entity_id = original->hold_id;
+  remember(m, card, reply, 0, 0);
+  return reply;
+}
+
+Reply Engine::network(const CardMessage& m, std::vector<Event>* events) {
+  auto& links = signed_on_acquirers_;
+  const auto it = std::find(links.begin(), links.end(), m.key.acquirer_id);
+  switch (m.network_function) {
+    case NetworkFunction::sign_on:
+      if (it == links.end()) links.push_back(m.key.acquirer_id);
+      events->push_back({EventKind::link_signed_on, 0, 0, 0, 0});
+      break;
+    case NetworkFunction::sign_off:
+      if (it != links.end()) links.erase(it);
+      events->push_back({EventKind::link_signed_off, 0, 0, 0, 0});
+      break;
+    case NetworkFunction::echo:
+    case NetworkFunction::other: break;
+  }
+  return account_reply(Outcome::network_accepted, nullptr);
+}
+
+}  // namespace holdfast::engine

@@ -1,0 +1,273 @@
+// The engine's state as bytes: written into snapshots, read back at start-up. Everything is
+// written in a fixed order (maps sorted by key) so equal states give equal bytes; tests compare
+// them to prove that replay reaches the same state.
+#include <algorithm>
+
+#include "base/assert.h"
+#include "base/bytes.h"
+#include "engine/engine.h"
+#include "engine/engine_internal.h"
+
+namespace holdfast::engine {
+namespace {
+
+constexpr uint32_t kSnapshotMagic = 0x48465353;  // "HFSS"
+constexpr uint16_t kSnapshotVersion = 1;
+constexpr size_t kMaxString = 4096;
+
+template <size_t N>
+void put_chars(ByteWriter& w, const std::array<char, N>& a) {
+  w.bytes({reinterpret_cast<const uint8_t*>(a.data()), N});
+}
+template <size_t N>
+bool get_chars(ByteReader& r, std::array<char, N>* a) {
+  return r.bytes(reinterpret_cast<uint8_t*>(a->data()), N);
+}
+template <typename T>
+bool get_enum(ByteReader& r, T* out, int count) {
+  uint8_t v = 0;
+  if (!r.u8(&v) || v >= count) return false;
+  *out = static_cast<T>(v);
+  return true;
+}
+
+void put_key(ByteWriter& w, const MessageKey& k) {
+  w.u64(k.acquirer_id);
+  w.u32(k.stan);
+  w.u64(k.transmission_time);
+}
+bool get_key(ByteReader& r, MessageKey* k) {
+  return r.u64(&k->acquirer_id) && r.u32(&k->stan) && r.u64(&k->transmission_time);
+}
+
+void put_reply(ByteWriter& w, const Reply& x) {
+  w.u8(static_cast<uint8_t>(x.outcome));
+  put_chars(w, x.response_code);
+  put_chars(w, x.approval_code);
+  w.u16(x.account_currency.code);
+  w.i64(x.open_to_buy_minor);
+  w.i64(x.posted_balance_minor);
+  w.u64(x.entity_id);
+  w.boolean(x.duplicate);
+  w.boolean(x.over_limit);
+}
+bool get_reply(ByteReader& r, Reply* x) {
+  return get_enum(r, &x->outcome, kOutcomeCount) && get_chars(r, &x->response_code) &&
+         get_chars(r, &x->approval_code) && r.u16(&x->account_currency.code) &&
+         r.i64(&x->open_to_buy_minor) && r.i64(&x->posted_balance_minor) && r.u64(&x->entity_id) &&
+         r.boolean(&x->duplicate) && r.boolean(&x->over_limit);
+}
+
+void put_config(ByteWriter& w, const EngineConfig& c) {
+  w.u32(c.default_hold_days);
+  w.u32(static_cast<uint32_t>(c.mcc_hold_rules.size()));
+  for (const auto& rule : c.mcc_hold_rules) {
+    w.u16(rule.mcc_low);
+    w.u16(rule.mcc_high);
+    w.u32(rule.hold_days);
+  }
+  w.u32(c.message_record_retention_days);
+  w.u32(c.max_message_records);
+  w.u32(c.max_expiries_per_tick);
+  w.boolean(c.require_sign_on);
+}
+bool get_config(ByteReader& r, EngineConfig* c) {
+  uint32_t rules = 0;
+  if (!r.u32(&c->default_hold_days) || !r.u32(&rules) || rules > 10'000) return false;
+  c->mcc_hold_rules.resize(rules);
+  for (auto& rule : c->mcc_hold_rules)
+    if (!r.u16(&rule.mcc_low) || !r.u16(&rule.mcc_high) || !r.u32(&rule.hold_days)) return false;
+  return r.u32(&c->message_record_retention_days) && r.u32(&c->max_message_records) &&
+         r.u32(&c->max_expiries_per_tick) && r.boolean(&c->require_sign_on);
+}
+
+void put_range(ByteWriter& w, const cards::CardRange& x) {
+  w.u32(x.id.value);
+  w.u64(x.prefix_low);
+  w.u64(x.prefix_high);
+  w.u8(x.prefix_length);
+  w.str(x.product.name);
+  w.u16(x.product.issuer_country);
+  w.boolean(x.product.allow_card_not_present);
+  w.boolean(x.product.allow_cross_border);
+  w.boolean(x.product.allow_cash);
+  w.i64(x.product.single_authorization_limit_minor);
+}
+bool get_range(ByteReader& r, cards::CardRange* x) {
+  return r.u32(&x->id.value) && r.u64(&x->prefix_low) && r.u64(&x->prefix_high) &&
+         r.u8(&x->prefix_length) && r.str(&x->product.name, kMaxString) &&
+         r.u16(&x->product.issuer_country) && r.boolean(&x->product.allow_card_not_present) &&
+         r.boolean(&x->product.allow_cross_border) && r.boolean(&x->product.allow_cash) &&
+         r.i64(&x->product.single_authorization_limit_minor);
+}
+
+void put_account(ByteWriter& w, const cards::Account& x) {
+  w.u64(x.id.value);
+  w.u16(x.currency.code);
+  w.i64(x.credit_limit_minor);
+  w.i64(x.uplift_minor);
+  w.i64(x.uplift_expires_at.us);
+  w.u32(x.ledger_index);
+}
+bool get_account(ByteReader& r, cards::Account* x) {
+  return r.u64(&x->id.value) && r.u16(&x->currency.code) && r.i64(&x->credit_limit_minor) &&
+         r.i64(&x->uplift_minor) && r.i64(&x->uplift_expires_at.us) && r.u32(&x->ledger_index);
+}
+
+void put_card(ByteWriter& w, const cards::Card& x) {
+  w.u64(x.id.value);
+  w.u64(x.account.value);
+  w.u32(x.range.value);
+  w.bytes(x.pan_hash.bytes);
+  put_chars(w, x.masked_pan.first6);
+  put_chars(w, x.masked_pan.last4);
+  w.u8(x.masked_pan.length);
+  w.u16(x.expiry_yymm);
+  w.u8(static_cast<uint8_t>(x.status));
+  w.i64(x.issued_at.us);
+  w.i64(x.last_used_at.us);
+}
+bool get_card(ByteReader& r, cards::Card* x) {
+  return r.u64(&x->id.value) && r.u64(&x->account.value) && r.u32(&x->range.value) &&
+         r.bytes(x->pan_hash.bytes.data(), x->pan_hash.bytes.size()) &&
+         get_chars(r, &x->masked_pan.first6) && get_chars(r, &x->masked_pan.last4) &&
+         r.u8(&x->masked_pan.length) && r.u16(&x->expiry_yymm) &&
+         get_enum(r, &x->status, cards::kCardStatusCount) && r.i64(&x->issued_at.us) &&
+         r.i64(&x->last_used_at.us);
+}
+
+template <typename Map>
+std::vector<const typename Map::mapped_type*> sorted_values(const Map& map) {
+  std::vector<const typename Map::mapped_type*> out;
+  out.reserve(map.size());
+  for (const auto& [key, value] : map) out.push_back(&value);
+  std::sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->id < b->id; });
+  return out;
+}
+
+}  // namespace
+
+void Engine::serialize(std::vector<uint8_t>* out) const {
+  ByteWriter w(out);
+  w.u32(kSnapshotMagic);
+  w.u16(kSnapshotVersion);
+  put_config(w, config_);
+  w.i64(now_.us);
+  w.u64(counters_.commands);
+  w.u64(counters_.card_messages);
+  w.u64(counters_.approvals);
+  w.u64(counters_.declines);
+  w.u64(counters_.duplicates);
+  w.u64(counters_.advices_over_limit);
+  w.u64(counters_.holds_expired);
+  ledger_.serialize(w);
+  w.u32(static_cast<uint32_t>(card_ranges_.size()));
+  for (const auto& range : card_ranges_) put_range(w, range);
+  w.u64(accounts_.size());
+  for (const auto* account : sorted_values(accounts_)) put_account(w, *account);
+  w.u64(cards_.size());
+  for (const auto* card : sorted_values(cards_)) put_card(w, *card);
+  std::vector<std::pair<uint16_t, uint32_t>> settlement(settlement_accounts_.begin(), settlement_accounts_.end());
+  std::sort(settlement.begin(), settlement.end());
+  w.u32(static_cast<uint32_t>(settlement.size()));
+  for (const auto& [currency, index] : settlement) {
+    w.u16(currency);
+    w.u32(index);
+  }
+  w.u64(next_account_id_);
+  w.u64(next_card_id_);
+  w.u64(approvals_issued_);
+  w.u64(records_dropped_);
+  w.u64(records_.size());
+  for (const auto& rec : records_) {
+    w.u8(rec.group);
+    w.u8(static_cast<uint8_t>(rec.kind));
+    put_key(w, rec.key);
+    w.bytes(rec.pan_hash.bytes);
+    w.i64(rec.at.us);
+    put_reply(w, rec.reply);
+    w.u64(rec.card_id);
+    w.u64(rec.hold_id);
+    w.i64(rec.transaction_amount_minor);
+    w.i64(rec.account_amount_minor);
+    w.i64(rec.undone_minor);
+    w.boolean(rec.posted);
+    w.boolean(rec.credit);
+    w.boolean(rec.voided);
+  }
+  w.u32(static_cast<uint32_t>(signed_on_acquirers_.size()));
+  for (uint64_t id : signed_on_acquirers_) w.u64(id);
+}
+
+bool Engine::deserialize(std::span<const uint8_t> in) {
+  ByteReader r(in);
+  uint32_t magic = 0;
+  uint16_t version = 0;
+  if (!r.u32(&magic) || magic != kSnapshotMagic || !r.u16(&version) || version != kSnapshotVersion) return false;
+  if (!get_config(r, &config_) || !r.i64(&now_.us)) return false;
+  if (!r.u64(&counters_.commands) || !r.u64(&counters_.card_messages) || !r.u64(&counters_.approvals) ||
+      !r.u64(&counters_.declines) || !r.u64(&counters_.duplicates) ||
+      !r.u64(&counters_.advices_over_limit) || !r.u64(&counters_.holds_expired))
+    return false;
+  if (!ledger_.deserialize(r)) return false;
+  uint32_t ranges = 0;
+  if (!r.u32(&ranges) || ranges > r.remaining()) return false;
+  card_ranges_.assign(ranges, cards::CardRange{});
+  for (auto& range : card_ranges_)
+    if (!get_range(r, &range)) return false;
+  uint64_t count = 0;
+  if (!r.u64(&count) || count > r.remaining()) return false;
+  accounts_.clear();
+  accounts_.reserve(count);
+  for (uint64_t i = 0; i < count; ++i) {
+    cards::Account a;
+    if (!get_account(r, &a) || a.ledger_index >= ledger_.account_count()) return false;
+    accounts_.emplace(a.id.value, a);
+  }
+  if (!r.u64(&count) || count > r.remaining()) return false;
+  cards_.clear();
+  card_by_pan_.clear();
+  cards_.reserve(count);
+  for (uint64_t i = 0; i < count; ++i) {
+    cards::Card c;
+    if (!get_card(r, &c) || !accounts_.contains(c.account.value)) return false;
+    cards_.emplace(c.id.value, c);
+    card_by_pan_.emplace(c.pan_hash, c.id.value);
+  }
+  uint32_t settlements = 0;
+  if (!r.u32(&settlements) || settlements > r.remaining()) return false;
+  settlement_accounts_.clear();
+  for (uint32_t i = 0; i < settlements; ++i) {
+    uint16_t currency = 0;
+    uint32_t index = 0;
+    if (!r.u16(&currency) || !r.u32(&index) || index >= ledger_.account_count()) return false;
+    settlement_accounts_.emplace(currency, index);
+  }
+  if (!r.u64(&next_account_id_) || !r.u64(&next_card_id_) || !r.u64(&approvals_issued_) ||
+      !r.u64(&records_dropped_) || !r.u64(&count) || count > r.remaining())
+    return false;
+  records_.clear();
+  record_index_.clear();
+  for (uint64_t i = 0; i < count; ++i) {
+    MessageRecord rec;
+    rec.sequence = records_dropped_ + i;
+    if (!r.u8(&rec.group) || !get_enum(r, &rec.kind, kMessageKindCount) || !get_key(r, &rec.key) ||
+        !r.bytes(rec.pan_hash.bytes.data(), rec.pan_hash.bytes.size()) || !r.i64(&rec.at.us) ||
+        !get_reply(r, &rec.reply) || !r.u64(&rec.card_id) || !r.u64(&rec.hold_id) ||
+        !r.i64(&rec.transaction_amount_minor) || !r.i64(&rec.account_amount_minor) ||
+        !r.i64(&rec.undone_minor) || !r.boolean(&rec.posted) || !r.boolean(&rec.credit) ||
+        !r.boolean(&rec.voided))
+      return false;
+    records_.push_back(rec);
+    // Later records win, exactly as they did when they were first remembered.
+    record_index_[RecordKey{rec.group, rec.key}] = rec.sequence;
+  }
+  uint32_t links = 0;
+  if (!r.u32(&links) || links > r.remaining()) return false;
+  signed_on_acquirers_.assign(links, 0);
+  for (auto& id : signed_on_acquirers_)
+    if (!r.u64(&id)) return false;
+  return r.at_end();
+}
+
+}  // namespace holdfast::engine

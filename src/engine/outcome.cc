@@ -1,0 +1,96 @@
+#include "engine/outcome.h"
+
+namespace holdfast::engine {
+
+std::string_view outcome_name(Outcome o) noexcept {
+  switch (o) {
+    case Outcome::approved: return "approved";
+    case Outcome::account_verified: return "account_verified";
+    case Outcome::approved_refund: return "approved_refund";
+    case Outcome::balance_inquiry_answered: return "balance_inquiry_answered";
+    case Outcome::advice_accepted: return "advice_accepted";
+    case Outcome::advice_accepted_over_limit: return "advice_accepted_over_limit";
+    case Outcome::reversal_applied: return "reversal_applied";
+    case Outcome::reversal_already_applied: return "reversal_already_applied";
+    case Outcome::reversal_before_original: return "reversal_before_original";
+    case Outcome::network_accepted: return "network_accepted";
+    case Outcome::admin_done: return "admin_done";
+    case Outcome::duplicate_transmission: return "duplicate_transmission";
+    case Outcome::link_not_signed_on: return "link_not_signed_on";
+    case Outcome::format_error: return "format_error";
+    case Outcome::invalid_transaction: return "invalid_transaction";
+    case Outcome::invalid_amount: return "invalid_amount";
+    case Outcome::unknown_card: return "unknown_card";
+    case Outcome::card_closed: return "card_closed";
+    case Outcome::card_lost: return "card_lost";
+    case Outcome::card_stolen: return "card_stolen";
+    case Outcome::card_blocked: return "card_blocked";
+    case Outcome::card_expired: return "card_expired";
+    case Outcome::expiry_mismatch: return "expiry_mismatch";
+    case Outcome::currency_not_supported: return "currency_not_supported";
+    case Outcome::card_not_present_not_allowed: return "card_not_present_not_allowed";
+    case Outcome::cross_border_not_allowed: return "cross_border_not_allowed";
+    case Outcome::cash_not_allowed: return "cash_not_allowed";
+    case Outcome::exceeds_single_limit: return "exceeds_single_limit";
+    case Outcome::insufficient_funds: return "insufficient_funds";
+    case Outcome::original_not_found: return "original_not_found";
+    case Outcome::original_already_reversed: return "original_already_reversed";
+    case Outcome::ledger_overflow: return "ledger_overflow";
+    case Outcome::admin_unknown_account: return "unknown_account";
+    case Outcome::admin_unknown_card: return "unknown_card";
+    case Outcome::admin_duplicate_id: return "duplicate_id";
+    case Outcome::admin_duplicate_card: return "duplicate_card";
+    case Outcome::admin_no_card_range: return "no_card_range";
+    case Outcome::admin_invalid: return "invalid_request";
+  }
+  return "?";
+}
+
+std::array<char, 2> response_code(Outcome o) noexcept {
+  auto code = [](const char (&c)[3]) { return std::array<char, 2>{c[0], c[1]}; };
+  switch (o) {
+    case Outcome::approved:
+    case Outcome::account_verified:
+    case Outcome::approved_refund:
+    case Outcome::balance_inquiry_answered:
+    case Outcome::advice_accepted:
+    case Outcome::advice_accepted_over_limit:
+    case Outcome::reversal_applied:
+    case Outcome::reversal_already_applied:
+    case Outcome::reversal_before_original:
+    case Outcome::network_accepted:
+    case Outcome::admin_done: return code("00");
+    case Outcome::duplicate_transmission: return code("94");
+    case Outcome::link_not_signed_on: return code("91");
+    case Outcome::format_error: return code("30");
+    case Outcome::invalid_transaction: return code("12");
+    case Outcome::invalid_amount: return code("13");
+    case Outcome::unknown_card: return code("14");
+    case Outcome::card_closed: return code("14");
+    case Outcome::card_lost: return code("41");
+    case Outcome::card_stolen: return code("43");
+    case Outcome::card_blocked: return code("62");
+    case Outcome::card_expired: return code("54");
+    case Outcome::expiry_mismatch: return code("54");
+    case Outcome::currency_not_supported: return code("12");
+    case Outcome::card_not_present_not_allowed: return code("57");
+    case Outcome::cross_border_not_allowed: return code("57");
+    case Outcome::cash_not_allowed: return code("57");
+    case Outcome::exceeds_single_limit: return code("61");
+    case Outcome::insufficient_funds: return code("51");
+    case Outcome::original_not_found: return code("25");
+    case Outcome::original_already_reversed: return code("12");
+    case Outcome::ledger_overflow: return code("96");
+    case Outcome::admin_unknown_account:
+    case Outcome::admin_unknown_card:
+    case Outcome::admin_duplicate_id:
+    case Outcome::admin_duplicate_card:
+    case Outcome::admin_no_card_range:
+    case Outcome::admin_invalid: return code("12");
+  }
+  return code("96");
+}
+
+bool is_approval(Outcome o) noexcept { return o < Outcome::format_error; }
+
+}  // namespace holdfast::engine

@@ -1,0 +1,65 @@
+// Outcomes: why the engine answered as it did. A decline is a value, not an error. The enum is
+// ordered by precedence within each group: the first failing check decides. Each outcome maps
+// to exactly one ISO 8583:1987 response code (exhaustive switch, no default), and keeps its name
+// for the explanation shown to operators.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace holdfast::engine {
+
+enum class Outcome : uint8_t {
+  // Approvals and accepted advices.
+  approved = 0,
+  account_verified,            // a zero-amount authorisation: card checked, nothing held
+  approved_refund,             // a credit to the cardholder
+  balance_inquiry_answered,
+  advice_accepted,             // applied within open-to-buy
+  advice_accepted_over_limit,  // applied beyond open-to-buy: flagged, never refused
+  reversal_applied,
+  reversal_already_applied,    // the same reversal again: nothing more to undo
+  reversal_before_original,    // recorded; the original will find it and be voided
+  network_accepted,
+  admin_done,
+
+  // Declines, in the order the authorisation pipeline checks them.
+  duplicate_transmission,      // 94: same acquirer, STAN and time as another card's message
+  link_not_signed_on,          // 91: the acquirer link has not signed on (when required)
+  format_error,                // 30: a required element is missing or unusable
+  invalid_transaction,         // 12: a processing code or message holdfast does not handle
+  invalid_amount,              // 13
+  unknown_card,                // 14
+  card_closed,                 // 14: closed cards are no longer valid numbers
+  card_lost,                   // 41
+  card_stolen,                 // 43
+  card_blocked,                // 62: restricted
+  card_expired,                // 54: expired by date or by status
+  expiry_mismatch,             // 54: the expiry sent is not the card's
+  currency_not_supported,      // 12: neither amount is in the account currency
+  card_not_present_not_allowed,  // 57
+  cross_border_not_allowed,    // 57
+  cash_not_allowed,            // 57
+  exceeds_single_limit,        // 61
+  insufficient_funds,          // 51
+  original_not_found,          // 25: a reversal whose original is unknown (and not recorded)
+  original_already_reversed,   // 12: the original arrived after its reversal: voided
+  ledger_overflow,             // 96: an amount that cannot be represented
+
+  // Administrative refusals.
+  admin_unknown_account,
+  admin_unknown_card,
+  admin_duplicate_id,
+  admin_duplicate_card,
+  admin_no_card_range,
+  admin_invalid,
+};
+constexpr int kOutcomeCount = static_cast<int>(Outcome::admin_invalid) + 1;
+
+std::string_view outcome_name(Outcome o) noexcept;
+// Two-character ISO 8583:1987 response code (DE 39).
+std::array<char, 2> response_code(Outcome o) noexcept;
+bool is_approval(Outcome o) noexcept;
+
+}  // namespace holdfast::engine

@@ -1,0 +1,45 @@
+// Administrative commands as JSON: the one format shared by the CLI, the server's admin port and
+// portfolio files (docs/PORTFOLIO.md). Each request is one JSON object with an "op":
+//   {"op":"create_card_range","prefix_low":"622588","prefix_high":"622588","product":{...}}
+//   {"op":"open_account","id":1001,"currency":"156","credit_limit_minor":60000}
+//   {"op":"issue_card","id":5001,"account_id":1001,"pan":"6225880000000001","expiry":"2812"}
+//   {"op":"set_card_status","card_id":5001,"status":"lost"}
+//   {"op":"set_credit_limit","account_id":1001,"credit_limit_minor":80000}
+//   {"op":"set_uplift","account_id":1001,"uplift_minor":20000,"expires_at_s":1767225600}
+// plus read-only queries the server answers from engine state without journaling:
+//   {"op":"get_account","account_id":1001}   {"op":"get_card","card_id":5001}   {"op":"stats"}
+// A clear PAN appears only in issue_card requests and is hashed and masked here, at the edge.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "base/result.h"
+#include "engine/command.h"
+#include "engine/engine.h"
+#include "gateway/gateway.h"
+
+namespace holdfast::gateway {
+
+struct AdminParseError {
+  std::string field;   // the JSON member at fault, "" for the whole request
+  std::string reason;
+};
+
+// True for ops that read state and are not journaled.
+bool is_admin_query(const nlohmann::json& request);
+
+// Translates a mutating admin request into a command body.
+Result<engine::CommandBody, AdminParseError> parse_admin_command(const nlohmann::json& request,
+                                                                 const PanHasher& pan_hasher);
+// Answers a read-only query from engine state.
+nlohmann::json answer_admin_query(const nlohmann::json& request, const engine::Engine& engine);
+// The JSON answer to a journaled admin command.
+nlohmann::json admin_reply_json(const engine::Reply& reply);
+
+// Reads a portfolio file (JSON Lines of admin requests, or one JSON document
+// {"card_ranges":[...],"accounts":[...],"cards":[...]}) into requests, in order.
+Result<std::vector<nlohmann::json>, AdminParseError> read_portfolio(const std::string& path);
+
+}  // namespace holdfast::gateway

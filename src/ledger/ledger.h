@@ -1,0 +1,116 @@
+// The ledger: double-entry books under every card account, and the holds that authorisations
+// place on them.
+//
+// Each ledger account keeps four running sums, TigerBeetle style: debits and credits, each
+// pending (held by an authorisation) and posted (cleared, force-posted). A movement always
+// touches two accounts, one debit and one credit, by the same amount, so:
+//   Invariant L1: sum(debits_pending) == sum(credits_pending) over all accounts.
+//   Invariant L2: sum(debits_posted) == sum(credits_posted) over all accounts.
+//   Invariant L3: every active hold's remaining amount is counted exactly once in its account's
+//                 debits_pending (and its counterparty's credits_pending).
+// books_balance() checks L1/L2 and is asserted by tests and the simulator after every step.
+//
+// Open-to-buy = credit limit + active uplift - posted balance - pending holds; the ledger
+// supplies the last two, the engine adds the first two (they are card-account settings).
+//
+// All amounts are minor units, > 0, checked for overflow; a movement that would overflow is
+// refused (returns false) and changes nothing.
+// Threading: owned by the engine thread; no locks.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/money.h"
+#include "base/time.h"
+
+namespace holdfast::ledger {
+
+struct HoldId {
+  uint64_t value = 0;
+  friend auto operator<=>(const HoldId&, const HoldId&) = default;
+};
+
+enum class AccountKind : uint8_t {
+  cardholder = 0,       // debit-normal: what the cardholder owes the issuer
+  scheme_settlement,    // credit-normal: what the issuer owes the scheme for cleared spend
+};
+
+struct LedgerAccount {
+  AccountKind kind = AccountKind::cardholder;
+  Currency currency;
+  int64_t debits_pending = 0;
+  int64_t debits_posted = 0;
+  int64_t credits_pending = 0;
+  int64_t credits_posted = 0;
+  // Posted balance owed by a debit-normal account (can be negative: a credit balance).
+  int64_t posted_balance() const noexcept { return debits_posted - credits_posted; }
+};
+
+enum class HoldEnd : uint8_t { reversed = 0, expired, posted };
+
+struct Hold {
+  HoldId id;
+  uint32_t debit_account = 0;
+  uint32_t credit_account = 0;
+  int64_t amount_minor = 0;     // as authorised
+  int64_t remaining_minor = 0;  // still held
+  Timestamp placed_at;
+  Timestamp expires_at;
+};
+
+class Ledger {
+ public:
+  Ledger() = default;
+  void reserve(size_t accounts, size_t holds);
+
+  // Opens a ledger account; returns its index.
+  uint32_t open_account(AccountKind kind, Currency currency);
+  size_t account_count() const { return accounts_.size(); }
+  const LedgerAccount& account(uint32_t index) const;
+
+  // Places a hold of `amount_minor` debiting `debit_account` (pending) and crediting
+  // `credit_account` (pending). REQUIRES: amount_minor > 0, same currency on both accounts.
+  // Returns the new hold's id, or nullopt on overflow.
+  std::optional<HoldId> place_hold(uint32_t debit_account, uint32_t credit_account,
+                                   int64_t amount_minor, Timestamp now, Timestamp expires_at);
+  const Hold* find_hold(HoldId id) const;
+  // Releases up to `amount_minor` of the hold (a partial or full reversal); the hold ends when
+  // nothing remains. Returns the amount released (0 if the hold is unknown or already ended).
+  int64_t release_hold(HoldId id, int64_t amount_minor);
+  // Moves up to `amount_minor` of the hold from pending to posted (clearing); the rest stays held.
+  int64_t post_from_hold(HoldId id, int64_t amount_minor);
+
+  // A posted movement with no hold (force-post of an offline advice or a financial request).
+  // Returns false (and changes nothing) on overflow. REQUIRES: amount_minor > 0.
+  bool post(uint32_t debit_account, uint32_t credit_account, int64_t amount_minor);
+
+  // Ends every hold whose expiry is at or before `now`, at most `max_holds` of them; appends
+  // their (id, released amount) to `expired`. Returns how many ended.
+  size_t expire_due(Timestamp now, size_t max_holds, std::vector<std::pair<HoldId, int64_t>>* expired);
+  // Earliest expiry among active holds, if any.
+  std::optional<Timestamp> next_expiry() const;
+  size_t active_hold_count() const { return holds_.size(); }
+
+  // Invariants L1 and L2.
+  bool books_balance() const;
+
+  void serialize(ByteWriter& out) const;
+  bool deserialize(ByteReader& in);
+
+ private:
+  bool apply_pending(const Hold& hold, int64_t amount_minor, int sign);
+  void end_hold(HoldId id);
+
+  std::vector<LedgerAccount> accounts_;
+  std::unordered_map<uint64_t, Hold> holds_;
+  std::set<std::pair<int64_t, uint64_t>> expiry_index_;  // (expires_at us, hold id)
+  uint64_t next_hold_id_ = 1;
+};
+
+}  // namespace holdfast::ledger

@@ -1,0 +1,85 @@
+#include "ledger/ledger.h"
+
+#include <gtest/gtest.h>
+
+namespace holdfast::ledger {
+namespace {
+
+constexpr Currency kCny{156};
+
+class LedgerTest : public ::testing::Test {
+ protected:
+  Ledger ledger;
+  uint32_t cardholder = ledger.open_account(AccountKind::cardholder, kCny);
+  uint32_t settlement = ledger.open_account(AccountKind::scheme_settlement, kCny);
+  Timestamp now = Timestamp::from_seconds(1'800'000'000);
+  Timestamp later = Timestamp::from_seconds(1'800'000'000 + 7 * 86400);
+};
+
+TEST_F(LedgerTest, AHoldIsPendingOnBothSidesUntilReleased) {
+  auto hold = ledger.place_hold(cardholder, settlement, 12'345, now, later);
+  ASSERT_TRUE(hold.has_value());
+  EXPECT_EQ(ledger.account(cardholder).debits_pending, 12'345);
+  EXPECT_EQ(ledger.account(settlement).credits_pending, 12'345);
+  EXPECT_TRUE(ledger.books_balance());
+  EXPECT_EQ(ledger.release_hold(*hold, 2'345), 2'345);  // partial reversal
+  EXPECT_EQ(ledger.account(cardholder).debits_pending, 10'000);
+  EXPECT_EQ(ledger.release_hold(*hold, 50'000), 10'000);  // never more than remains
+  EXPECT_EQ(ledger.find_hold(*hold), nullptr);
+  EXPECT_EQ(ledger.release_hold(*hold, 1), 0);  // released at most once
+  EXPECT_TRUE(ledger.books_balance());
+}
+
+TEST_F(LedgerTest, ClearingMovesPendingToPosted) {
+  auto hold = ledger.place_hold(cardholder, settlement, 10'000, now, later);
+  ASSERT_TRUE(hold.has_value());
+  EXPECT_EQ(ledger.post_from_hold(*hold, 6'000), 6'000);
+  EXPECT_EQ(ledger.account(cardholder).debits_pending, 4'000);
+  EXPECT_EQ(ledger.account(cardholder).posted_balance(), 6'000);
+  EXPECT_TRUE(ledger.books_balance());
+}
+
+TEST_F(LedgerTest, HoldsExpireInTimeOrderAndOnlyWhenDue) {
+  auto a = ledger.place_hold(cardholder, settlement, 100, now, Timestamp::from_seconds(now.seconds() + 10));
+  auto b = ledger.place_hold(cardholder, settlement, 200, now, Timestamp::from_seconds(now.seconds() + 5));
+  ASSERT_TRUE(a && b);
+  std::vector<std::pair<HoldId, int64_t>> expired;
+  EXPECT_EQ(ledger.expire_due(Timestamp::from_seconds(now.seconds() + 4), 100, &expired), 0u);
+  EXPECT_EQ(ledger.expire_due(Timestamp::from_seconds(now.seconds() + 5), 100, &expired), 1u);
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_EQ(expired[0].first, *b);
+  EXPECT_EQ(expired[0].second, 200);
+  EXPECT_EQ(ledger.account(cardholder).debits_pending, 100);
+  EXPECT_TRUE(ledger.books_balance());
+}
+
+TEST_F(LedgerTest, OverflowIsRefusedAndChangesNothing) {
+  ASSERT_TRUE(ledger.post(cardholder, settlement, INT64_MAX - 10));
+  EXPECT_FALSE(ledger.post(cardholder, settlement, 11));
+  EXPECT_EQ(ledger.account(cardholder).debits_posted, INT64_MAX - 10);
+  EXPECT_TRUE(ledger.books_balance());
+}
+
+TEST_F(LedgerTest, SerializedStateReadsBackIdentically) {
+  ASSERT_TRUE(ledger.place_hold(cardholder, settlement, 500, now, later));
+  ASSERT_TRUE(ledger.post(cardholder, settlement, 700));
+  std::vector<uint8_t> bytes;
+  ByteWriter w(&bytes);
+  ledger.serialize(w);
+  Ledger copy;
+  ByteReader r(bytes);
+  ASSERT_TRUE(copy.deserialize(r));
+  std::vector<uint8_t> again;
+  ByteWriter w2(&again);
+  copy.serialize(w2);
+  EXPECT_EQ(bytes, again);
+  // Every strict prefix is rejected rather than half-loaded.
+  for (size_t n = 0; n < bytes.size(); n += 7) {
+    Ledger partial;
+    ByteReader pr(std::span<const uint8_t>(bytes.data(), n));
+    EXPECT_FALSE(partial.deserialize(pr));
+  }
+}
+
+}  // namespace
+}  // namespace holdfast::ledger
