@@ -114,6 +114,27 @@ CryptoResult<Bytes> sm4_cbc_encrypt(ByteSpan key, ByteSpan iv, ByteSpan data) {
   return sm4_run(key, iv, data, true, true);
 }
 
+CryptoResult<Bytes> sm4_ecb_encrypt_iterated(ByteSpan key, ByteSpan block, uint64_t iterations) {
+  if (key.size() != 16) return invalid("SM4 key must be 16 bytes");
+  if (block.size() != kSm4Block) return invalid("SM4 block must be 16 bytes");
+  std::unique_ptr<EVP_CIPHER_CTX, CtxFree> ctx(EVP_CIPHER_CTX_new());
+  if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_sm4_ecb(), nullptr, key.data(), nullptr) != 1) {
+    return primitive_failure("EVP_EncryptInit_ex");
+  }
+  EVP_CIPHER_CTX_set_padding(ctx.get(), 0);
+  Bytes state(block.begin(), block.end());
+  Bytes next(kSm4Block * 2);
+  for (uint64_t i = 0; i < iterations; ++i) {
+    int written = 0;
+    if (EVP_EncryptUpdate(ctx.get(), next.data(), &written, state.data(), static_cast<int>(kSm4Block)) != 1 ||
+        written != static_cast<int>(kSm4Block)) {
+      return primitive_failure("EVP_EncryptUpdate");
+    }
+    std::memcpy(state.data(), next.data(), kSm4Block);
+  }
+  return state;
+}
+
 Bytes sha1(ByteSpan data) {
   Bytes out(SHA_DIGEST_LENGTH);
   SHA1(data.data(), data.size(), out.data());

@@ -30,6 +30,9 @@ CryptoResult<Bytes> sm4_ecb_encrypt(ByteSpan key, ByteSpan data);
 CryptoResult<Bytes> sm4_ecb_decrypt(ByteSpan key, ByteSpan data);
 CryptoResult<Bytes> sm4_cbc_encrypt(ByteSpan key, ByteSpan iv, ByteSpan data);
 
+// Encrypts one 16-byte block `iterations` times (GB/T 32907 Annex A example 2 uses 1,000,000).
+CryptoResult<Bytes> sm4_ecb_encrypt_iterated(ByteSpan key, ByteSpan block, uint64_t iterations);
+
 Bytes sha1(ByteSpan data);
 Bytes sha256(ByteSpan data);
 CryptoResult<Bytes> hmac_sha256(ByteSpan key, ByteSpan data);
