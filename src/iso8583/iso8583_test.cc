@@ -68,6 +68,14 @@ std::vector<Vector> vectors_where(bool (*pred)(const Vector&)) {
   return out;
 }
 
+// The entry at `index` in vectors.json.
+const Vector& vector_at(size_t index) {
+  for (const Vector& v : all_vectors()) {
+    if (v.index == index) return v;
+  }
+  HF_UNREACHABLE();
+}
+
 bool is_spec_message(const Vector& v) {
   return v.entry.value("kind", "message") == "message" && !v.spec().empty();
 }
@@ -181,6 +189,339 @@ TEST_P(TlvVectors, WalkAsPublished) {
 
 INSTANTIATE_TEST_SUITE_P(Published, TlvVectors, testing::ValuesIn(vectors_where(is_tlv)),
                          vector_name);
+
+// ---------------------------------------------------------------------------------------------
+// Random valid messages: encode -> decode gives the message back, decode -> encode the bytes.
+
+class RandomMessages {
+ public:
+  RandomMessages(const MessageSpec& spec, uint32_t seed) : spec_(spec), rng_(seed) {}
+
+  Message next() {
+    Message msg;
+    std::string mti;
+    for (int i = 0; i < 4; ++i) mti.push_back(digit());
+    msg.set_mti(mti);
+    const int density = pick(1, 60);  // percent of defined fields present
+    for (int de = kMinField; de <= kMaxField; ++de) {
+      if (spec_.field(de).defined() && pick(1, 100) <= density) msg.set(de, value_for(de));
+    }
+    return msg;
+  }
+
+ private:
+  int pick(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
+  char digit() { return static_cast<char>('0' + pick(0, 9)); }
+
+  size_t length_for(const FieldSpec& f) {
+    if (!f.variable()) return f.length;
+    const int cap = static_cast<int>(std::min<uint32_t>(f.length, 64));
+    return static_cast<size_t>(pick(0, 9) == 0 ? static_cast<int>(f.length) : pick(0, cap));
+  }
+
+  std::string value_for(int de) {
+    const FieldSpec& f = spec_.field(de);
+    std::string v(length_for(f), ' ');
+    for (char& c : v) {
+      switch (f.type) {
+        case FieldType::kN: c = digit(); break;
+        case FieldType::kZ: c = pick(0, 15) == 0 ? '=' : digit(); break;
+        case FieldType::kXn: c = digit(); break;
+        case FieldType::kAn:
+        case FieldType::kAns: c = static_cast<char>(pick(0x20, 0x7E)); break;
+        case FieldType::kB: c = static_cast<char>(pick(0, 255)); break;
+        case FieldType::kUndefined: HF_UNREACHABLE();
+      }
+    }
+    if (f.type == FieldType::kXn) v[0] = pick(0, 1) == 0 ? 'C' : 'D';
+    return v;
+  }
+
+  const MessageSpec& spec_;
+  std::mt19937 rng_;
+};
+
+class EverySpec : public testing::TestWithParam<std::string_view> {};
+
+TEST_P(EverySpec, ThousandsOfRandomMessagesRoundTripExactly) {
+  const MessageSpec& spec = *find_spec(GetParam());
+  RandomMessages messages(spec, /*seed=*/8583);
+  for (int i = 0; i < 3000; ++i) {
+    const Message original = messages.next();
+    Result<std::vector<uint8_t>, EncodeError> wire = encode(spec, original);
+    ASSERT_TRUE(wire.ok()) << "iteration " << i << ": " << describe(wire.error());
+    Result<Message, DecodeError> decoded = decode(spec, *wire);
+    ASSERT_TRUE(decoded.ok()) << "iteration " << i << ": " << describe(decoded.error());
+    ASSERT_TRUE(*decoded == original) << "iteration " << i;
+    Result<std::vector<uint8_t>, EncodeError> again = encode(spec, *decoded);
+    ASSERT_TRUE(again.ok());
+    ASSERT_EQ(*again, *wire) << "iteration " << i;
+  }
+}
+
+TEST_P(EverySpec, JsonRoundTripKeepsEveryField) {
+  const MessageSpec& spec = *find_spec(GetParam());
+  RandomMessages messages(spec, /*seed=*/1987);
+  for (int i = 0; i < 300; ++i) {
+    const Message original = messages.next();
+    Result<Message, JsonError> back = from_json(spec, to_json(spec, original));
+    ASSERT_TRUE(back.ok()) << back.error().reason;
+    ASSERT_TRUE(*back == original) << to_json(spec, original).dump();
+  }
+}
+
+std::string spec_test_name(const testing::TestParamInfo<std::string_view>& param) {
+  std::string name(param.param);
+  std::replace(name.begin(), name.end(), '-', '_');
+  return name;
+}
+
+INSTANTIATE_TEST_SUITE_P(Specs, EverySpec, testing::ValuesIn(spec_names()), spec_test_name);
+
+// ---------------------------------------------------------------------------------------------
+// Quirks, one story each (NOTES.md §1.4).
+
+const MessageSpec& spec(std::string_view name) { return *find_spec(name); }
+
+Message authorization_request() {
+  Message msg;
+  msg.set_mti("0100");
+  msg.set(2, "4761739001010119");
+  msg.set(3, "000000");
+  msg.set(4, "000000005000");
+  msg.set(11, "000123");
+  msg.set(35, "4761739001010119=22122011758928889");
+  return msg;
+}
+
+TEST(TrackTwo, TheBcdSeparatorNibbleDReadsAsEqualsAndIsWrittenBack) {
+  const Message msg = authorization_request();
+  std::vector<uint8_t> wire = *encode(spec("iso87binary"), msg);
+  // LL 35 digits, then ...0119 D 2212...: the '=' travels as the nibble D.
+  EXPECT_NE(to_hex(wire).find("344761739001010119D2212"), std::string::npos) << to_hex(wire);
+  Result<Message, DecodeError> back = decode(spec("iso87binary"), wire);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->get(35), "4761739001010119=22122011758928889");
+}
+
+TEST(TrackTwo, AnEncoderGivenTheLetterDInsteadOfEqualsRefusesIt) {
+  Message msg = authorization_request();
+  msg.set(35, "4761739001010119D22122011758928889");
+  Result<std::vector<uint8_t>, EncodeError> wire = encode(spec("iso87binary"), msg);
+  ASSERT_FALSE(wire.ok());
+  EXPECT_EQ(wire.error().field, 35);
+  EXPECT_EQ(wire.error().code, EncodeErrc::kBadCharacter);
+}
+
+TEST(NumericFields, NonDigitsAreRefusedRatherThanSilentlyPackedAsBcd) {
+  // jPOS ISO93B packs DE56 "EFGH" as 56 78 and reads back "5678"; holdfast refuses to send it.
+  Message msg;
+  msg.set_mti("1800");
+  msg.set(56, "EFGH");
+  Result<std::vector<uint8_t>, EncodeError> wire = encode(spec("iso93binary"), msg);
+  ASSERT_FALSE(wire.ok());
+  EXPECT_EQ(describe(wire.error()), "field 56: numeric field holds a non-digit");
+}
+
+TEST(NumericFields, OddFixedNumericsPadLeftOn87BinaryAndRightOn93BinaryAndCup) {
+  Message msg;
+  msg.set_mti("0800");
+  msg.set(19, "858");
+  EXPECT_EQ(to_hex(*encode(spec("iso87binary"), msg)), "08000000200000000000" "0858");
+  msg.set_mti("1800");
+  EXPECT_EQ(to_hex(*encode(spec("iso93binary"), msg)), "18000000200000000000" "8580");
+  msg.set_mti("0800");
+  EXPECT_EQ(to_hex(*encode(spec("cup-bcd"), msg)), "08000000200000000000" "8580");
+}
+
+std::vector<uint8_t> ascii(std::string_view text) { return {text.begin(), text.end()}; }
+
+// 0100 with DE 2, 3, 4, 5, 7 (bitmap 7A00...) in iso87ascii.
+std::string small_0100(std::string_view bitmap) {
+  return "0100" + std::string(bitmap) + "164242424242424242" "123456" "000000000100" +
+         "000000000200" "0611191024";
+}
+
+TEST(Bitmap, LowerCaseHexDecodesLikeUpperCaseAndIsWrittenUpperCase) {
+  Result<Message, DecodeError> upper = decode(spec("iso87ascii"), ascii(small_0100("7A00000000000000")));
+  Result<Message, DecodeError> lower = decode(spec("iso87ascii"), ascii(small_0100("7a00000000000000")));
+  ASSERT_TRUE(upper.ok() && lower.ok());
+  EXPECT_TRUE(*upper == *lower);
+  EXPECT_EQ(*encode(spec("iso87ascii"), *lower), ascii(small_0100("7A00000000000000")));
+}
+
+TEST(Bitmap, ANonHexCharacterIsRejectedWhereJposWouldReadEveryBitAsSet) {
+  Result<Message, DecodeError> bad = decode(spec("iso87ascii"), ascii(small_0100("7G00000000000000")));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, DecodeErrc::kBadBitmap);
+  EXPECT_EQ(describe(bad.error()), "bitmap at offset 5: non-hex character 0x47 in bitmap");
+}
+
+TEST(Bitmap, AnEmptySecondaryBitmapFromTheNpmPeerIsAcceptedAndSentBackTheSameWay) {
+  const Vector& advice = vector_at(51);  // npm iso_8583 toAdvice(): bit 1 set, nothing above 64
+  Result<Message, DecodeError> msg = decode(spec("iso87binbitmap"), advice.wire());
+  ASSERT_TRUE(msg.ok());
+  EXPECT_TRUE(msg->empty_secondary_bitmap());
+  EXPECT_EQ(*encode(spec("iso87binbitmap"), *msg), advice.wire());
+
+  // A message holdfast builds itself gets a secondary bitmap only when DE 65-128 are present.
+  Message built = *msg;
+  built.set_empty_secondary_bitmap(false);
+  const std::vector<uint8_t> primary_only = *encode(spec("iso87binbitmap"), built);
+  EXPECT_EQ(primary_only.size(), advice.wire().size() - 8);
+  EXPECT_EQ(primary_only[4] & 0x80, 0);
+  built.set(70, "301");
+  const std::vector<uint8_t> with_secondary = *encode(spec("iso87binbitmap"), built);
+  EXPECT_EQ(with_secondary[4] & 0x80, 0x80);
+}
+
+TEST(Bitmap, Bit65WouldAnnounceATertiaryBitmapAndIsRejected) {
+  Result<Message, DecodeError> bad =
+      decode(spec("iso87ascii"), ascii("0800" "8000000000000000" "8000000000000000"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, DecodeErrc::kTertiaryBitmap);
+  EXPECT_EQ(bad.error().field, 65);
+}
+
+TEST(Bitmap, AFieldTheSpecDoesNotDefineIsRejected) {
+  // CUP POS terminals use DE 2-64 only: a DE70 is not something holdfast should guess at.
+  Result<Message, DecodeError> bad =
+      decode(spec("cup-bcd"), bytes_of("0800" "8000000000000000" "0400000000000000" "0301"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(describe(bad.error()), "field 70 at offset 18: not defined by spec cup-bcd");
+}
+
+TEST(Lengths, AZeroLengthLlvarIsAcceptedBothWays) {
+  Message msg = authorization_request();
+  msg.set(2, "");
+  for (std::string_view name : spec_names()) {
+    Result<std::vector<uint8_t>, EncodeError> wire = encode(spec(name), msg);
+    ASSERT_TRUE(wire.ok()) << name;
+    Result<Message, DecodeError> back = decode(spec(name), *wire);
+    ASSERT_TRUE(back.ok()) << name << ": " << describe(back.error());
+    EXPECT_TRUE(back->has(2));
+    EXPECT_EQ(back->get(2), "");
+  }
+}
+
+TEST(Lengths, AnOverlongPanIsRejectedWithTheFieldOffsetAndBothLengths) {
+  Result<Message, DecodeError> bad = decode(spec("iso87ascii"), vector_at(35).wire());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(describe(bad.error()), "field 2 at offset 20: length 20 exceeds maximum 19");
+}
+
+TEST(Lengths, TheEncoderInsistsOnExactFixedLengths) {
+  Message msg = authorization_request();
+  msg.set(3, "12345");
+  Result<std::vector<uint8_t>, EncodeError> wire = encode(spec("iso87ascii"), msg);
+  ASSERT_FALSE(wire.ok());
+  EXPECT_EQ(wire.error().code, EncodeErrc::kBadLength);
+  EXPECT_EQ(describe(wire.error()), "field 3: length 5, fixed length is 6");
+}
+
+TEST(Strictness, BytesAfterTheLastFieldAreAnErrorNotIgnored) {
+  Result<Message, DecodeError> bad = decode(spec("iso87ascii"), vector_at(31).wire());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(describe(bad.error()), "bitmap at offset 36: 5 trailing bytes after the last field");
+}
+
+TEST(Strictness, ANonAsciiByteInAPanIsAnErrorAtThatByte) {
+  Result<Message, DecodeError> bad = decode(spec("iso87ascii"), vector_at(34).wire());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, DecodeErrc::kBadCharacter);
+  EXPECT_EQ(bad.error().field, 2);
+}
+
+TEST(Strictness, ANonZeroBcdPadNibbleIsRejected) {
+  // DE19 "858" left-padded on iso87binary: 08 58 is fine, 18 58 is not.
+  EXPECT_TRUE(decode(spec("iso87binary"), bytes_of("0800" "0000200000000000" "0858")).ok());
+  Result<Message, DecodeError> bad =
+      decode(spec("iso87binary"), bytes_of("0800" "0000200000000000" "1858"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, DecodeErrc::kBadPadding);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The message value and the hot-path entry points.
+
+TEST(MessageValue, SettingAFieldFromAnotherFieldOfTheSameMessageIsSafe) {
+  Message msg = authorization_request();
+  for (int i = 0; i < 100; ++i) msg.set(5, msg.get(4));  // forces the buffer to grow
+  EXPECT_EQ(msg.get(5), "000000005000");
+  msg.clear(5);
+  EXPECT_FALSE(msg.has(5));
+  std::vector<int> order;
+  for (auto [de, value] : msg.fields()) order.push_back(de);
+  EXPECT_EQ(order, (std::vector<int>{2, 3, 4, 11, 35}));
+}
+
+TEST(MessageValue, DecodeIntoReusesTheMessageAndForgetsTheOldFields) {
+  Message msg;
+  ASSERT_TRUE(decode_into(spec("iso87ascii"), vector_at(0).wire(), msg).ok());
+  ASSERT_TRUE(decode_into(spec("iso87ascii"), vector_at(19).wire(), msg).ok());
+  EXPECT_EQ(msg.field_count(), 3);
+  EXPECT_FALSE(msg.has(90));
+}
+
+TEST(MessageValue, EncodeIntoAppendsWithoutReallocatingWhenThereIsRoom) {
+  std::vector<uint8_t> out = {0x00, 0x00};  // room for a 2-byte length header
+  out.reserve(4096);
+  const uint8_t* before = out.data();
+  ASSERT_TRUE(encode_into(spec("iso87binary"), authorization_request(), out).ok());
+  EXPECT_EQ(out.data(), before);
+  EXPECT_EQ(std::vector<uint8_t>(out.begin() + 2, out.end()),
+            *encode(spec("iso87binary"), authorization_request()));
+
+  Message bad = authorization_request();
+  bad.set(4, "12");
+  const size_t size = out.size();
+  EXPECT_FALSE(encode_into(spec("iso87binary"), bad, out).ok());
+  EXPECT_EQ(out.size(), size);  // a failed encode leaves nothing behind
+}
+
+// ---------------------------------------------------------------------------------------------
+// MTI, JSON
+
+TEST(ResponseMti, RequestsAdvicesAndNotificationsGetTheirResponsePair) {
+  const std::pair<const char*, const char*> pairs[] = {
+      {"0100", "0110"}, {"0101", "0110"}, {"0400", "0410"}, {"0401", "0410"}, {"0420", "0430"},
+      {"0800", "0810"}, {"1100", "1110"}, {"1200", "1210"}, {"1220", "1230"}, {"1240", "1250"},
+      {"1800", "1810"}, {"1804", "1814"}, {"1820", "1830"}};
+  for (auto [request, response] : pairs) {
+    std::string out;
+    EXPECT_TRUE(response_mti(request, &out)) << request;
+    EXPECT_EQ(out, response) << request;
+  }
+  std::string out = "unchanged";
+  for (const char* not_a_request : {"0110", "0430", "010", "01A0", "0160", "0109"}) {
+    EXPECT_FALSE(response_mti(not_a_request, &out)) << not_a_request;
+  }
+  EXPECT_EQ(out, "unchanged");
+}
+
+TEST(Json, BinaryFieldsAreUpperCaseHexAndTextIsItsCharacters) {
+  Message msg = authorization_request();
+  msg.set(52, std::string("\x01\x23\x45\x67\x89\xab\xcd\xef", 8));
+  const json doc = to_json(spec("iso87binary"), msg);
+  EXPECT_EQ(doc["mti"], "0100");
+  EXPECT_EQ(doc["fields"]["52"], "0123456789ABCDEF");
+  EXPECT_EQ(doc["fields"]["35"], "4761739001010119=22122011758928889");
+}
+
+TEST(Json, ErrorsNameTheField) {
+  auto reason = [](const json& doc) {
+    Result<Message, JsonError> msg = from_json(spec("iso87ascii"), doc);
+    return msg.ok() ? std::string("accepted") : msg.error().reason;
+  };
+  EXPECT_EQ(reason({{"mti", "0100"}, {"fields", {{"3", "12345"}}}}),
+            "field 3: length 5, fixed length is 6");
+  EXPECT_EQ(reason({{"mti", "0100"}, {"fields", {{"52", "XYZ"}}}}), "field 52: not hex");
+  EXPECT_EQ(reason({{"mti", "0100"}, {"fields", {{"65", "00"}}}}),
+            "field 65: not defined by spec iso87ascii");
+  EXPECT_EQ(reason({{"mti", "0100"}, {"fields", {{"x", "1"}}}}),
+            "fields: \"x\" is not a data element 2..128");
+  EXPECT_EQ(reason({{"mti", "100"}}), "mti: \"100\" is not four digits");
+}
 
 }  // namespace
 }  // namespace holdfast::iso8583
