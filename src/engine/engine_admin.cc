@@ -44,7 +44,9 @@ Reply Engine::open_account(const OpenAccount& c, std::vector<Event>* events) {
   account.ledger_index = ledger_.open_account(ledger::AccountKind::cardholder, c.currency);
   accounts_.emplace(id, account);
   events->push_back({EventKind::account_opened, 0, id, 0, c.credit_limit_minor});
-  return account_reply(Outcome::admin_done, &accounts_.at(id));
+  Reply r = account_reply(Outcome::admin_done, &accounts_.at(id));
+  r.entity_id = id;
+  return r;
 }
 
 Reply Engine::issue_card(const IssueCard& c, std::vector<Event>* events) {

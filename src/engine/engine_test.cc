@@ -1,0 +1,384 @@
+#include "engine/engine.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "engine/command_codec.h"
+#include "engine/engine_test_support.h"
+
+namespace holdfast::engine {
+namespace {
+
+using testing::kCny;
+using testing::kUsd;
+using testing::Story;
+
+constexpr uint64_t kPan = 6225880000000001;
+
+class EngineStory : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    story.range();
+    account = story.account(60'000);  // CNY 600.00
+    card = story.card(account, kPan);
+  }
+  Story story;
+  uint64_t account = 0;
+  uint64_t card = 0;
+};
+
+TEST_F(EngineStory, EveryAuthorisationMovesOpenToBuyAtOnce) {
+  EXPECT_EQ(story.open_to_buy(account), 60'000);
+  const Reply approved = story.run(story.authorization(kPan, 25'000));
+  EXPECT_EQ(story.code(approved), "00");
+  EXPECT_NE(approved.approval_code[0], ' ');
+  EXPECT_EQ(approved.open_to_buy_minor, 35'000);
+  EXPECT_EQ(story.open_to_buy(account), 35'000);
+  EXPECT_EQ(story.pending(account), 25'000);
+
+  const Reply second = story.run(story.authorization(kPan, 30'000));
+  EXPECT_EQ(story.code(second), "00");
+  // The third purchase no longer fits: the issuer knows at once, not tomorrow.
+  const Reply declined = story.run(story.authorization(kPan, 5'001));
+  EXPECT_EQ(story.code(declined), "51");
+  EXPECT_EQ(declined.outcome, Outcome::insufficient_funds);
+  EXPECT_EQ(story.open_to_buy(account), 5'000);
+  EXPECT_TRUE(story.engine.ledger().books_balance());
+}
+
+TEST_F(EngineStory, CardStatusAndExpiryDeclineWithTheirOwnCodes) {
+  EXPECT_EQ(story.code(story.run(story.authorization(9999, 100))), "14");
+  story.run(SetCardStatus{card, cards::CardStatus::lost});
+  EXPECT_EQ(story.code(story.run(story.authorization(kPan, 100))), "41");
+  story.run(SetCardStatus{card, cards::CardStatus::stolen});
+  EXPECT_EQ(story.code(story.run(story.authorization(kPan, 100))), "43");
+  story.run(SetCardStatus{card, cards::CardStatus::blocked});
+  EXPECT_EQ(story.code(story.run(story.authorization(kPan, 100))), "62");
+  story.run(SetCardStatus{card, cards::CardStatus::closed});
+  EXPECT_EQ(story.code(story.run(story.authorization(kPan, 100))), "14");
+  story.run(SetCardStatus{card, cards::CardStatus::active});
+  CardMessage wrong_expiry = story.authorization(kPan, 100);
+  wrong_expiry.expiry_yymm = 2701;
+  EXPECT_EQ(story.run(wrong_expiry).outcome, Outcome::expiry_mismatch);
+  EXPECT_EQ(story.code(story.run(story.authorization(kPan, 100))), "00");
+  EXPECT_EQ(story.pending(account), 100);  // declines held nothing
+}
+
+TEST_F(EngineStory, ACardExpiresAtTheEndOfItsExpiryMonth) {
+  const uint64_t short_lived = story.card(account, kPan + 1, 2611);  // November 2026
+  (void)short_lived;
+  EXPECT_EQ(story.code(story.run(story.authorization(kPan + 1, 100))), "00");  // 29 Nov 2026
+  story.advance_days(2);                                                       // 1 Dec 2026
+  EXPECT_EQ(story.code(story.run(story.authorization(kPan + 1, 100))), "54");
+}
+
+TEST(EngineProducts, ProductControlsDeclineWith57And61) {
+  Story story;
+  cards::Product product;
+  product.allow_card_not_present = false;
+  product.allow_cross_border = false;
+  product.single_authorization_limit_minor = 10'000;
+  story.range(product);
+  const uint64_t account = story.account(100'000);
+  story.card(account, kPan);
+  CardMessage online = story.authorization(kPan, 500);
+  online.channel = Channel::card_not_present;
+  EXPECT_EQ(story.run(online).outcome, Outcome::card_not_present_not_allowed);
+  CardMessage abroad = story.authorization(kPan, 500);
+  abroad.acquirer_country = 840;
+  EXPECT_EQ(story.code(story.run(abroad)), "57");
+  EXPECT_EQ(story.code(story.run(story.authorization(kPan, 10'001))), "61");
+  EXPECT_EQ(story.code(story.run(story.authorization(kPan, 10'000))), "00");
+}
+
+TEST_F(EngineStory, ADuplicateTransmissionGetsTheSameReplyAndChangesNothing) {
+  const CardMessage auth = story.authorization(kPan, 20'000);
+  const Reply first = story.run(auth);
+  const Reply again = story.run(auth);
+  EXPECT_TRUE(again.duplicate);
+  EXPECT_EQ(again.approval_code, first.approval_code);
+  EXPECT_EQ(again.response_code, first.response_code);
+  EXPECT_EQ(story.pending(account), 20'000);  // held once
+  // The same keys from another card are not a duplicate of it: 94.
+  CardMessage clash = auth;
+  clash.pan_hash = testing::pan_hash_of(42);
+  EXPECT_EQ(story.code(story.run(clash)), "94");
+  EXPECT_EQ(story.pending(account), 20'000);
+}
+
+TEST_F(EngineStory, OfflineAdvicesAreAppliedBeyondTheLimitAndFlagged) {
+  story.run(story.authorization(kPan, 50'000));
+  CardMessage advice = story.message(MessageKind::financial_advice, kPan, 300'000);  // CNY 3,000
+  const Reply reply = story.run(advice);
+  EXPECT_EQ(story.code(reply), "00");
+  EXPECT_EQ(reply.outcome, Outcome::advice_accepted_over_limit);
+  EXPECT_TRUE(reply.over_limit);
+  EXPECT_EQ(story.posted(account), 300'000);
+  EXPECT_EQ(story.open_to_buy(account), 60'000 - 50'000 - 300'000);
+  bool flagged = false;
+  for (const auto& e : story.events) flagged |= e.kind == EventKind::advice_over_limit;
+  EXPECT_TRUE(flagged);
+  // Even a lost card's offline advice is booked: the money is gone either way.
+  story.run(SetCardStatus{card, cards::CardStatus::lost});
+  EXPECT_EQ(story.code(story.run(story.message(MessageKind::authorization_advice, kPan, 1'000))), "00");
+  EXPECT_EQ(story.pending(account), 51'000);
+  // A stand-in decline reported by advice books nothing.
+  CardMessage declined = story.message(MessageKind::authorization_advice, kPan, 7'000);
+  declined.advice_response_code = {'5', '1'};
+  EXPECT_EQ(story.run(declined).outcome, Outcome::advice_accepted);
+  EXPECT_EQ(story.pending(account), 51'000);
+  EXPECT_TRUE(story.engine.ledger().books_balance());
+}
+
+TEST_F(EngineStory, FullAndPartialReversalsGiveBackExactlyWhatWasHeld) {
+  const CardMessage auth = story.authorization(kPan, 40'000);
+  story.run(auth);
+  CardMessage partial = story.reversal_of(auth);
+  partial.has_replacement_amount = true;
+  partial.replacement_amount_minor = 15'000;
+  EXPECT_EQ(story.run(partial).outcome, Outcome::reversal_applied);
+  EXPECT_EQ(story.pending(account), 15'000);
+  const CardMessage full = story.reversal_of(auth);
+  EXPECT_EQ(story.run(full).outcome, Outcome::reversal_applied);
+  EXPECT_EQ(story.pending(account), 0);
+  EXPECT_EQ(story.open_to_buy(account), 60'000);
+  // A second full reversal under new keys has nothing left to undo.
+  EXPECT_EQ(story.run(story.reversal_of(auth)).outcome, Outcome::reversal_already_applied);
+  EXPECT_EQ(story.open_to_buy(account), 60'000);
+}
+
+TEST_F(EngineStory, AReversalWithoutDe90IsMatchedByCardStanTimeAndAcquirer) {
+  const CardMessage auth = story.authorization(kPan, 12'000);
+  story.run(auth);
+  EXPECT_EQ(story.run(story.reversal_of(auth, /*with_de90=*/false)).outcome, Outcome::reversal_applied);
+  EXPECT_EQ(story.pending(account), 0);
+}
+
+TEST_F(EngineStory, AReversalOfAFinancialRequestCreditsThePostingBack) {
+  const CardMessage purchase = story.message(MessageKind::financial_request, kPan, 8'000);
+  EXPECT_EQ(story.code(story.run(purchase)), "00");
+  EXPECT_EQ(story.posted(account), 8'000);
+  EXPECT_EQ(story.run(story.reversal_of(purchase)).outcome, Outcome::reversal_applied);
+  EXPECT_EQ(story.posted(account), 0);
+  EXPECT_TRUE(story.engine.ledger().books_balance());
+}
+
+TEST_F(EngineStory, AReversalThatArrivesBeforeItsOriginalVoidsIt) {
+  const CardMessage auth = story.authorization(kPan, 30'000);
+  const Reply early = story.run(story.reversal_of(auth));
+  EXPECT_EQ(early.outcome, Outcome::reversal_before_original);
+  EXPECT_EQ(story.code(early), "00");
+  const Reply late_original = story.run(auth);
+  EXPECT_EQ(late_original.outcome, Outcome::original_already_reversed);
+  EXPECT_EQ(story.pending(account), 0);
+  EXPECT_EQ(story.open_to_buy(account), 60'000);
+  EXPECT_TRUE(story.engine.ledger().books_balance());
+}
+
+TEST_F(EngineStory, HoldsExpireByMccOnTheTimer) {
+  story.run(story.authorization(kPan, 10'000));  // grocery: 7 days
+  CardMessage hotel = story.authorization(kPan, 20'000);
+  hotel.mcc = 7011;  // lodging: 30 days
+  story.run(hotel);
+  story.advance_days(6);
+  story.run(Tick{});
+  EXPECT_EQ(story.pending(account), 30'000);
+  story.advance_days(1);
+  story.run(Tick{});
+  EXPECT_EQ(story.pending(account), 20'000);
+  ASSERT_EQ(story.events.size(), 1u);
+  EXPECT_EQ(story.events[0].kind, EventKind::hold_expired);
+  story.advance_days(23);
+  story.run(Tick{});
+  EXPECT_EQ(story.pending(account), 0);
+  EXPECT_EQ(story.open_to_buy(account), 60'000);
+}
+
+TEST_F(EngineStory, HoldDurationsAreConfiguration) {
+  EngineConfig config;
+  config.default_hold_days = 2;
+  config.mcc_hold_rules.clear();
+  Story short_holds(config);
+  short_holds.range();
+  const uint64_t acct = short_holds.account(1'000);
+  short_holds.card(acct, kPan);
+  short_holds.run(short_holds.authorization(kPan, 500));
+  short_holds.advance_days(2);
+  short_holds.run(Tick{});
+  EXPECT_EQ(short_holds.pending(acct), 0);
+}
+
+TEST_F(EngineStory, ForeignAmountsUseTheBillingAmountOrAreRefused) {
+  CardMessage abroad = story.authorization(kPan, 1'000);  // USD 10.00
+  abroad.currency = kUsd;
+  EXPECT_EQ(story.run(abroad).outcome, Outcome::currency_not_supported);
+  CardMessage billed = story.authorization(kPan, 1'000);
+  billed.currency = kUsd;
+  billed.billing_amount_minor = 7'250;  // CNY 72.50 as the scheme converted it
+  billed.billing_currency = kCny;
+  EXPECT_EQ(story.code(story.run(billed)), "00");
+  EXPECT_EQ(story.pending(account), 7'250);
+}
+
+TEST_F(EngineStory, UpliftsRaiseOpenToBuyUntilTheyExpire) {
+  story.run(SetUplift{account, 40'000, Timestamp::from_seconds(story.now.seconds() + 3600)});
+  EXPECT_EQ(story.open_to_buy(account), 100'000);
+  story.advance_seconds(3601);
+  story.run(Tick{});
+  EXPECT_EQ(story.open_to_buy(account), 60'000);
+}
+
+TEST(EngineNetwork, SignOnIsRequiredWhenConfigured) {
+  EngineConfig config;
+  config.require_sign_on = true;
+  Story story(config);
+  story.range();
+  story.card(story.account(10'000), kPan);
+  const CardMessage auth = story.authorization(kPan, 100);
+  EXPECT_EQ(story.code(story.run(auth)), "91");
+  CardMessage sign_on;
+  sign_on.kind = MessageKind::network_management;
+  sign_on.network_function = NetworkFunction::sign_on;
+  sign_on.key.acquirer_id = auth.key.acquirer_id;
+  EXPECT_EQ(story.code(story.run(sign_on)), "00");
+  CardMessage retry = auth;
+  retry.key.stan += 1000;
+  EXPECT_EQ(story.code(story.run(retry)), "00");
+}
+
+// A seeded random walk through every kind of command; after each step the books balance and
+// open-to-buy equals its definition. The same walk from a snapshot taken half-way reaches the
+// same replies and the same state bytes.
+std::vector<Command> random_walk(uint32_t seed, int steps) {
+  std::mt19937 rng(seed);
+  Story builder;
+  std::vector<Command> commands;
+  Timestamp t = testing::kStart;
+  auto add = [&](CommandBody b) { commands.push_back(Command{t, std::move(b)}); };
+  CreateCardRange range;
+  range.range.prefix_low = 622588;
+  range.range.prefix_high = 622588;
+  range.range.prefix_length = 6;
+  add(range);
+  for (uint64_t a = 1; a <= 5; ++a) {
+    add(OpenAccount{kCny, static_cast<int64_t>(rng() % 100'000), 0});
+    IssueCard c;
+    c.account_id = a;
+    c.pan_hash = testing::pan_hash_of(a);
+    c.prefix = 62258800000;
+    c.prefix_length = 11;
+    c.expiry_yymm = 2812;
+    add(c);
+  }
+  std::vector<CardMessage> sent;
+  for (int i = 0; i < steps; ++i) {
+    t.us += static_cast<int64_t>(rng() % 3'600) * kMicrosPerSecond * 24;
+    const auto pick = rng() % 100;
+    const uint64_t pan = 1 + rng() % 6;  // pan 6 is unknown
+    const auto kinds = std::array{MessageKind::authorization_request, MessageKind::financial_request,
+                                  MessageKind::authorization_advice, MessageKind::financial_advice};
+    if (pick < 55 || sent.empty()) {
+      CardMessage m = builder.message(kinds[rng() % kinds.size()], pan, static_cast<int64_t>(rng() % 40'000));
+      if (rng() % 10 == 0) m.transaction_type = TransactionType::refund;
+      if (rng() % 8 == 0) m.mcc = 7011;
+      sent.push_back(m);
+      add(m);
+    } else if (pick < 75) {
+      const CardMessage& original = sent[rng() % sent.size()];
+      CardMessage r = builder.reversal_of(original, rng() % 2 == 0);
+      if (rng() % 3 == 0) {
+        r.has_replacement_amount = true;
+        r.replacement_amount_minor = original.amount_minor / 2;
+      }
+      add(r);
+    } else if (pick < 85) {
+      add(sent[rng() % sent.size()]);  // a duplicate transmission
+    } else if (pick < 92) {
+      add(Tick{});
+    } else if (pick < 96) {
+      add(SetCardStatus{1 + rng() % 5, static_cast<cards::CardStatus>(rng() % 3)});
+    } else {
+      add(SetCreditLimit{1 + rng() % 5, static_cast<int64_t>(rng() % 100'000)});
+    }
+  }
+  return commands;
+}
+
+void expect_invariants(const Engine& engine) {
+  ASSERT_TRUE(engine.ledger().books_balance());
+  for (uint64_t a = 1; a <= 5; ++a) {
+    const auto* account = engine.find_account(cards::AccountId{a});
+    if (account == nullptr) continue;  // not opened yet at this step
+    const auto& books = engine.ledger().account(account->ledger_index);
+    ASSERT_EQ(engine.open_to_buy(*account), account->credit_limit_minor + account->active_uplift_minor(engine.now()) -
+                                                 (books.debits_posted - books.credits_posted) - books.debits_pending);
+    ASSERT_GE(books.debits_pending, 0);
+  }
+}
+
+TEST(EngineDeterminism, ARandomWalkKeepsTheBooksBalancedAfterEveryCommand) {
+  for (uint32_t seed = 1; seed <= 20; ++seed) {
+    SCOPED_TRACE(seed);
+    const auto commands = random_walk(seed, 1'500);
+    Engine engine{EngineConfig{}};
+    std::vector<Event> events;
+    for (const auto& c : commands) {
+      engine.apply(c, &events);
+      expect_invariants(engine);
+      if (::testing::Test::HasFatalFailure()) return;
+    }
+  }
+}
+
+TEST(EngineDeterminism, ReplayFromASnapshotReachesTheSameRepliesAndState) {
+  for (uint32_t seed = 100; seed < 110; ++seed) {
+    SCOPED_TRACE(seed);
+    const auto commands = random_walk(seed, 2'000);
+    Engine straight{EngineConfig{}};
+    std::vector<Event> events;
+    std::vector<Reply> replies;
+    std::vector<uint8_t> snapshot;
+    const size_t half = commands.size() / 2;
+    for (size_t i = 0; i < commands.size(); ++i) {
+      if (i == half) straight.serialize(&snapshot);
+      replies.push_back(straight.apply(commands[i], &events));
+    }
+    Engine restored{EngineConfig{}};
+    ASSERT_TRUE(restored.deserialize(snapshot));
+    for (size_t i = half; i < commands.size(); ++i) {
+      // Through the journal's encoding too, as a real restart does.
+      std::vector<uint8_t> bytes;
+      encode_command(commands[i], &bytes);
+      auto decoded = decode_command(bytes);
+      ASSERT_TRUE(decoded.ok());
+      const Reply r = restored.apply(*decoded, &events);
+      ASSERT_EQ(r.outcome, replies[i].outcome) << "command " << i;
+      ASSERT_EQ(r.approval_code, replies[i].approval_code) << "command " << i;
+      ASSERT_EQ(r.open_to_buy_minor, replies[i].open_to_buy_minor) << "command " << i;
+    }
+    std::vector<uint8_t> a, b;
+    straight.serialize(&a);
+    restored.serialize(&b);
+    EXPECT_EQ(a, b);
+  }
+}
+
+TEST(EngineSnapshot, MalformedSnapshotBytesAreRefused) {
+  Story story;
+  story.range();
+  story.card(story.account(1'000), kPan);
+  story.run(story.authorization(kPan, 10));
+  std::vector<uint8_t> bytes;
+  story.engine.serialize(&bytes);
+  for (size_t n = 0; n < bytes.size(); n += 3) {
+    Engine e{EngineConfig{}};
+    EXPECT_FALSE(e.deserialize(std::span<const uint8_t>(bytes.data(), n))) << n;
+  }
+  bytes.push_back(0);
+  Engine trailing{EngineConfig{}};
+  EXPECT_FALSE(trailing.deserialize(bytes));
+}
+
+}  // namespace
+}  // namespace holdfast::engine
