@@ -1,6 +1,7 @@
 // Every bound of the journal in one place, each with the reason for its value (TigerBeetle
 // constants.zig style). A bound turns a corrupted length field or a runaway caller into a clear
 // error or assertion instead of an unbounded allocation.
+// Threading: compile-time constants only.
 #pragma once
 
 #include <cstddef>

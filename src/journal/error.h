@@ -1,6 +1,7 @@
 // Errors of the journal module. An operating failure (I/O, corrupt bytes, a held lock) is a
 // JournalError value; a broken precondition is an HF_REQUIRE abort. Messages name the file, the
 // byte offset and the reason, because an operator reads them when a journal refuses to open.
+// Threading: plain values, safe to copy between threads.
 #pragma once
 
 #include <string>
