@@ -1,4 +1,5 @@
 // Unit tests per algorithm, including negative cases. Vector tests live in vectors_test.cc.
+// Suite names start with "crypto" so that `ctest -R crypto` (case-sensitive) selects them.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -21,7 +22,7 @@ Bytes hx(std::string_view s) {
   return b.value_or(Bytes{});
 }
 
-TEST(Sm4, GbT32907ExampleOne) {
+TEST(cryptoSm4, GbT32907ExampleOne) {
   const Bytes k = hx("0123456789ABCDEFFEDCBA9876543210");
   auto c = sm4_ecb_encrypt(k, k);
   ASSERT_TRUE(c.ok());
@@ -31,12 +32,12 @@ TEST(Sm4, GbT32907ExampleOne) {
   EXPECT_EQ(*p, k);
 }
 
-TEST(Sm4, RejectsWrongKeyLength) {
+TEST(cryptoSm4, RejectsWrongKeyLength) {
   EXPECT_FALSE(sm4_ecb_encrypt(hx("0011"), Bytes(16, 0)).ok());
   EXPECT_FALSE(sm4_ecb_encrypt(Bytes(16, 0), Bytes(15, 0)).ok());
 }
 
-TEST(Keys, OddParityAndKcv) {
+TEST(cryptoKeys, OddParityAndKcv) {
   const Bytes k = with_odd_parity(hx("0023456789ABCDEF"));
   EXPECT_TRUE(has_odd_parity(k));
   EXPECT_EQ(to_hex(k), "0123456789ABCDEF");
@@ -46,7 +47,7 @@ TEST(Keys, OddParityAndKcv) {
   EXPECT_FALSE(kcv_des(hx("0123"), 3).ok());
 }
 
-TEST(Luhn, CheckDigitAndValidation) {
+TEST(cryptoLuhn, CheckDigitAndValidation) {
   EXPECT_EQ(*luhn_check_digit("7992739871"), '3');
   EXPECT_TRUE(*luhn_valid("79927398713"));
   EXPECT_FALSE(*luhn_valid("79927398710"));
@@ -54,7 +55,7 @@ TEST(Luhn, CheckDigitAndValidation) {
   EXPECT_FALSE(luhn_check_digit("").ok());
 }
 
-TEST(Cvv, WrongCvvDoesNotVerify) {
+TEST(cryptoCvv, WrongCvvDoesNotVerify) {
   const Bytes a = hx("0123456789ABCDEF");
   const Bytes b = hx("FEDCBA9876543210");
   const CvvInput in{"4123456789012345", "8701", "101"};
@@ -65,14 +66,14 @@ TEST(Cvv, WrongCvvDoesNotVerify) {
   EXPECT_FALSE(*verify_cvv(cvv2, a, b, "561"));
 }
 
-TEST(Cvv, RejectsBadInput) {
+TEST(cryptoCvv, RejectsBadInput) {
   const Bytes k = hx("0123456789ABCDEF");
   EXPECT_FALSE(compute_cvv({"41234X", "8701", "101"}, k, k).ok());
   EXPECT_FALSE(compute_cvv({"4123", "870", "101"}, k, k).ok());
   EXPECT_FALSE(compute_cvv({"4123", "8701", "101"}, hx("01"), k).ok());
 }
 
-TEST(PinBlock, RoundTripAllClearFormats) {
+TEST(cryptoPinBlock, RoundTripAllClearFormats) {
   const std::string pan = "5555555551234567";
   for (auto [f, fill] : {std::pair{PinBlockFormat::kIso0, ""}, {PinBlockFormat::kIso1, "ABCDEF0123"},
                          {PinBlockFormat::kIso2, ""}, {PinBlockFormat::kIso3, "ABCDEFABCD"}}) {
@@ -84,7 +85,7 @@ TEST(PinBlock, RoundTripAllClearFormats) {
   }
 }
 
-TEST(PinBlock, RejectsBadFormat) {
+TEST(cryptoPinBlock, RejectsBadFormat) {
   EXPECT_FALSE(parse_pin_block_format("5").ok());
   EXPECT_FALSE(parse_pin_block_format("").ok());
   // A format 0 block decoded as format 3: the control nibble does not match.
@@ -100,7 +101,7 @@ TEST(PinBlock, RejectsBadFormat) {
   EXPECT_FALSE(encode_pin_block(PinBlockFormat::kIso0, "12a4", "4444333322221111", "").ok());
 }
 
-TEST(PinBlock, Format4RoundTripAndTamper) {
+TEST(cryptoPinBlock, Format4RoundTripAndTamper) {
   const Bytes key = hx("00112233445566778899AABBCCDDEEFF");
   auto block = encipher_pin_block_format4(key, "98765", "1234567890123456789", hx("0102030405060708"));
   ASSERT_TRUE(block.ok());
@@ -110,7 +111,7 @@ TEST(PinBlock, Format4RoundTripAndTamper) {
   EXPECT_FALSE(decipher_pin_block_format4(key, tampered, "1234567890123456789").ok());
 }
 
-TEST(PinBlock, TranslateBetweenZonesAndFormats) {
+TEST(cryptoPinBlock, TranslateBetweenZonesAndFormats) {
   const Bytes zpk1 = hx("0123456789ABCDEFFEDCBA9876543210");
   const Bytes zpk2 = hx("FEDCBA98765432100123456789ABCDEF");
   const Bytes aes = hx("00112233445566778899AABBCCDDEEFF");
@@ -133,7 +134,7 @@ TEST(PinBlock, TranslateBetweenZonesAndFormats) {
                                    pan, entropy).ok());
 }
 
-TEST(Pvv, VerifyAndReject) {
+TEST(cryptoPvv, VerifyAndReject) {
   const Bytes a = hx("0123456789ABCDEF");
   const Bytes b = hx("FEDCBA9876543210");
   const PvvInput in{"1122334455667788", "4524", "1"};
@@ -144,7 +145,7 @@ TEST(Pvv, VerifyAndReject) {
   EXPECT_FALSE(verify_pvv({"1122334455667788", "45", "1"}, a, b, "8523").ok());
 }
 
-TEST(Ibm3624, VerifyAndReject) {
+TEST(cryptoIbm3624, VerifyAndReject) {
   const Bytes pvk = hx("0123456789ABCDEFFEDCBA9876543210");
   const Ibm3624Params p{"1122334455667788", "1234567890123456", 'F', 0, 16};
   EXPECT_TRUE(*ibm3624_verify(pvk, p, "1234", "7710"));
@@ -158,7 +159,7 @@ TEST(Ibm3624, VerifyAndReject) {
   EXPECT_FALSE(ibm3624_offset(pvk, bad, "1234").ok());
 }
 
-TEST(Mac, Iso9797AnnexB4Algorithm3) {
+TEST(cryptoMac, Iso9797AnnexB4Algorithm3) {
   const Bytes key = hx("0123456789ABCDEFFEDCBA9876543210");
   const std::string msg = "Now is the time for all ";
   const Bytes data(msg.begin(), msg.end());

@@ -37,7 +37,7 @@ ArqcVerdict verify(const Case& c, const Bytes& arqc) {
 }
 
 // ARQCs are the published pyemv CVN vectors; the IADs rebuild the layouts those CVNs define.
-TEST(ArqcVerify, VersionComesFromIadAndFlippedBitFails) {
+TEST(cryptoArqcVerify, VersionComesFromIadAndFlippedBitFails) {
   const Case cases[] = {
       {kVisaTerminal, "06010A03A06010", "29CCA15AE665FA2E", CryptogramVersion::kVisaCvn10},
       {kVisaTerminal, "06011203A0B800", "7A788EA6B8A3E733", CryptogramVersion::kVisaCvn18},
@@ -55,7 +55,7 @@ TEST(ArqcVerify, VersionComesFromIadAndFlippedBitFails) {
   }
 }
 
-TEST(ArqcVerify, RejectsUnknownIadAndBadLengths) {
+TEST(cryptoArqcVerify, RejectsUnknownIadAndBadLengths) {
   const Bytes terminal = hx(kVisaTerminal), arqc(8, 0);
   const Bytes unknown = hx("0102030405");
   auto v = verify_arqc({kImk, "1234567890123456", "00", terminal, unknown, arqc});
@@ -68,7 +68,7 @@ TEST(ArqcVerify, RejectsUnknownIadAndBadLengths) {
 
 // Worked PBOC 2.0/3.0 TDES example published at https://553668.com/manong/959163.html:
 // IMK-AC, PAN 6228000100001, PSN 01, ATC 0240, ARQC 5D016C91005E7CC2, ARC "01" -> ARPC.
-TEST(Pboc, TdesWorkedExampleVerifiesAndAnswers) {
+TEST(cryptoPboc, TdesWorkedExampleVerifiesAndAnswers) {
   const Bytes imk = hx("F0C34A8124CEE0A91A0B034AA97D6EAC");
   const Bytes terminal = hx("000000000001000000000000015600800460000156140701001E78EEBC7D000240");
   const Bytes iad = hx("07000103A04002010A010000001000D1F61152");
@@ -86,7 +86,7 @@ TEST(Pboc, TdesWorkedExampleVerifiesAndAnswers) {
 
 // SM4 session key and script MAC from the worked example at
 // https://topic.alibabacloud.com/a/java-font-classtopic-s-color00c1decardfont-application-development-ix-apdu-the-font-classtopic-s-color00c1demacfont-checksum-in-the-script-command_1_27_30504549.html
-TEST(Pboc, Sm4SessionKeyAndScriptMacWorkedExample) {
+TEST(cryptoPboc, Sm4SessionKeyAndScriptMacWorkedExample) {
   auto sk = pboc_sm4_session_key(hx("8B4F854F0831FBF2635A212E4DDDB92A"), hx("0003"));
   ASSERT_TRUE(sk.ok());
   EXPECT_EQ(to_hex(*sk), "B6FA9E085B5773C1E3AA2E4738831F73");
@@ -95,7 +95,7 @@ TEST(Pboc, Sm4SessionKeyAndScriptMacWorkedExample) {
   EXPECT_EQ(to_hex(*mac).substr(0, 8), "95FD68F5");
 }
 
-TEST(Pboc, Sm4ArqcRoundTripThroughIad) {
+TEST(cryptoPboc, Sm4ArqcRoundTripThroughIad) {
   const Bytes imk = hx("0123456789ABCDEFFEDCBA9876543210");
   const Bytes terminal = hx("000000000001000000000000015600800460000156140701001E78EEBC7D000240");
   const Bytes iad = hx("07000103A04002040A010000001000D1F61152");  // algorithm id 04 = SM4
@@ -112,7 +112,7 @@ TEST(Pboc, Sm4ArqcRoundTripThroughIad) {
   EXPECT_FALSE(verify_arqc({imk, "6228000100001", "01", terminal, iad, arqc})->valid);
 }
 
-TEST(Emv, RejectsBadKeyAndInputLengths) {
+TEST(cryptoEmv, RejectsBadKeyAndInputLengths) {
   EXPECT_FALSE(derive_icc_master_key(hx("0123"), "1234567890123456", "00", MasterKeyOption::kA).ok());
   EXPECT_FALSE(derive_icc_master_key(kImk, "12345X", "00", MasterKeyOption::kA).ok());
   EXPECT_FALSE(derive_icc_master_key(kImk, "1234567890123456", "123", MasterKeyOption::kA).ok());
@@ -122,7 +122,7 @@ TEST(Emv, RejectsBadKeyAndInputLengths) {
   EXPECT_FALSE(derive_session_key_emv2000_tree(kImk, hx("0100"), too_small).ok());
 }
 
-TEST(Dukpt, VariantsAndLimits) {
+TEST(cryptoDukpt, VariantsAndLimits) {
   const Bytes tk(16, 0);
   EXPECT_EQ(to_hex(*dukpt_tdes_variant(tk, DukptTdesVariant::kPinEncryption)), "00000000000000FF00000000000000FF");
   EXPECT_EQ(to_hex(*dukpt_tdes_variant(tk, DukptTdesVariant::kMacRequest)), "000000000000FF00000000000000FF00");
@@ -139,7 +139,7 @@ nlohmann::json op(const char* op_name, nlohmann::json in) {
   return run_crypto_op({{"id", 7}, {"op", op_name}, {"in", std::move(in)}});
 }
 
-TEST(Dispatcher, BadRequestsNameTheField) {
+TEST(cryptoDispatcher, BadRequestsNameTheField) {
   const nlohmann::json cvv_in = {{"pan", "4123456789012345"}, {"expiry_yymm", "8701"},
                                  {"service_code", "101"}, {"cvk_a", "0123456789ABCDEF"},
                                  {"cvk_b", "FEDCBA9876543210"}};
@@ -162,7 +162,7 @@ TEST(Dispatcher, BadRequestsNameTheField) {
   EXPECT_TRUE(op("sm4_encrypt", {{"key", std::string(32, '0')}, {"plaintext", "00"}, {"iterations", -1}})["error"].is_string());
 }
 
-TEST(Cli, OneLineOutPerRequestLine) {
+TEST(cryptoCli, OneLineOutPerRequestLine) {
   std::istringstream in(
       "{\"id\":\"a\",\"op\":\"luhn\",\"in\":{\"number\":\"7894\"}}\n"
       "\n"

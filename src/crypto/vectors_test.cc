@@ -28,9 +28,9 @@ const std::vector<json>& vectors() {
   return all;
 }
 
-class PublishedVector : public testing::TestWithParam<json> {};
+class cryptoPublishedVector : public testing::TestWithParam<json> {};
 
-TEST_P(PublishedVector, MatchesEveryListedField) {
+TEST_P(cryptoPublishedVector, MatchesEveryListedField) {
   const json& v = GetParam();
   const json response = run_crypto_op({{"id", v["id"]}, {"op", v["op"]}, {"in", v["in"]}});
   EXPECT_EQ(response["id"], v["id"]);
@@ -49,9 +49,9 @@ std::string vector_name(const testing::TestParamInfo<json>& info) {
   return name;
 }
 
-INSTANTIATE_TEST_SUITE_P(Crypto, PublishedVector, testing::ValuesIn(vectors()), vector_name);
+INSTANTIATE_TEST_SUITE_P(crypto, cryptoPublishedVector, testing::ValuesIn(vectors()), vector_name);
 
-TEST(PublishedVectors, FileIsPresent) { EXPECT_EQ(vectors().size(), 185u); }
+TEST(cryptoPublishedVectors, FileIsPresent) { EXPECT_EQ(vectors().size(), 185u); }
 
 }  // namespace
 }  // namespace holdfast::crypto
