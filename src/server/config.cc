@@ -1,0 +1,206 @@
+#include "server/config.h"
+
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "iso8583/spec.h"
+
+namespace holdfast::server {
+namespace {
+
+using nlohmann::json;
+
+ConfigError bad_value(std::string key, std::string why) {
+  return ConfigError{ConfigErrc::bad_value, key, "config key \"" + key + "\": " + why};
+}
+
+// Reads an unsigned integer member within [low, high] into *out; absent members keep *out.
+template <typename T>
+std::optional<ConfigError> read_uint(const json& obj, const std::string& prefix,
+                                     const char* name, uint64_t low, uint64_t high, T* out) {
+  auto it = obj.find(name);
+  if (it == obj.end()) return std::nullopt;
+  const std::string key = prefix + name;
+  if (!it->is_number_unsigned()) return bad_value(key, "expected a non-negative integer");
+  const auto v = it->get<uint64_t>();
+  if (v < low || v > high) {
+    return bad_value(key, "must be between " + std::to_string(low) + " and " +
+                              std::to_string(high) + ", got " + std::to_string(v));
+  }
+  *out = static_cast<T>(v);
+  return std::nullopt;
+}
+
+std::optional<ConfigError> read_string(const json& obj, const std::string& prefix,
+                                       const char* name, std::string* out) {
+  auto it = obj.find(name);
+  if (it == obj.end()) return std::nullopt;
+  if (!it->is_string()) return bad_value(prefix + name, "expected a string");
+  *out = it->get<std::string>();
+  return std::nullopt;
+}
+
+std::optional<ConfigError> read_bool(const json& obj, const std::string& prefix,
+                                     const char* name, bool* out) {
+  auto it = obj.find(name);
+  if (it == obj.end()) return std::nullopt;
+  if (!it->is_boolean()) return bad_value(prefix + name, "expected true or false");
+  *out = it->get<bool>();
+  return std::nullopt;
+}
+
+std::optional<ConfigError> check_known(const json& obj, const std::string& prefix,
+                                       std::initializer_list<std::string_view> known) {
+  for (const auto& [name, value] : obj.items()) {
+    bool found = false;
+    for (std::string_view k : known) found = found || k == name;
+    if (!found) {
+      return ConfigError{ConfigErrc::unknown_key, prefix + name,
+                         "unknown config key \"" + prefix + name + "\""};
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<ConfigError> read_mcc_rules(const json& obj, engine::EngineConfig* out) {
+  auto it = obj.find("mcc_hold_rules");
+  if (it == obj.end()) return std::nullopt;
+  if (!it->is_array()) return bad_value("engine.mcc_hold_rules", "expected an array");
+  out->mcc_hold_rules.clear();
+  for (size_t i = 0; i < it->size(); ++i) {
+    const json& rule = (*it)[i];
+    const std::string prefix = "engine.mcc_hold_rules[" + std::to_string(i) + "].";
+    if (!rule.is_object()) return bad_value(prefix, "expected an object");
+    if (auto e = check_known(rule, prefix, {"mcc_low", "mcc_high", "hold_days"})) return e;
+    for (const char* k : {"mcc_low", "mcc_high", "hold_days"}) {
+      if (!rule.contains(k)) return bad_value(prefix + k, "missing");
+    }
+    engine::MccHoldRule r;
+    if (auto e = read_uint(rule, prefix, "mcc_low", 0, 9999, &r.mcc_low)) return e;
+    if (auto e = read_uint(rule, prefix, "mcc_high", r.mcc_low, 9999, &r.mcc_high)) return e;
+    if (auto e = read_uint(rule, prefix, "hold_days", 1, 366, &r.hold_days)) return e;
+    out->mcc_hold_rules.push_back(r);
+  }
+  return std::nullopt;
+}
+
+std::optional<ConfigError> read_engine(const json& root, engine::EngineConfig* out) {
+  auto it = root.find("engine");
+  if (it == root.end()) return std::nullopt;
+  if (!it->is_object()) return bad_value("engine", "expected an object");
+  const json& e = *it;
+  const std::string p = "engine.";
+  if (auto err = check_known(e, p, {"default_hold_days", "mcc_hold_rules",
+                                    "message_record_retention_days", "max_message_records",
+                                    "max_expiries_per_tick", "require_sign_on"})) {
+    return err;
+  }
+  if (auto err = read_uint(e, p, "default_hold_days", 1, 366, &out->default_hold_days)) return err;
+  if (auto err = read_mcc_rules(e, out)) return err;
+  if (auto err = read_uint(e, p, "message_record_retention_days", 1, 3660,
+                           &out->message_record_retention_days)) {
+    return err;
+  }
+  if (auto err = read_uint(e, p, "max_message_records", 1, 1'000'000'000,
+                           &out->max_message_records)) {
+    return err;
+  }
+  if (auto err = read_uint(e, p, "max_expiries_per_tick", 1, 100'000'000,
+                           &out->max_expiries_per_tick)) {
+    return err;
+  }
+  return read_bool(e, p, "require_sign_on", &out->require_sign_on);
+}
+
+std::optional<ConfigError> read_iso(const json& root, ServerConfig* c) {
+  if (auto e = read_string(root, "", "iso_address", &c->iso_address)) return e;
+  if (auto e = read_uint(root, "", "iso_port", 0, 65535, &c->iso_port)) return e;
+  std::string framing(framing_name(c->framing));
+  if (auto e = read_string(root, "", "framing", &framing)) return e;
+  auto f = parse_framing(framing);
+  if (!f) return bad_value("framing", "expected \"len2\" or \"len4ascii\", got \"" + framing + "\"");
+  c->framing = *f;
+  if (auto e = read_string(root, "", "spec", &c->spec)) return e;
+  if (iso8583::find_spec(c->spec) == nullptr) {
+    std::string names;
+    for (std::string_view n : iso8583::spec_names()) names += (names.empty() ? "" : ", ") + std::string(n);
+    return bad_value("spec", "unknown message spec \"" + c->spec + "\" (known: " + names + ")");
+  }
+  if (auto e = read_uint(root, "", "max_frame_bytes", 20, max_length(c->framing),
+                         &c->max_frame_bytes)) {
+    return e;
+  }
+  if (c->max_frame_bytes > max_length(c->framing)) {
+    return bad_value("max_frame_bytes", "exceeds what " + framing + " framing can carry (" +
+                                            std::to_string(max_length(c->framing)) + ")");
+  }
+  return std::nullopt;
+}
+
+std::optional<ConfigError> read_limits(const json& root, ServerConfig* c) {
+  constexpr uint64_t kU32 = std::numeric_limits<uint32_t>::max();
+  if (auto e = read_uint(root, "", "io_threads", 1, 256, &c->io_threads)) return e;
+  if (auto e = read_uint(root, "", "engine_queue_capacity", 1, 16'777'216,
+                         &c->engine_queue_capacity)) {
+    return e;
+  }
+  if (auto e = read_uint(root, "", "max_batch", 1, 1'000'000, &c->max_batch)) return e;
+  if (auto e = read_uint(root, "", "max_in_flight_per_connection", 1, 1'000'000,
+                         &c->max_in_flight_per_connection)) {
+    return e;
+  }
+  if (auto e = read_uint(root, "", "snapshot_every_commands", 1,
+                         std::numeric_limits<uint64_t>::max(), &c->snapshot_every_commands)) {
+    return e;
+  }
+  if (auto e = read_uint(root, "", "tick_interval_ms", 10, 3'600'000, &c->tick_interval_ms)) return e;
+  if (auto e = read_uint(root, "", "stats_log_interval_s", 1, 86'400, &c->stats_log_interval_s)) {
+    return e;
+  }
+  if (auto e = read_uint(root, "", "shutdown_grace_ms", 0, 600'000, &c->shutdown_grace_ms)) return e;
+  return read_uint(root, "", "max_admin_line_bytes", 64, kU32, &c->max_admin_line_bytes);
+}
+
+}  // namespace
+
+Result<ServerConfig, ConfigError> parse_server_config(std::string_view json_text) {
+  json root = json::parse(json_text, nullptr, /*allow_exceptions=*/false, /*ignore_comments=*/true);
+  if (root.is_discarded()) return ConfigError{ConfigErrc::bad_json, "", "config is not valid JSON"};
+  if (!root.is_object()) return ConfigError{ConfigErrc::bad_json, "", "config must be a JSON object"};
+  if (auto e = check_known(root, "",
+                           {"iso_address", "iso_port", "framing", "spec", "max_frame_bytes",
+                            "admin_address", "admin_port", "max_admin_line_bytes", "io_threads",
+                            "engine_queue_capacity", "max_batch", "max_in_flight_per_connection",
+                            "snapshot_every_commands", "tick_interval_ms", "stats_log_interval_s",
+                            "shutdown_grace_ms", "pan_key_file", "engine"})) {
+    return *e;
+  }
+  ServerConfig c;
+  if (auto e = read_iso(root, &c)) return *e;
+  if (auto e = read_string(root, "", "admin_address", &c.admin_address)) return *e;
+  if (auto e = read_uint(root, "", "admin_port", 0, 65535, &c.admin_port)) return *e;
+  if (auto e = read_limits(root, &c)) return *e;
+  if (auto e = read_string(root, "", "pan_key_file", &c.pan_key_file)) return *e;
+  if (auto e = read_engine(root, &c.engine)) return *e;
+  return c;
+}
+
+Result<ServerConfig, ConfigError> load_server_config(const std::string& path) {
+  if (path.empty()) return ServerConfig{};
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return ConfigError{ConfigErrc::unreadable, "", "cannot read config file " + path};
+  std::ostringstream text;
+  text << in.rdbuf();
+  auto parsed = parse_server_config(text.str());
+  if (!parsed.ok()) {
+    ConfigError e = parsed.error();
+    e.message = path + ": " + e.message;
+    return e;
+  }
+  return parsed;
+}
+
+}  // namespace holdfast::server

@@ -1,0 +1,62 @@
+// Configuration stories: defaults, overrides, and errors that name the key at fault.
+#include "server/config.h"
+
+#include <gtest/gtest.h>
+
+namespace holdfast::server {
+namespace {
+
+TEST(Config, EmptyObjectGivesTheDocumentedDefaults) {
+  auto c = parse_server_config("{}");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->iso_address, "127.0.0.1");
+  EXPECT_EQ(c->iso_port, 8583);
+  EXPECT_EQ(c->admin_port, 8584);
+  EXPECT_EQ(c->framing, Framing::len2);
+  EXPECT_EQ(c->spec, "iso87binbitmap");
+  EXPECT_EQ(c->io_threads, 1u);
+  EXPECT_EQ(c->tick_interval_ms, 1000u);
+  EXPECT_EQ(c->engine.default_hold_days, 7u);
+}
+
+TEST(Config, OverridesIncludingEngineSettings) {
+  auto c = parse_server_config(R"({
+    "iso_port": 0, "framing": "len4ascii", "spec": "iso87ascii", "io_threads": 2,
+    "engine": {"default_hold_days": 5, "require_sign_on": true,
+               "mcc_hold_rules": [{"mcc_low": 7011, "mcc_high": 7011, "hold_days": 28}]}
+  })");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->iso_port, 0);
+  EXPECT_EQ(c->framing, Framing::len4ascii);
+  EXPECT_EQ(c->spec, "iso87ascii");
+  EXPECT_EQ(c->io_threads, 2u);
+  EXPECT_EQ(c->engine.default_hold_days, 5u);
+  EXPECT_TRUE(c->engine.require_sign_on);
+  ASSERT_EQ(c->engine.mcc_hold_rules.size(), 1u);
+  EXPECT_EQ(c->engine.mcc_hold_rules[0].hold_days, 28u);
+}
+
+TEST(Config, ErrorsNameTheKey) {
+  struct Case {
+    const char* json;
+    const char* key;
+  };
+  for (const Case& c : {Case{R"({"iso_prot": 1})", "iso_prot"},
+                        Case{R"({"iso_port": 70000})", "iso_port"},
+                        Case{R"({"framing": "len3"})", "framing"},
+                        Case{R"({"spec": "iso2003"})", "spec"},
+                        Case{R"({"io_threads": 0})", "io_threads"},
+                        Case{R"({"engine": {"default_hold_days": "7"}})", "engine.default_hold_days"},
+                        Case{R"({"engine": {"hold": 1}})", "engine.hold"},
+                        Case{R"({"engine": {"mcc_hold_rules": [{"mcc_low": 1}]}})",
+                             "engine.mcc_hold_rules[0].mcc_high"}}) {
+    auto r = parse_server_config(c.json);
+    ASSERT_FALSE(r.ok()) << c.json;
+    EXPECT_EQ(r.error().key, c.key) << r.error().message;
+    EXPECT_NE(r.error().message.find(c.key), std::string::npos) << r.error().message;
+  }
+  EXPECT_EQ(parse_server_config("{not json").error().code, ConfigErrc::bad_json);
+}
+
+}  // namespace
+}  // namespace holdfast::server

@@ -1,0 +1,81 @@
+#include "server/engine_queue.h"
+
+#include <algorithm>
+
+#include "base/assert.h"
+
+namespace holdfast::server {
+
+EngineQueue::EngineQueue(size_t capacity) : capacity_(capacity), ring_(capacity) {
+  HF_REQUIRE(capacity > 0);
+}
+
+EngineQueue::Push EngineQueue::push(EngineRequest& request, std::function<void()> on_space) {
+  {
+    std::lock_guard lock(mu_);
+    if (closed_) return Push::closed;
+    if (count_ == capacity_) {
+      waiters_.push_back(std::move(on_space));
+      return Push::full;
+    }
+    ring_[(head_ + count_) % capacity_] = std::move(request);
+    ++count_;
+    max_depth_ = std::max(max_depth_, count_);
+    HF_ASSERT(count_ <= capacity_);
+  }
+  not_empty_.notify_one();
+  return Push::queued;
+}
+
+bool EngineQueue::pop_batch(std::vector<EngineRequest>* out, size_t max,
+                            std::chrono::steady_clock::time_point deadline) {
+  HF_REQUIRE(max > 0);
+  out->clear();
+  std::vector<std::function<void()>> wake;
+  bool open = true;
+  {
+    std::unique_lock lock(mu_);
+    not_empty_.wait_until(lock, deadline, [&] { return count_ > 0 || closed_; });
+    const size_t n = std::min(max, count_);
+    for (size_t i = 0; i < n; ++i) {
+      out->push_back(std::move(ring_[head_]));
+      ring_[head_] = EngineRequest{};  // drop the sink reference now, not at overwrite
+      head_ = (head_ + 1) % capacity_;
+    }
+    count_ -= n;
+    if (n > 0) wake = take_waiters_if_room();
+    open = !(closed_ && count_ == 0 && n == 0);
+  }
+  // Outside the lock: the callbacks post to connection executors, which may push again.
+  for (auto& w : wake) w();
+  return open;
+}
+
+void EngineQueue::close() {
+  std::vector<std::function<void()>> wake;
+  {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    wake.swap(waiters_);
+  }
+  not_empty_.notify_all();
+  for (auto& w : wake) w();
+}
+
+std::vector<std::function<void()>> EngineQueue::take_waiters_if_room() {
+  std::vector<std::function<void()>> wake;
+  if (count_ < capacity_) wake.swap(waiters_);
+  return wake;
+}
+
+size_t EngineQueue::size() const {
+  std::lock_guard lock(mu_);
+  return count_;
+}
+
+size_t EngineQueue::max_depth() const {
+  std::lock_guard lock(mu_);
+  return max_depth_;
+}
+
+}  // namespace holdfast::server
