@@ -187,6 +187,26 @@ TEST_P(TlvVectors, WalkAsPublished) {
   EXPECT_EQ(seen, expected);
 }
 
+TEST(Tlv, ConstructedTagsAreWalkedIntoAndLongFormLengthsRead) {
+  // 70 (constructed) { 9F02 len 81 06 = 6 bytes }, then 5F34 01 02 at top level.
+  const std::vector<uint8_t> data = bytes_of("700A" "9F028106000000012345" "5F340102");
+  Result<std::vector<TlvItem>, TlvError> items = parse_tlv(data);
+  ASSERT_TRUE(items.ok()) << items.error().reason;
+  ASSERT_EQ(items->size(), 3u);
+  EXPECT_TRUE((*items)[0].constructed);
+  EXPECT_EQ(tag_hex((*items)[1].tag), "9F02");
+  EXPECT_EQ((*items)[1].depth, 1);
+  EXPECT_EQ(to_hex((*items)[1].value), "000000012345");
+  EXPECT_EQ((*items)[2].depth, 0);
+}
+
+TEST(Tlv, AChildThatOverrunsItsParentIsAnErrorWithTheOffset) {
+  Result<std::vector<TlvItem>, TlvError> items = parse_tlv(bytes_of("7004" "9F0206000000" "00"));
+  ASSERT_FALSE(items.ok());
+  EXPECT_EQ(items.error().code, TlvErrc::kTruncatedValue);
+  EXPECT_EQ(items.error().offset, 5u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Published, TlvVectors, testing::ValuesIn(vectors_where(is_tlv)),
                          vector_name);
 
