@@ -3,7 +3,9 @@
 // {"id", "error"} response, so nothing escapes.
 #include "crypto/crypto_ops.h"
 
+#include <algorithm>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -35,6 +37,13 @@ T take(CryptoResult<T>&& r) {
   return std::move(r).value();
 }
 
+// As take(), naming the field the failure is about when the algorithm's message cannot.
+template <typename T>
+T take(CryptoResult<T>&& r, const char* field) {
+  if (!r.ok()) throw RequestError(std::string("field '") + field + "': " + r.error().message);
+  return std::move(r).value();
+}
+
 // Typed access to the "in" object; every failure names the field.
 class Fields {
  public:
@@ -63,6 +72,16 @@ class Fields {
   Bytes hex(const char* name, size_t size) const {
     Bytes b = hex(name);
     if (b.size() != size) fail(name, "must be " + std::to_string(size) + " bytes");
+    return b;
+  }
+  // A key whose length must be one of `sizes`.
+  Bytes key(const char* name, std::initializer_list<size_t> sizes) const {
+    Bytes b = hex(name);
+    if (std::find(sizes.begin(), sizes.end(), b.size()) == sizes.end()) {
+      std::string allowed;
+      for (size_t n : sizes) allowed += (allowed.empty() ? "" : "/") + std::to_string(n);
+      fail(name, "must be " + allowed + " bytes");
+    }
     return b;
   }
   int64_t number(const char* name) const {
@@ -107,13 +126,13 @@ json op_ibm3624(const Fields& f, bool want_offset) {
   if (start < 0 || start > 64) Fields::fail("validation_data_start", "must be 0..64");
   if (length < 1 || length > 16) Fields::fail("validation_data_length", "must be 1..16");
   const Ibm3624Params p{data, table, pad[0], static_cast<size_t>(start), static_cast<size_t>(length)};
-  const Bytes pvk = f.hex("pvk");
+  const Bytes pvk = f.key("pvk", {8, 16, 24});
   if (want_offset) return {{"offset", take(ibm3624_offset(pvk, p, f.digits("pin")))}};
   return {{"pin", take(ibm3624_pin(pvk, p, f.digits("offset")))}};
 }
 
 json op_pin_block_encode(const Fields& f) {
-  const PinBlockFormat format = take(parse_pin_block_format(f.choice("format")));
+  const PinBlockFormat format = take(parse_pin_block_format(f.choice("format")), "format");
   const bool pan_used = format == PinBlockFormat::kIso0 || format == PinBlockFormat::kIso3;
   const std::string pan = pan_used ? f.digits("pan") : "";
   const std::string fill = f.text_or("fill", "");
@@ -121,26 +140,26 @@ json op_pin_block_encode(const Fields& f) {
 }
 
 json op_pin_block_decode(const Fields& f) {
-  const PinBlockFormat format = take(parse_pin_block_format(f.choice("format")));
+  const PinBlockFormat format = take(parse_pin_block_format(f.choice("format")), "format");
   const bool pan_used = format == PinBlockFormat::kIso0 || format == PinBlockFormat::kIso3;
   const std::string pan = pan_used ? f.digits("pan") : "";
-  return {{"pin", take(decode_pin_block(format, f.hex("clear_pin_block", 8), pan))}};
+  return {{"pin", take(decode_pin_block(format, f.hex("clear_pin_block", 8), pan), "clear_pin_block")}};
 }
 
 json op_format4_encipher(const Fields& f) {
-  const Bytes block = take(encipher_pin_block_format4(f.hex("aes_key"), f.digits("pin"), f.digits("pan"),
+  const Bytes block = take(encipher_pin_block_format4(f.key("aes_key", {16, 24, 32}), f.digits("pin"), f.digits("pan"),
                                                       f.hex("random_fill", 8)));
   return {{"enciphered_pin_block", hx(block)}};
 }
 
 json op_format4_decipher(const Fields& f) {
-  return {{"pin", take(decipher_pin_block_format4(f.hex("aes_key"), f.hex("enciphered_pin_block", 16),
-                                                  f.digits("pan")))}};
+  return {{"pin", take(decipher_pin_block_format4(f.key("aes_key", {16, 24, 32}), f.hex("enciphered_pin_block", 16),
+                                                  f.digits("pan")), "enciphered_pin_block")}};
 }
 
 json op_pin_block_translate(const Fields& f) {
-  const PinZone from{take(parse_pin_block_format(f.choice("from_format"))), {}};
-  const PinZone to{take(parse_pin_block_format(f.choice("to_format"))), {}};
+  const PinZone from{take(parse_pin_block_format(f.choice("from_format")), "from_format"), {}};
+  const PinZone to{take(parse_pin_block_format(f.choice("to_format")), "to_format"), {}};
   const Bytes from_key = f.hex("from_key"), to_key = f.hex("to_key");
   const Bytes out = take(translate_pin_block(f.hex("enciphered_pin_block"), {from.format, from_key},
                                              {to.format, to_key}, f.digits("pan"), f.hex("fill_entropy", 8)));
@@ -228,7 +247,8 @@ json op_retail_mac(const Fields& f) {
   if (padding == 2) p = MacPadding::kMethod2;
   else if (padding == 3) p = MacPadding::kMethod3;
   else if (padding != 1) Fields::fail("padding", "must be 1, 2 or 3");
-  const Bytes key = f.hex("key"), data = f.hex("data");
+  const Bytes key = algorithm == 3 ? f.key("key", {16}) : f.key("key", {8, 16, 24});
+  const Bytes data = f.hex("data");
   Bytes mac;
   if (algorithm == 3) mac = take(mac_algorithm3(key, data, p));
   else if (algorithm == 1) mac = take(mac_algorithm1(key, data, p));
@@ -240,6 +260,7 @@ json op_sm4(const Fields& f) {
   const int64_t iterations = f.number_or("iterations", 1);
   if (iterations < 1 || iterations > 10'000'000) Fields::fail("iterations", "must be 1..10000000");
   const Bytes key = f.hex("key", 16), plain = f.hex("plaintext");
+  if (plain.empty() || plain.size() % 16 != 0) Fields::fail("plaintext", "must be whole 16-byte blocks");
   if (iterations == 1) return {{"ciphertext", hx(take(sm4_ecb_encrypt(key, plain)))}};
   if (plain.size() != 16) Fields::fail("plaintext", "must be 16 bytes when iterating");
   return {{"ciphertext", hx(take(sm4_ecb_encrypt_iterated(key, plain, static_cast<uint64_t>(iterations))))}};
@@ -251,9 +272,9 @@ json op_luhn(const Fields& f) {
 }
 
 json op_kcv(const Fields& f) {
-  const Bytes key = f.hex("key");
+  const Bytes key = f.key("key", {8, 16, 24, 32});
   const bool aes = f.text_or("key_type", "des") == "aes";
-  const Bytes kcv = aes ? take(kcv_aes(key, 3)) : take(kcv_des(key, 3));
+  const Bytes kcv = aes ? take(kcv_aes(key, 3), "key") : take(kcv_des(key, 3), "key");
   return {{"kcv", hx(kcv)}, {"kcv_2bytes", hx(ByteSpan(kcv).first(2))}};
 }
 
@@ -276,7 +297,7 @@ json op_dukpt_tdes(const Fields& f) {
 }
 
 json op_dukpt_aes(const Fields& f) {
-  const Bytes bdk = f.hex("bdk"), ikid = f.hex("initial_key_id", 8);
+  const Bytes bdk = f.key("bdk", {16, 24, 32}), ikid = f.hex("initial_key_id", 8);
   json out = {{"initial_key", hx(take(dukpt_aes_initial_key(bdk, ikid)))}};
   if (!f.has("ksn")) return out;
   const Bytes ksn = f.hex("ksn", 12);
