@@ -143,7 +143,7 @@ Reply Engine::account_reply(Outcome outcome, const cards::Account* account) cons
 // Approval codes are a function of how many approvals came before: deterministic on replay.
 std::array<char, 6> Engine::next_approval_code() {
   ++approvals_issued_;
-  uint64_t v = approvals_issued_ % 999'999 + 1;
+  uint64_t v = (approvals_issued_ - 1) % 999'999 + 1;
   std::array<char, 6> code{};
   for (int i = 5; i >= 0; --i) {
     code[static_cast<size_t>(i)] = static_cast<char>('0' + v % 10);

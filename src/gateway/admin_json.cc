@@ -203,6 +203,10 @@ Result<std::vector<json>, AdminParseError> read_portfolio(const std::string& pat
   std::ifstream in(path);
   if (!in) return AdminParseError{"", "cannot open portfolio file " + path};
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return parse_portfolio(text);
+}
+
+Result<std::vector<json>, AdminParseError> parse_portfolio(const std::string& text) {
   std::vector<json> requests;
   const auto document = json::parse(text, nullptr, false);
   if (!document.is_discarded() && document.is_object()) {

@@ -41,5 +41,7 @@ nlohmann::json admin_reply_json(const engine::Reply& reply);
 // Reads a portfolio file (JSON Lines of admin requests, or one JSON document
 // {"card_ranges":[...],"accounts":[...],"cards":[...]}) into requests, in order.
 Result<std::vector<nlohmann::json>, AdminParseError> read_portfolio(const std::string& path);
+// The same, from the file's text.
+Result<std::vector<nlohmann::json>, AdminParseError> parse_portfolio(const std::string& text);
 
 }  // namespace holdfast::gateway
