@@ -3,6 +3,7 @@
 // time the original run saw.
 #pragma once
 
+#include <compare>
 #include <cstdint>
 
 namespace holdfast {
