@@ -99,6 +99,13 @@ class IsoClient {
     HF_ASSERT(decoded.ok());
     return std::move(*decoded);
   }
+  // Blocks until the server ends the connection; false if it sent something instead.
+  bool closed_by_server() {
+    uint8_t byte = 0;
+    std::error_code ec;
+    asio::read(socket_, asio::buffer(&byte, 1), ec);
+    return ec == asio::error::eof || ec == asio::error::connection_reset;
+  }
   iso8583::Message exchange(const iso8583::Message& m) {
     send(m);
     return receive();
@@ -360,6 +367,38 @@ TEST_F(ServerTest, ATinyEngineQueueSlowsReadersDownButLosesNothing) {
     EXPECT_EQ(b.receive().get(39), "00");
   }
   EXPECT_EQ(open_to_buy(ops), 60000 - 200 * 10);
+}
+
+TEST_F(ServerTest, ManyLinksOnSeveralIoThreadsAreAnsweredEachInItsOwnOrder) {
+  config_.io_threads = 2;
+  start();
+  AdminClient ops = admin();
+  load_portfolio(ops);
+  std::vector<std::unique_ptr<IsoClient>> links;
+  for (int i = 0; i < 8; ++i) {
+    links.push_back(std::make_unique<IsoClient>(server_->iso_port(), config_.framing, *spec_));
+  }
+  for (int n = 0; n < 50; ++n) {
+    for (int i = 0; i < 8; ++i) links[static_cast<size_t>(i)]->send(authorization(i * 1000 + n, 10));
+  }
+  for (int i = 0; i < 8; ++i) {
+    for (int n = 0; n < 50; ++n) {
+      EXPECT_EQ(links[static_cast<size_t>(i)]->receive().get(11), stan_of(i * 1000 + n));
+    }
+  }
+  EXPECT_EQ(open_to_buy(ops), 60000 - 400 * 10);
+}
+
+TEST_F(ServerTest, AnOversizeLengthHeaderEndsOnlyThatConnection) {
+  config_.max_frame_bytes = 512;
+  start();
+  IsoClient hostile = iso();
+  const std::vector<uint8_t> huge(600, '0');
+  hostile.send_raw(huge);
+  EXPECT_TRUE(hostile.closed_by_server());
+  IsoClient link = iso();
+  EXPECT_EQ(link.exchange(sign_on(5)).get(39), "00");
+  EXPECT_NE(log_text().find("exceeds max_frame_bytes"), std::string::npos);
 }
 
 }  // namespace
