@@ -51,6 +51,10 @@ Result<Key, PanKeyError> create_key(const std::string& path) {
     ::unlink(path.c_str());  // a short key file would be worse than none
     return e;
   }
+  // The key's directory entry must be durable before any journal entry hashed under it is.
+  const std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/') + 1);
+  Fd d{::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  if (d.fd < 0 || ::fsync(d.fd) != 0) return PanKeyError{errno_text("cannot sync directory of", path)};
   return key;
 }
 
