@@ -13,10 +13,10 @@ namespace {
 
 constexpr size_t kReadChunkBytes = 16 * 1024;
 
-std::string error_line(std::string_view reason, std::string_view field = {}) {
+nlohmann::json error_json(std::string_view reason, std::string_view field = {}) {
   nlohmann::json e{{"error", reason}};
   if (!field.empty()) e["field"] = field;
-  return dump_line(e);
+  return e;
 }
 
 }  // namespace
@@ -63,12 +63,12 @@ void AdminSession::handle_line(std::string_view line) {
   nlohmann::json request = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (request.is_discarded()) {
     ServerMetrics::bump(ctx_.metrics->format_errors);
-    send_line(error_line("malformed JSON"), false);
+    send_error(error_json("malformed JSON"));
     return;
   }
   if (!request.is_object() || !request.contains("op") || !request["op"].is_string()) {
     ServerMetrics::bump(ctx_.metrics->format_errors);
-    send_line(error_line("a request is a JSON object with a string \"op\"", "op"), false);
+    send_error(error_json("a request is a JSON object with a string \"op\"", "op"));
     return;
   }
   EngineRequest queued;
@@ -82,12 +82,21 @@ void AdminSession::handle_line(std::string_view line) {
   auto command = gateway::parse_admin_command(request, *ctx_.pan_hasher);
   if (!command) {
     ServerMetrics::bump(ctx_.metrics->format_errors);
-    send_line(error_line(command.error().reason, command.error().field), false);
+    send_error(error_json(command.error().reason, command.error().field));
     return;
   }
   queued.kind = EngineRequest::Kind::admin_command;
   queued.body = std::move(*command);
   submit(std::move(queued));
+}
+
+// Through the queue, not written at once: admin answers keep request order (a client loading a
+// portfolio matches answers to lines by position).
+void AdminSession::send_error(nlohmann::json error) {
+  EngineRequest echo;
+  echo.kind = EngineRequest::Kind::admin_echo;
+  echo.query = std::move(error);
+  submit(std::move(echo));
 }
 
 void AdminSession::deliver_iso(iso8583::Message, const engine::Reply&) {

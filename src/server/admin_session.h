@@ -2,11 +2,15 @@
 //   queries (get_account, get_card, stats) -> engine queue, answered from state, not journaled
 //   mutating ops                           -> engine queue, journaled and applied like card
 //                                             messages; answered with admin_reply_json
-//   malformed JSON or a bad request        -> {"error":...} at once; the connection continues
+//   malformed JSON or a bad request        -> {"error":...}, passed through the queue (not
+//                                             journaled) so answers keep request order; the
+//                                             connection continues
 // A line longer than max_admin_line_bytes ends the connection (it cannot be skipped safely
 // without reading it all).
 // Threading: as Session.
 #pragma once
+
+#include <nlohmann/json.hpp>
 
 #include "server/session.h"
 
@@ -27,6 +31,7 @@ class AdminSession final : public Session {
  private:
   void handle_line(std::string_view line);
   void send_line(std::string_view line, bool from_engine);
+  void send_error(nlohmann::json error);
 
   std::vector<uint8_t> buffer_;
   size_t begin_ = 0;  // first unconsumed byte

@@ -13,7 +13,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 bool is_journaled(const EngineRequest& r) {
-  return r.kind != EngineRequest::Kind::admin_query;
+  return r.kind == EngineRequest::Kind::card_message ||
+         r.kind == EngineRequest::Kind::admin_command;
 }
 
 Timestamp wall_clock_now() {
@@ -168,6 +169,10 @@ void EngineLoop::apply_and_answer(std::vector<EngineRequest>& batch, size_t from
 }
 
 void EngineLoop::answer_query(EngineRequest& request) {
+  if (request.kind == EngineRequest::Kind::admin_echo) {
+    if (request.sink) request.sink->deliver_line(dump_line(request.query));
+    return;
+  }
   nlohmann::json answer = gateway::answer_admin_query(request.query, engine_);
   if (request.query.value("op", "") == "stats") {
     nlohmann::json server = metrics_.to_json();

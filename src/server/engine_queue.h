@@ -41,11 +41,12 @@ struct EngineRequest {
     card_message,   // journaled; answered with an ISO 8583 response
     admin_command,  // journaled; answered with admin_reply_json
     admin_query,    // not journaled; answered from state at its place in the queue
+    admin_echo,     // not journaled; `query` is the answer (an admin error), sent in order
   };
   Kind kind = Kind::card_message;
   engine::CommandBody body;
   iso8583::Message iso_request;  // card_message: what the response echoes
-  nlohmann::json query;          // admin_query
+  nlohmann::json query;          // admin_query: the request; admin_echo: the answer
   std::shared_ptr<ReplySink> sink;
 };
 

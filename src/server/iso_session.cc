@@ -58,7 +58,7 @@ void IsoSession::handle_message(std::span<const uint8_t> wire) {
     ctx_.log->info("connection {}: MTI {} answered with 30: {}", peer_, decoded->mti(),
                    card_message.error().reason);
     iso8583::Message response;
-    if (gateway::format_error_response(*decoded, &response)) send_response(response, false);
+    if (gateway::format_error_response(*ctx_.spec, *decoded, &response)) send_response(response, false);
     return;
   }
   EngineRequest request;
@@ -84,7 +84,7 @@ void IsoSession::deliver_iso(iso8583::Message request, const engine::Reply& repl
   auto self = std::static_pointer_cast<IsoSession>(shared_from_this());
   on_strand([self, request = std::move(request), reply](Session&) {
     iso8583::Message response;
-    gateway::build_response(request, reply, &response);
+    gateway::build_response(*self->ctx_.spec, request, reply, &response);
     self->send_response(response, true);
   });
 }

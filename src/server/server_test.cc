@@ -336,6 +336,17 @@ TEST_F(ServerTest, MalformedAdminJsonGetsAnErrorAndTheConnectionContinues) {
   load_portfolio(ops);
 }
 
+TEST_F(ServerTest, AdminAnswersComeInRequestOrderEvenWhenSomeAreErrors) {
+  start();
+  AdminClient ops = admin();
+  ops.send_line(R"({"op":"open_account","id":1,"currency":"156","credit_limit_minor":100})");
+  ops.send_line("not json");
+  ops.send_line(R"({"op":"open_account","id":2,"currency":"156","credit_limit_minor":100})");
+  EXPECT_EQ(ops.receive().value("id", 0), 1);
+  EXPECT_TRUE(ops.receive().contains("error"));
+  EXPECT_EQ(ops.receive().value("id", 0), 2);
+}
+
 TEST_F(ServerTest, StatsCarryTheServerCounters) {
   start();
   AdminClient ops = admin();
