@@ -27,10 +27,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     reply.approval_code = {'1', '2', '3', '4', '5', '6'};
     reply.account_currency = Currency{156};
     reply.open_to_buy_minor = -123456;
-    gateway::build_response(*decoded, reply, &response);
+    gateway::build_response(spec, *decoded, reply, &response);
   } else {
     HF_ASSERT(!translated.error().reason.empty());
-    if (!gateway::format_error_response(*decoded, &response)) return 0;
+    if (!gateway::format_error_response(spec, *decoded, &response)) return 0;
   }
   auto encoded = iso8583::encode(spec, response);
   HF_ASSERT(encoded.ok());

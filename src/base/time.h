@@ -19,6 +19,16 @@ struct Timestamp {
 constexpr int64_t kMicrosPerSecond = 1'000'000;
 constexpr int64_t kSecondsPerDay = 86'400;
 
+// t + seconds, saturating at the ends of the range: a far-future or corrupt time stamp must not
+// wrap around into the past (and signed overflow is undefined behaviour).
+constexpr Timestamp add_seconds_saturating(Timestamp t, int64_t seconds) noexcept {
+  int64_t delta = 0;
+  int64_t out = 0;
+  if (__builtin_mul_overflow(seconds, kMicrosPerSecond, &delta) || __builtin_add_overflow(t.us, delta, &out))
+    return Timestamp{seconds >= 0 ? INT64_MAX : INT64_MIN};
+  return Timestamp{out};
+}
+
 // Civil date (UTC) helpers for expiry dates and MMDD fields.
 struct CivilDate {
   int year;

@@ -160,7 +160,7 @@ Timestamp Engine::hold_expiry(uint16_t mcc) const {
       break;
     }
   }
-  return Timestamp{now_.us + static_cast<int64_t>(days) * kSecondsPerDay * kMicrosPerSecond};
+  return add_seconds_saturating(now_, static_cast<int64_t>(days) * kSecondsPerDay);
 }
 
 }  // namespace holdfast::engine

@@ -127,10 +127,9 @@ Reply Engine::tick(std::vector<Event>* events) {
 
 // Forgets the oldest message records: past retention, or beyond the record bound.
 void Engine::prune_records() {
-  const int64_t retention_us =
-      static_cast<int64_t>(config_.message_record_retention_days) * kSecondsPerDay * kMicrosPerSecond;
-  while (!records_.empty() &&
-         (records_.size() > config_.max_message_records || records_.front().at.us + retention_us < now_.us)) {
+  const int64_t retention_s = static_cast<int64_t>(config_.message_record_retention_days) * kSecondsPerDay;
+  while (!records_.empty() && (records_.size() > config_.max_message_records ||
+                               add_seconds_saturating(records_.front().at, retention_s) < now_)) {
     const MessageRecord& oldest = records_.front();
     auto it = record_index_.find(RecordKey{oldest.group, oldest.key});
     if (it != record_index_.end() && it->second == oldest.sequence) record_index_.erase(it);

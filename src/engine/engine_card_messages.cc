@@ -70,6 +70,9 @@ Reply Engine::apply_card_message(const CardMessage& m, std::vector<Event>* event
     again.duplicate = true;
     return again;
   }
+  // The gateway never sends negative amounts; the engine does not rely on it.
+  if (m.amount_minor < 0 || m.billing_amount_minor < 0 || m.replacement_amount_minor < 0)
+    return account_reply(Outcome::invalid_amount, nullptr);
   if (config_.require_sign_on &&
       std::find(signed_on_acquirers_.begin(), signed_on_acquirers_.end(), m.key.acquirer_id) ==
           signed_on_acquirers_.end()) {

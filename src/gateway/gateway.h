@@ -21,6 +21,7 @@
 #include "engine/command.h"
 #include "engine/engine.h"
 #include "iso8583/message.h"
+#include "iso8583/spec.h"
 
 namespace holdfast::gateway {
 
@@ -53,10 +54,12 @@ Result<engine::CardMessage, TranslateError> to_card_message(const iso8583::Messa
 
 // Builds the response to `request` from the engine's reply. Response MTI per ISO 8583 (0100 ->
 // 0110, 0101 -> 0110, 0420 -> 0430...).
-void build_response(const iso8583::Message& request, const engine::Reply& reply,
-                    iso8583::Message* response);
+// DE 39 takes the link spec's form: two characters (1987) or a three-digit action code (1993).
+void build_response(const iso8583::MessageSpec& spec, const iso8583::Message& request,
+                    const engine::Reply& reply, iso8583::Message* response);
 // The response with DE 39 = 30 (format error) for a message that decoded but was not usable.
 // Returns false when the MTI itself has no response (e.g. a response MTI was sent to us).
-bool format_error_response(const iso8583::Message& request, iso8583::Message* response);
+bool format_error_response(const iso8583::MessageSpec& spec, const iso8583::Message& request,
+                           iso8583::Message* response);
 
 }  // namespace holdfast::gateway

@@ -2,6 +2,7 @@
 #include <string>
 
 #include "gateway/gateway.h"
+#include "iso8583/codec.h"
 #include "iso8583/mti.h"
 
 namespace holdfast::gateway {
@@ -23,9 +24,15 @@ std::string_view action_code_1993(std::string_view rc) {
   return "909";
 }
 
-void set_response_code(const iso8583::Message& request, std::string_view rc87, iso8583::Message* response) {
-  const bool is_1993 = !request.mti().empty() && request.mti()[0] == '1';
-  response->set(39, is_1993 ? action_code_1993(rc87) : rc87);
+// Sets a field holdfast adds to a response only in the form the link's spec defines for it; a
+// spec without the field (or with another shape) simply does not get it.
+void set_if_fits(const iso8583::MessageSpec& spec, int de, std::string_view value, iso8583::Message* response) {
+  if (iso8583::check_field_value(spec, de, value).empty()) response->set(de, value);
+}
+
+void set_response_code(const iso8583::MessageSpec& spec, std::string_view rc87, iso8583::Message* response) {
+  const bool action_codes = spec.field(39).length == 3;
+  set_if_fits(spec, 39, action_codes ? action_code_1993(rc87) : rc87, response);
 }
 
 // DE 54 additional amounts: account type 00, amount type 02 (available balance), currency,
@@ -47,8 +54,8 @@ std::string additional_amount(const engine::Reply& reply) {
 
 }  // namespace
 
-void build_response(const iso8583::Message& request, const engine::Reply& reply,
-                    iso8583::Message* response) {
+void build_response(const iso8583::MessageSpec& spec, const iso8583::Message& request,
+                    const engine::Reply& reply, iso8583::Message* response) {
   response->reset();
   std::string mti;
   if (!iso8583::response_mti(request.mti(), &mti)) mti = std::string(request.mti());
@@ -56,21 +63,22 @@ void build_response(const iso8583::Message& request, const engine::Reply& reply,
   for (int de : kEchoed)
     if (request.has(de)) response->set(de, request.get(de));
   const std::string_view rc(reply.response_code.data(), reply.response_code.size());
-  set_response_code(request, rc, response);
+  set_response_code(spec, rc, response);
   const bool has_approval_code = reply.approval_code[0] != ' ' && reply.approval_code[0] != '\0';
   if (engine::is_approval(reply.outcome) && has_approval_code)
-    response->set(38, std::string_view(reply.approval_code.data(), reply.approval_code.size()));
-  if (reply.account_currency.code != 0 && mti[1] != '8') response->set(54, additional_amount(reply));
+    set_if_fits(spec, 38, std::string_view(reply.approval_code.data(), reply.approval_code.size()), response);
+  if (reply.account_currency.code != 0 && mti[1] != '8') set_if_fits(spec, 54, additional_amount(reply), response);
 }
 
-bool format_error_response(const iso8583::Message& request, iso8583::Message* response) {
+bool format_error_response(const iso8583::MessageSpec& spec, const iso8583::Message& request,
+                           iso8583::Message* response) {
   std::string mti;
   if (!iso8583::response_mti(request.mti(), &mti)) return false;
   response->reset();
   response->set_mti(mti);
   for (int de : kEchoed)
     if (request.has(de)) response->set(de, request.get(de));
-  set_response_code(request, "30", response);
+  set_response_code(spec, "30", response);
   return true;
 }
 
