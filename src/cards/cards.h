@@ -68,6 +68,11 @@ struct Product {
   bool allow_cross_border = true;
   bool allow_cash = true;                   // processing code 01 (cash), ATM
   int64_t single_authorization_limit_minor = 0;  // 0 = none; above it: response 61
+  // Card security policy.
+  uint8_t pin_try_limit = 3;         // wrong PINs in a row before 75 (tries exceeded)
+  uint16_t atc_window = 50;          // an ARQC's ATC may run this far ahead of the last seen
+  bool decline_fallback = true;      // chip card read by stripe: decline (else let risk score it)
+  bool require_cvv2_card_not_present = false;  // card-not-present without CVV2: decline
 };
 
 struct CardRange {
@@ -102,6 +107,16 @@ struct Card {
   CardStatus status = CardStatus::active;
   Timestamp issued_at;
   Timestamp last_used_at;
+  // Card security.
+  std::array<uint8_t, 48> encrypted_pan{};  // AES-256-GCM (nonce, ciphertext, tag)
+  uint8_t encrypted_pan_size = 0;
+  std::array<char, 3> service_code{'2', '0', '1'};
+  std::array<char, 4> pin_verification_value{};
+  uint8_t pan_sequence_number = 0;
+  uint8_t pin_tries = 0;     // wrong PINs in a row
+  bool has_atc = false;      // an ARQC was verified before
+  uint16_t last_atc = 0;     // the highest verified ATC
+  bool chip() const noexcept { return service_code[0] == '2' || service_code[0] == '6'; }
 };
 
 // True when the card's expiry month is over at `now` (a card is valid through the last day of

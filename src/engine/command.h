@@ -50,6 +50,30 @@ enum class Channel : uint8_t {
 // Network management function (DE 70).
 enum class NetworkFunction : uint8_t { sign_on = 0, sign_off, echo, other };
 
+// Card security checks (issue 3): the security stage verifies the values a message carries
+// (CVV family, PIN block, ARQC) before the command is journaled, and passes on only these
+// results; the values themselves never reach the engine or the journal.
+enum class CheckResult : uint8_t {
+  not_present = 0,  // the message did not carry the value
+  not_checked,      // carried, but no key or reference to check it against
+  match,
+  mismatch,
+  malformed,        // carried but unusable (bad PIN block format, bad TLV, wrong length)
+};
+constexpr int kCheckResultCount = 5;
+enum class CardVerificationKind : uint8_t { none = 0, cvv1, icvv, cvv2, dynamic_cvv };
+constexpr int kCardVerificationKindCount = 5;
+
+struct SecurityResults {
+  CardVerificationKind card_verification_kind = CardVerificationKind::none;
+  CheckResult card_verification = CheckResult::not_present;  // CVV1/iCVV (track), CVV2 (CNP)
+  CheckResult pin = CheckResult::not_present;                // DE 52 against the card's PVV
+  CheckResult cryptogram = CheckResult::not_present;         // ARQC in DE 55
+  bool has_atc = false;
+  uint16_t atc = 0;          // application transaction counter (tag 9F36) of a checked ARQC
+  bool chip_card = false;    // the track's service code is 2xx or 6xx: the card has a chip
+};
+
 // Identifies one message as the acquirer sent it: acquirer (DE 32) + STAN (DE 11) +
 // transmission date and time (DE 7, MMDDhhmmss). Duplicates and reversals are matched on it.
 struct MessageKey {
@@ -101,6 +125,8 @@ struct CardMessage {
 
   NetworkFunction network_function = NetworkFunction::other;
   uint16_t network_code = 0;  // DE 70 as sent
+
+  SecurityResults security;
 };
 
 // Administrative commands: the portfolio and its settings. Journaled like card messages.
@@ -112,9 +138,21 @@ struct OpenAccount {
   int64_t credit_limit_minor = 0;
   uint64_t requested_id = 0;  // 0 = engine assigns; else must be unused
 };
+// The PAN encrypted at rest (AES-256-GCM: 12-byte nonce, ciphertext, 16-byte tag) under the
+// PAN key; produced at the edge, stored as is.
+struct EncryptedPan {
+  std::array<uint8_t, 48> bytes{};
+  uint8_t size = 0;
+  friend bool operator==(const EncryptedPan&, const EncryptedPan&) = default;
+};
+
 struct IssueCard {
   uint64_t requested_id = 0;  // 0 = engine assigns; else must be unused
   uint64_t account_id = 0;
+  EncryptedPan encrypted_pan;
+  std::array<char, 3> service_code{'2', '0', '1'};  // on the stripe/track: 2xx = chip card
+  std::array<char, 4> pin_verification_value{};     // Visa PVV; all zero bytes = no PIN on file
+  uint8_t pan_sequence_number = 0;                   // EMV PSN (tag 5F34)
   cards::PanHash pan_hash;
   cards::MaskedPan masked_pan;
   uint64_t prefix = 0;  // leading digits of the PAN for card range lookup (up to 11)
@@ -129,6 +167,10 @@ struct SetCreditLimit {
   uint64_t account_id = 0;
   int64_t credit_limit_minor = 0;
 };
+// Resets a card's PIN try counter (after the cardholder proved who they are).
+struct ResetPinTries {
+  uint64_t card_id = 0;
+};
 struct SetUplift {
   uint64_t account_id = 0;
   int64_t uplift_minor = 0;
@@ -138,7 +180,7 @@ struct SetUplift {
 struct Tick {};
 
 using CommandBody = std::variant<CardMessage, CreateCardRange, OpenAccount, IssueCard,
-                                 SetCardStatus, SetCreditLimit, SetUplift, Tick>;
+                                 SetCardStatus, SetCreditLimit, SetUplift, Tick, ResetPinTries>;
 
 struct Command {
   Timestamp time;

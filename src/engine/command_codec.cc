@@ -73,6 +73,21 @@ void put(ByteWriter& w, const CardMessage& m) {
   w.i64(m.replacement_amount_minor);
   w.u8(static_cast<uint8_t>(m.network_function));
   w.u16(m.network_code);
+  const SecurityResults& x = m.security;
+  w.u8(static_cast<uint8_t>(x.card_verification_kind));
+  w.u8(static_cast<uint8_t>(x.card_verification));
+  w.u8(static_cast<uint8_t>(x.pin));
+  w.u8(static_cast<uint8_t>(x.cryptogram));
+  w.boolean(x.has_atc);
+  w.u16(x.atc);
+  w.boolean(x.chip_card);
+}
+
+bool get(ByteReader& r, SecurityResults* x) {
+  return get_enum(r, &x->card_verification_kind, kCardVerificationKindCount) &&
+         get_enum(r, &x->card_verification, kCheckResultCount) && get_enum(r, &x->pin, kCheckResultCount) &&
+         get_enum(r, &x->cryptogram, kCheckResultCount) && r.boolean(&x->has_atc) && r.u16(&x->atc) &&
+         r.boolean(&x->chip_card);
 }
 bool get(ByteReader& r, CardMessage* m) {
   return get_enum(r, &m->kind, kMessageKindCount) && r.boolean(&m->repeat) && r.u16(&m->mti) &&
@@ -88,7 +103,7 @@ bool get(ByteReader& r, CardMessage* m) {
          r.u16(&m->original_mti) && get_key(r, &m->original_key) &&
          r.boolean(&m->has_replacement_amount) && r.i64(&m->replacement_amount_minor) &&
          get_enum(r, &m->network_function, static_cast<int>(NetworkFunction::other) + 1) &&
-         r.u16(&m->network_code);
+         r.u16(&m->network_code) && get(r, &m->security);
 }
 
 void put(ByteWriter& w, const CreateCardRange& c) {
@@ -102,13 +117,19 @@ void put(ByteWriter& w, const CreateCardRange& c) {
   w.boolean(x.product.allow_cross_border);
   w.boolean(x.product.allow_cash);
   w.i64(x.product.single_authorization_limit_minor);
+  w.u8(x.product.pin_try_limit);
+  w.u16(x.product.atc_window);
+  w.boolean(x.product.decline_fallback);
+  w.boolean(x.product.require_cvv2_card_not_present);
 }
 bool get(ByteReader& r, CreateCardRange* c) {
   auto& x = c->range;
   return r.u64(&x.prefix_low) && r.u64(&x.prefix_high) && r.u8(&x.prefix_length) &&
          r.str(&x.product.name, kMaxString) && r.u16(&x.product.issuer_country) &&
          r.boolean(&x.product.allow_card_not_present) && r.boolean(&x.product.allow_cross_border) &&
-         r.boolean(&x.product.allow_cash) && r.i64(&x.product.single_authorization_limit_minor);
+         r.boolean(&x.product.allow_cash) && r.i64(&x.product.single_authorization_limit_minor) &&
+         r.u8(&x.product.pin_try_limit) && r.u16(&x.product.atc_window) &&
+         r.boolean(&x.product.decline_fallback) && r.boolean(&x.product.require_cvv2_card_not_present);
 }
 void put(ByteWriter& w, const OpenAccount& c) {
   w.u16(c.currency.code);
@@ -125,11 +146,21 @@ void put(ByteWriter& w, const IssueCard& c) {
   w.u64(c.prefix);
   w.u8(c.prefix_length);
   w.u16(c.expiry_yymm);
+  w.u8(c.encrypted_pan.size);
+  w.bytes(c.encrypted_pan.bytes);
+  put_chars(w, c.service_code);
+  put_chars(w, c.pin_verification_value);
+  w.u8(c.pan_sequence_number);
 }
 bool get(ByteReader& r, IssueCard* c) {
   return r.u64(&c->requested_id) && r.u64(&c->account_id) && get_masked(r, &c->pan_hash, &c->masked_pan) &&
-         r.u64(&c->prefix) && r.u8(&c->prefix_length) && r.u16(&c->expiry_yymm);
+         r.u64(&c->prefix) && r.u8(&c->prefix_length) && r.u16(&c->expiry_yymm) &&
+         r.u8(&c->encrypted_pan.size) && c->encrypted_pan.size <= c->encrypted_pan.bytes.size() &&
+         r.bytes(c->encrypted_pan.bytes.data(), c->encrypted_pan.bytes.size()) && get_chars(r, &c->service_code) &&
+         get_chars(r, &c->pin_verification_value) && r.u8(&c->pan_sequence_number);
 }
+void put(ByteWriter& w, const ResetPinTries& c) { w.u64(c.card_id); }
+bool get(ByteReader& r, ResetPinTries* c) { return r.u64(&c->card_id); }
 void put(ByteWriter& w, const SetCardStatus& c) {
   w.u64(c.card_id);
   w.u8(static_cast<uint8_t>(c.status));

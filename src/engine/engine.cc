@@ -64,6 +64,7 @@ Reply Engine::apply(const Command& command, std::vector<Event>* events) {
         if constexpr (std::is_same_v<T, SetCreditLimit>) return set_credit_limit(body, events);
         if constexpr (std::is_same_v<T, SetUplift>) return set_uplift(body, events);
         if constexpr (std::is_same_v<T, Tick>) return tick(events);
+        if constexpr (std::is_same_v<T, ResetPinTries>) return reset_pin_tries(body, events);
       },
       command.body);
   return reply;

@@ -147,6 +147,7 @@ class Engine {
   Reply reverse(const CardMessage& m, std::vector<Event>* events);
   Reply network(const CardMessage& m, std::vector<Event>* events);
   Outcome check_card(const CardMessage& m, const cards::Card& card) const;
+  Outcome check_security(const CardMessage& m, cards::Card& card, const cards::Product& product);
   Outcome check_controls(const CardMessage& m, const cards::Card& card, int64_t amount) const;
   bool amount_in_account_currency(const CardMessage& m, const cards::Account& account,
                                   int64_t* amount) const;
@@ -166,6 +167,7 @@ class Engine {
   Reply set_card_status(const SetCardStatus& c, std::vector<Event>* events);
   Reply set_credit_limit(const SetCreditLimit& c, std::vector<Event>* events);
   Reply set_uplift(const SetUplift& c, std::vector<Event>* events);
+  Reply reset_pin_tries(const ResetPinTries& c, std::vector<Event>* events);
   Reply tick(std::vector<Event>* events);
   void prune_records();
 

@@ -76,6 +76,11 @@ Reply Engine::issue_card(const IssueCard& c, std::vector<Event>* events) {
   card.masked_pan = c.masked_pan;
   card.expiry_yymm = c.expiry_yymm;
   card.issued_at = now_;
+  card.encrypted_pan = c.encrypted_pan.bytes;
+  card.encrypted_pan_size = c.encrypted_pan.size;
+  card.service_code = c.service_code;
+  card.pin_verification_value = c.pin_verification_value;
+  card.pan_sequence_number = c.pan_sequence_number;
   cards_.emplace(id, card);
   card_by_pan_.emplace(c.pan_hash, id);
   events->push_back({EventKind::card_issued, id, c.account_id, 0, 0});
@@ -88,6 +93,15 @@ Reply Engine::set_card_status(const SetCardStatus& c, std::vector<Event>* events
   it->second.status = c.status;
   events->push_back({EventKind::card_status_changed, c.card_id, it->second.account.value, 0,
                      static_cast<int64_t>(c.status)});
+  return admin_reply(Outcome::admin_done, c.card_id);
+}
+
+Reply Engine::reset_pin_tries(const ResetPinTries& c, std::vector<Event>* events) {
+  auto it = cards_.find(c.card_id);
+  if (it == cards_.end()) return admin_reply(Outcome::admin_unknown_card, c.card_id);
+  it->second.pin_tries = 0;
+  events->push_back({EventKind::card_status_changed, c.card_id, it->second.account.value, 0,
+                     static_cast<int64_t>(it->second.status)});
   return admin_reply(Outcome::admin_done, c.card_id);
 }
 

@@ -106,6 +106,40 @@ Outcome Engine::check_card(const CardMessage& m, const cards::Card& card) const 
   return Outcome::approved;
 }
 
+// Card security results, as the security stage found them, against the card's state: the PIN
+// try counter and the last verified ATC change here, even when the message is declined.
+Outcome Engine::check_security(const CardMessage& m, cards::Card& card, const cards::Product& product) {
+  const SecurityResults& s = m.security;
+  if (s.pin != CheckResult::not_present && s.pin != CheckResult::not_checked) {
+    if (card.pin_tries >= product.pin_try_limit) return Outcome::pin_tries_exceeded;
+    if (s.pin == CheckResult::mismatch || s.pin == CheckResult::malformed) {
+      ++card.pin_tries;
+      return card.pin_tries >= product.pin_try_limit ? Outcome::pin_tries_exceeded : Outcome::incorrect_pin;
+    }
+    card.pin_tries = 0;
+  }
+  if (s.card_verification == CheckResult::mismatch || s.card_verification == CheckResult::malformed)
+    return Outcome::card_verification_failed;
+  if (m.channel == Channel::card_not_present && product.require_cvv2_card_not_present &&
+      !(s.card_verification_kind == CardVerificationKind::cvv2 && s.card_verification == CheckResult::match))
+    return Outcome::card_verification_missing;
+  if (s.cryptogram == CheckResult::mismatch || s.cryptogram == CheckResult::malformed)
+    return Outcome::cryptogram_failed;
+  if (s.cryptogram == CheckResult::match && s.has_atc) {
+    // A counter that does not move forward is a replayed or cloned chip; one that jumps far
+    // ahead is a card used somewhere holdfast never saw.
+    if (card.has_atc && s.atc <= card.last_atc) return Outcome::atc_replayed;
+    if (card.has_atc && s.atc - card.last_atc > product.atc_window) return Outcome::atc_out_of_window;
+    card.has_atc = true;
+    card.last_atc = s.atc;
+  }
+  const uint16_t pan_entry = m.pos_entry_mode / 10;
+  const bool stripe_read = pan_entry == 2 || pan_entry == 90;
+  const bool fallback = pan_entry == 80 || (stripe_read && (card.chip() || s.chip_card));
+  if (fallback && product.decline_fallback) return Outcome::fallback_not_allowed;
+  return Outcome::approved;
+}
+
 bool Engine::amount_in_account_currency(const CardMessage& m, const cards::Account& account,
                                         int64_t* amount) const {
   if (m.billing_amount_minor > 0 && m.billing_currency == account.currency) {
@@ -148,6 +182,9 @@ Reply Engine::authorize(const CardMessage& m, std::vector<Event>* events) {
   cards::Account* account = account_by_id(card->account.value);
   HF_ASSERT(account != nullptr);
   if (const Outcome o = check_card(m, *card); o != Outcome::approved) return decline(o, card, account);
+  const cards::Product& product = find_card_range(card->range)->product;
+  if (const Outcome o = check_security(m, *card, product); o != Outcome::approved)
+    return decline(o, card, account);
   int64_t amount = 0;
   if (!amount_in_account_currency(m, *account, &amount))
     return decline(Outcome::currency_not_supported, card, account);

@@ -92,13 +92,19 @@ void put_range(ByteWriter& w, const cards::CardRange& x) {
   w.boolean(x.product.allow_cross_border);
   w.boolean(x.product.allow_cash);
   w.i64(x.product.single_authorization_limit_minor);
+  w.u8(x.product.pin_try_limit);
+  w.u16(x.product.atc_window);
+  w.boolean(x.product.decline_fallback);
+  w.boolean(x.product.require_cvv2_card_not_present);
 }
 bool get_range(ByteReader& r, cards::CardRange* x) {
   return r.u32(&x->id.value) && r.u64(&x->prefix_low) && r.u64(&x->prefix_high) &&
          r.u8(&x->prefix_length) && r.str(&x->product.name, kMaxString) &&
          r.u16(&x->product.issuer_country) && r.boolean(&x->product.allow_card_not_present) &&
          r.boolean(&x->product.allow_cross_border) && r.boolean(&x->product.allow_cash) &&
-         r.i64(&x->product.single_authorization_limit_minor);
+         r.i64(&x->product.single_authorization_limit_minor) && r.u8(&x->product.pin_try_limit) &&
+         r.u16(&x->product.atc_window) && r.boolean(&x->product.decline_fallback) &&
+         r.boolean(&x->product.require_cvv2_card_not_present);
 }
 
 void put_account(ByteWriter& w, const cards::Account& x) {
@@ -126,6 +132,14 @@ void put_card(ByteWriter& w, const cards::Card& x) {
   w.u8(static_cast<uint8_t>(x.status));
   w.i64(x.issued_at.us);
   w.i64(x.last_used_at.us);
+  w.u8(x.encrypted_pan_size);
+  w.bytes(x.encrypted_pan);
+  put_chars(w, x.service_code);
+  put_chars(w, x.pin_verification_value);
+  w.u8(x.pan_sequence_number);
+  w.u8(x.pin_tries);
+  w.boolean(x.has_atc);
+  w.u16(x.last_atc);
 }
 bool get_card(ByteReader& r, cards::Card* x) {
   return r.u64(&x->id.value) && r.u64(&x->account.value) && r.u32(&x->range.value) &&
@@ -133,7 +147,11 @@ bool get_card(ByteReader& r, cards::Card* x) {
          get_chars(r, &x->masked_pan.first6) && get_chars(r, &x->masked_pan.last4) &&
          r.u8(&x->masked_pan.length) && r.u16(&x->expiry_yymm) &&
          get_enum(r, &x->status, cards::kCardStatusCount) && r.i64(&x->issued_at.us) &&
-         r.i64(&x->last_used_at.us);
+         r.i64(&x->last_used_at.us) && r.u8(&x->encrypted_pan_size) &&
+         x->encrypted_pan_size <= x->encrypted_pan.size() &&
+         r.bytes(x->encrypted_pan.data(), x->encrypted_pan.size()) && get_chars(r, &x->service_code) &&
+         get_chars(r, &x->pin_verification_value) && r.u8(&x->pan_sequence_number) &&
+         r.u8(&x->pin_tries) && r.boolean(&x->has_atc) && r.u16(&x->last_atc);
 }
 
 template <typename Map>

@@ -382,3 +382,91 @@ TEST(EngineSnapshot, MalformedSnapshotBytesAreRefused) {
 
 }  // namespace
 }  // namespace holdfast::engine
+
+namespace holdfast::engine {
+namespace {
+
+class SecurityStory : public EngineStory {};
+
+TEST_F(SecurityStory, ThreeWrongPinsLockThePinUntilReset) {
+  auto with_pin = [&](CheckResult result) {
+    CardMessage m = story.authorization(kPan, 1'000);
+    m.security.pin = result;
+    return story.run(m);
+  };
+  EXPECT_EQ(story.code(with_pin(CheckResult::mismatch)), "55");
+  EXPECT_EQ(story.code(with_pin(CheckResult::mismatch)), "55");
+  EXPECT_EQ(story.code(with_pin(CheckResult::mismatch)), "75");
+  // Locked: even the right PIN is refused now.
+  EXPECT_EQ(story.code(with_pin(CheckResult::match)), "75");
+  EXPECT_EQ(story.run(ResetPinTries{card}).outcome, Outcome::admin_done);
+  EXPECT_EQ(story.code(with_pin(CheckResult::match)), "00");
+  // A right PIN resets the count of wrong ones.
+  EXPECT_EQ(story.code(with_pin(CheckResult::mismatch)), "55");
+  EXPECT_EQ(story.code(with_pin(CheckResult::match)), "00");
+  EXPECT_EQ(story.code(with_pin(CheckResult::mismatch)), "55");
+  EXPECT_EQ(story.code(with_pin(CheckResult::mismatch)), "55");
+}
+
+TEST_F(SecurityStory, CardVerificationAndCryptogramFailuresDecline) {
+  CardMessage cvv2 = story.authorization(kPan, 1'000);
+  cvv2.channel = Channel::card_not_present;
+  cvv2.security.card_verification_kind = CardVerificationKind::cvv2;
+  cvv2.security.card_verification = CheckResult::mismatch;
+  const Reply r = story.run(cvv2);
+  EXPECT_EQ(r.outcome, Outcome::card_verification_failed);
+  EXPECT_EQ(story.code(r), "05");
+  CardMessage arqc = story.authorization(kPan, 1'000);
+  arqc.security.cryptogram = CheckResult::mismatch;
+  EXPECT_EQ(story.run(arqc).outcome, Outcome::cryptogram_failed);
+  EXPECT_EQ(story.pending(account), 0);
+}
+
+TEST_F(SecurityStory, AReplayedOrFarAheadAtcIsAClonedChipSignal) {
+  auto chip = [&](uint16_t atc) {
+    CardMessage m = story.authorization(kPan, 100);
+    m.pos_entry_mode = 51;
+    m.security.cryptogram = CheckResult::match;
+    m.security.has_atc = true;
+    m.security.atc = atc;
+    return story.run(m).outcome;
+  };
+  EXPECT_EQ(chip(10), Outcome::approved);
+  EXPECT_EQ(chip(11), Outcome::approved);
+  EXPECT_EQ(chip(11), Outcome::atc_replayed);  // the same counter again: a copy of the chip
+  EXPECT_EQ(chip(9), Outcome::atc_replayed);
+  EXPECT_EQ(chip(11 + 51), Outcome::atc_out_of_window);
+  EXPECT_EQ(chip(11 + 50), Outcome::approved);
+}
+
+TEST_F(SecurityStory, AChipCardReadByStripeIsFallbackAndDeclinedByDefault) {
+  CardMessage swiped = story.authorization(kPan, 100);
+  swiped.pos_entry_mode = 901;  // magnetic stripe read, PIN capable
+  EXPECT_EQ(story.run(swiped).outcome, Outcome::fallback_not_allowed);
+  CardMessage dipped = story.authorization(kPan, 100);
+  dipped.pos_entry_mode = 51;
+  EXPECT_EQ(story.run(dipped).outcome, Outcome::approved);
+}
+
+TEST(SecurityPolicy, ProductsMayRequireCvv2AndAllowFallback) {
+  Story story;
+  cards::Product product;
+  product.require_cvv2_card_not_present = true;
+  product.decline_fallback = false;
+  story.range(product);
+  story.card(story.account(10'000), kPan);
+  CardMessage online = story.authorization(kPan, 100);
+  online.channel = Channel::card_not_present;
+  EXPECT_EQ(story.run(online).outcome, Outcome::card_verification_missing);
+  online = story.authorization(kPan, 100);
+  online.channel = Channel::card_not_present;
+  online.security.card_verification_kind = CardVerificationKind::cvv2;
+  online.security.card_verification = CheckResult::match;
+  EXPECT_EQ(story.run(online).outcome, Outcome::approved);
+  CardMessage swiped = story.authorization(kPan, 100);
+  swiped.pos_entry_mode = 901;
+  EXPECT_EQ(story.run(swiped).outcome, Outcome::approved);
+}
+
+}  // namespace
+}  // namespace holdfast::engine

@@ -27,6 +27,14 @@ std::string_view outcome_name(Outcome o) noexcept {
     case Outcome::card_blocked: return "card_blocked";
     case Outcome::card_expired: return "card_expired";
     case Outcome::expiry_mismatch: return "expiry_mismatch";
+    case Outcome::pin_tries_exceeded: return "pin_tries_exceeded";
+    case Outcome::incorrect_pin: return "incorrect_pin";
+    case Outcome::card_verification_failed: return "card_verification_failed";
+    case Outcome::card_verification_missing: return "card_verification_missing";
+    case Outcome::cryptogram_failed: return "cryptogram_failed";
+    case Outcome::atc_replayed: return "atc_replayed";
+    case Outcome::atc_out_of_window: return "atc_out_of_window";
+    case Outcome::fallback_not_allowed: return "fallback_not_allowed";
     case Outcome::currency_not_supported: return "currency_not_supported";
     case Outcome::card_not_present_not_allowed: return "card_not_present_not_allowed";
     case Outcome::cross_border_not_allowed: return "cross_border_not_allowed";
@@ -72,6 +80,14 @@ std::array<char, 2> response_code(Outcome o) noexcept {
     case Outcome::card_blocked: return code("62");
     case Outcome::card_expired: return code("54");
     case Outcome::expiry_mismatch: return code("54");
+    case Outcome::pin_tries_exceeded: return code("75");
+    case Outcome::incorrect_pin: return code("55");
+    case Outcome::card_verification_failed:
+    case Outcome::card_verification_missing:
+    case Outcome::cryptogram_failed:
+    case Outcome::atc_replayed:
+    case Outcome::atc_out_of_window:
+    case Outcome::fallback_not_allowed: return code("05");
     case Outcome::currency_not_supported: return code("12");
     case Outcome::card_not_present_not_allowed: return code("57");
     case Outcome::cross_border_not_allowed: return code("57");

@@ -37,6 +37,14 @@ enum class Outcome : uint8_t {
   card_blocked,                // 62: restricted
   card_expired,                // 54: expired by date or by status
   expiry_mismatch,             // 54: the expiry sent is not the card's
+  pin_tries_exceeded,          // 75: the PIN try limit was reached
+  incorrect_pin,               // 55
+  card_verification_failed,    // 05: CVV1, iCVV or CVV2 does not match
+  card_verification_missing,   // 05: card-not-present without CVV2 where the product needs it
+  cryptogram_failed,           // 05: the ARQC does not verify
+  atc_replayed,                // 05: an ATC at or below the last verified one: a cloned chip
+  atc_out_of_window,           // 05: an ATC far ahead of the last verified one
+  fallback_not_allowed,        // 05: a chip card read by magnetic stripe
   currency_not_supported,      // 12: neither amount is in the account currency
   card_not_present_not_allowed,  // 57
   cross_border_not_allowed,    // 57

@@ -1,5 +1,6 @@
 #include "gateway/admin_json.h"
 
+#include <algorithm>
 #include <fstream>
 
 namespace holdfast::gateway {
@@ -76,6 +77,16 @@ engine::CreateCardRange card_range(const json& r) {
   c.range.product.allow_card_not_present = bool_or(p, "allow_card_not_present", true);
   c.range.product.allow_cross_border = bool_or(p, "allow_cross_border", true);
   c.range.product.allow_cash = bool_or(p, "allow_cash", true);
+  c.range.product.decline_fallback = bool_or(p, "decline_fallback", true);
+  c.range.product.require_cvv2_card_not_present = bool_or(p, "require_cvv2_card_not_present", false);
+  if (p.contains("pin_try_limit")) {
+    size_t n = 0;
+    c.range.product.pin_try_limit = static_cast<uint8_t>(digits_member(p, "pin_try_limit", 2, &n));
+  }
+  if (p.contains("atc_window")) {
+    size_t n = 0;
+    c.range.product.atc_window = static_cast<uint16_t>(digits_member(p, "atc_window", 4, &n));
+  }
   if (p.contains("single_authorization_limit_minor"))
     c.range.product.single_authorization_limit_minor = amount_member(p, "single_authorization_limit_minor");
   return c;
@@ -95,6 +106,22 @@ engine::IssueCard issue_card(const json& r, const PanHasher& hasher) {
   const uint64_t expiry = digits_member(r, "expiry", 4, &n);
   if (n != 4 || expiry % 100 < 1 || expiry % 100 > 12) throw Fail{"expiry", "must be YYMM"};
   c.expiry_yymm = static_cast<uint16_t>(expiry);
+  if (r.contains("service_code")) {
+    const uint64_t code = digits_member(r, "service_code", 3, &n);
+    if (n != 3) throw Fail{"service_code", "must be 3 digits"};
+    const std::string digits = std::to_string(1000 + code).substr(1);
+    std::copy_n(digits.begin(), 3, c.service_code.begin());
+  }
+  if (r.contains("pvv")) {
+    const std::string pvv = string_member(r, "pvv");
+    if (pvv.size() != 4 || pvv.find_first_not_of("0123456789") != std::string::npos)
+      throw Fail{"pvv", "must be 4 digits"};
+    std::copy_n(pvv.begin(), 4, c.pin_verification_value.begin());
+  }
+  if (r.contains("pan_sequence_number")) {
+    const uint64_t psn = digits_member(r, "pan_sequence_number", 2, &n);
+    c.pan_sequence_number = static_cast<uint8_t>(psn);
+  }
   return c;
 }
 
@@ -114,6 +141,7 @@ engine::CommandBody parse(const json& r, const PanHasher& hasher) {
     if (!status) throw Fail{"status", "must be active, blocked, lost, stolen, expired or closed"};
     return engine::SetCardStatus{unsigned_member(r, "card_id"), *status};
   }
+  if (op == "reset_pin_tries") return engine::ResetPinTries{unsigned_member(r, "card_id")};
   if (op == "set_credit_limit")
     return engine::SetCreditLimit{unsigned_member(r, "account_id"), amount_member(r, "credit_limit_minor")};
   if (op == "set_uplift") {
@@ -173,7 +201,10 @@ json answer_admin_query(const json& request, const engine::Engine& engine) {
                   {"account_id", c->account.value},
                   {"pan", c->masked_pan.display()},
                   {"expiry", c->expiry_yymm},
-                  {"status", cards::card_status_name(c->status)}};
+                  {"status", cards::card_status_name(c->status)},
+                  {"service_code", std::string(c->service_code.begin(), c->service_code.end())},
+                  {"pin_tries", c->pin_tries},
+                  {"last_atc", c->has_atc ? nlohmann::json(c->last_atc) : nlohmann::json(nullptr)}};
     }
     const auto& k = engine.counters();
     return json{{"commands", k.commands},
