@@ -15,6 +15,7 @@
 #include "base/money.h"
 #include "base/time.h"
 #include "cards/cards.h"
+#include "engine/config.h"
 
 namespace holdfast::engine {
 
@@ -176,11 +177,16 @@ struct SetUplift {
   int64_t uplift_minor = 0;
   Timestamp expires_at;
 };
+// New engine settings (hold validity, retention...). Journaled, so that a replay applies the
+// settings in force when each command was first applied.
+struct Configure {
+  EngineConfig config;
+};
 // A timer pulse: expires holds and old message records that are due at the command's time.
 struct Tick {};
 
 using CommandBody = std::variant<CardMessage, CreateCardRange, OpenAccount, IssueCard,
-                                 SetCardStatus, SetCreditLimit, SetUplift, Tick, ResetPinTries>;
+                                 SetCardStatus, SetCreditLimit, SetUplift, Tick, ResetPinTries, Configure>;
 
 struct Command {
   Timestamp time;

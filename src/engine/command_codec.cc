@@ -159,6 +159,8 @@ bool get(ByteReader& r, IssueCard* c) {
          r.bytes(c->encrypted_pan.bytes.data(), c->encrypted_pan.bytes.size()) && get_chars(r, &c->service_code) &&
          get_chars(r, &c->pin_verification_value) && r.u8(&c->pan_sequence_number);
 }
+void put(ByteWriter& w, const Configure& c) { write_config(w, c.config); }
+bool get(ByteReader& r, Configure* c) { return read_config(r, &c->config); }
 void put(ByteWriter& w, const ResetPinTries& c) { w.u64(c.card_id); }
 bool get(ByteReader& r, ResetPinTries* c) { return r.u64(&c->card_id); }
 void put(ByteWriter& w, const SetCardStatus& c) {

@@ -17,7 +17,7 @@ TEST(CommandCodec, EveryCommandKindRoundTrips) {
   range.range.product.name = "World";
   const std::vector<CommandBody> bodies = {
       m, range, OpenAccount{Currency{156}, 60'000, 7}, IssueCard{}, SetCardStatus{5, cards::CardStatus::stolen},
-      SetCreditLimit{1, 2}, SetUplift{1, 2, Timestamp{3}}, Tick{}};
+      SetCreditLimit{1, 2}, SetUplift{1, 2, Timestamp{3}}, Tick{}, ResetPinTries{9}, Configure{EngineConfig{}}};
   for (const auto& body : bodies) {
     const Command c{Timestamp{1'700'000'000'000'000}, body};
     std::vector<uint8_t> bytes;

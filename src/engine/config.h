@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "base/bytes.h"
+
 namespace holdfast::engine {
 
 struct MccHoldRule {
@@ -14,6 +16,7 @@ struct MccHoldRule {
   uint16_t mcc_high = 0;  // inclusive
   uint32_t hold_days = 0;
 };
+bool operator==(const MccHoldRule& a, const MccHoldRule& b);
 
 struct EngineConfig {
   // How long an authorisation hold lasts before it is released by expiry. Visa: card present
@@ -37,6 +40,12 @@ struct EngineConfig {
   uint32_t max_expiries_per_tick = 100'000;
   // Refuse card messages from an acquirer that has not signed on (0800 function 001).
   bool require_sign_on = false;
+
+  friend bool operator==(const EngineConfig&, const EngineConfig&) = default;
 };
+
+// The settings as bytes (snapshots and the Configure command).
+void write_config(ByteWriter& w, const EngineConfig& c);
+bool read_config(ByteReader& r, EngineConfig* c);
 
 }  // namespace holdfast::engine

@@ -65,6 +65,7 @@ Reply Engine::apply(const Command& command, std::vector<Event>* events) {
         if constexpr (std::is_same_v<T, SetUplift>) return set_uplift(body, events);
         if constexpr (std::is_same_v<T, Tick>) return tick(events);
         if constexpr (std::is_same_v<T, ResetPinTries>) return reset_pin_tries(body, events);
+        if constexpr (std::is_same_v<T, Configure>) return configure(body, events);
       },
       command.body);
   return reply;

@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <span>
 #include <unordered_map>
 #include <vector>
@@ -103,6 +104,9 @@ class Engine {
   const EngineConfig& config() const { return config_; }
   const EngineCounters& counters() const { return counters_; }
   Timestamp now() const { return now_; }
+  // When a Tick next has work to do (a hold expiring, a message record to forget); nullopt
+  // when nothing is pending. The server sends Ticks only when this is due.
+  std::optional<Timestamp> next_timer_due() const;
   size_t message_record_count() const { return records_.size(); }
 
   // The whole state as deterministic bytes (snapshots; equal states give equal bytes), and back.
@@ -168,6 +172,7 @@ class Engine {
   Reply set_credit_limit(const SetCreditLimit& c, std::vector<Event>* events);
   Reply set_uplift(const SetUplift& c, std::vector<Event>* events);
   Reply reset_pin_tries(const ResetPinTries& c, std::vector<Event>* events);
+  Reply configure(const Configure& c, std::vector<Event>* events);
   Reply tick(std::vector<Event>* events);
   void prune_records();
 

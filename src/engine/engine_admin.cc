@@ -128,6 +128,26 @@ Reply Engine::set_uplift(const SetUplift& c, std::vector<Event>* events) {
   return r;
 }
 
+Reply Engine::configure(const Configure& c, std::vector<Event>*) {
+  if (c.config.default_hold_days == 0 || c.config.max_message_records == 0 || c.config.max_expiries_per_tick == 0)
+    return admin_reply(Outcome::admin_invalid, 0);
+  config_ = c.config;
+  prune_records();  // a smaller bound applies at once
+  return admin_reply(Outcome::admin_done, 0);
+}
+
+std::optional<Timestamp> Engine::next_timer_due() const {
+  std::optional<Timestamp> due = ledger_.next_expiry();
+  if (!records_.empty()) {
+    const int64_t retention_s = static_cast<int64_t>(config_.message_record_retention_days) * kSecondsPerDay;
+    // The oldest record is forgotten once strictly past retention (prune_records).
+    const Timestamp forget = add_seconds_saturating(records_.front().at, retention_s);
+    const Timestamp after{forget.us == INT64_MAX ? forget.us : forget.us + 1};
+    if (!due || after < *due) due = after;
+  }
+  return due;
+}
+
 Reply Engine::tick(std::vector<Event>* events) {
   std::vector<std::pair<ledger::HoldId, int64_t>> expired;
   ledger_.expire_due(now_, config_.max_expiries_per_tick, &expired);

@@ -58,29 +58,6 @@ bool get_reply(ByteReader& r, Reply* x) {
          r.boolean(&x->duplicate) && r.boolean(&x->over_limit);
 }
 
-void put_config(ByteWriter& w, const EngineConfig& c) {
-  w.u32(c.default_hold_days);
-  w.u32(static_cast<uint32_t>(c.mcc_hold_rules.size()));
-  for (const auto& rule : c.mcc_hold_rules) {
-    w.u16(rule.mcc_low);
-    w.u16(rule.mcc_high);
-    w.u32(rule.hold_days);
-  }
-  w.u32(c.message_record_retention_days);
-  w.u32(c.max_message_records);
-  w.u32(c.max_expiries_per_tick);
-  w.boolean(c.require_sign_on);
-}
-bool get_config(ByteReader& r, EngineConfig* c) {
-  uint32_t rules = 0;
-  if (!r.u32(&c->default_hold_days) || !r.u32(&rules) || rules > 10'000) return false;
-  c->mcc_hold_rules.resize(rules);
-  for (auto& rule : c->mcc_hold_rules)
-    if (!r.u16(&rule.mcc_low) || !r.u16(&rule.mcc_high) || !r.u32(&rule.hold_days)) return false;
-  return r.u32(&c->message_record_retention_days) && r.u32(&c->max_message_records) &&
-         r.u32(&c->max_expiries_per_tick) && r.boolean(&c->require_sign_on);
-}
-
 void put_range(ByteWriter& w, const cards::CardRange& x) {
   w.u32(x.id.value);
   w.u64(x.prefix_low);
@@ -169,7 +146,7 @@ void Engine::serialize(std::vector<uint8_t>* out) const {
   ByteWriter w(out);
   w.u32(kSnapshotMagic);
   w.u16(kSnapshotVersion);
-  put_config(w, config_);
+  write_config(w, config_);
   w.i64(now_.us);
   w.u64(counters_.commands);
   w.u64(counters_.card_messages);
@@ -222,7 +199,7 @@ bool Engine::deserialize(std::span<const uint8_t> in) {
   uint32_t magic = 0;
   uint16_t version = 0;
   if (!r.u32(&magic) || magic != kSnapshotMagic || !r.u16(&version) || version != kSnapshotVersion) return false;
-  if (!get_config(r, &config_) || !r.i64(&now_.us)) return false;
+  if (!read_config(r, &config_) || !r.i64(&now_.us)) return false;
   if (!r.u64(&counters_.commands) || !r.u64(&counters_.card_messages) || !r.u64(&counters_.approvals) ||
       !r.u64(&counters_.declines) || !r.u64(&counters_.duplicates) ||
       !r.u64(&counters_.advices_over_limit) || !r.u64(&counters_.holds_expired))

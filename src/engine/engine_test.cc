@@ -209,6 +209,21 @@ TEST_F(EngineStory, HoldDurationsAreConfiguration) {
   EXPECT_EQ(short_holds.pending(acct), 0);
 }
 
+TEST_F(EngineStory, SettingsChangeByAJournaledCommandAndTicksAreDueOnlyWhenWorkIs) {
+  EXPECT_FALSE(story.engine.next_timer_due().has_value());  // nothing held, nothing remembered
+  EngineConfig config = story.engine.config();
+  config.default_hold_days = 1;
+  EXPECT_EQ(story.run(Configure{config}).outcome, Outcome::admin_done);
+  story.run(story.authorization(kPan, 1'000));
+  ASSERT_TRUE(story.engine.next_timer_due().has_value());
+  EXPECT_EQ(*story.engine.next_timer_due(), add_seconds_saturating(story.now, kSecondsPerDay));
+  story.advance_days(1);
+  story.run(Tick{});
+  EXPECT_EQ(story.pending(account), 0);
+  config.default_hold_days = 0;
+  EXPECT_EQ(story.run(Configure{config}).outcome, Outcome::admin_invalid);
+}
+
 TEST_F(EngineStory, ForeignAmountsUseTheBillingAmountOrAreRefused) {
   CardMessage abroad = story.authorization(kPan, 1'000);  // USD 10.00
   abroad.currency = kUsd;
