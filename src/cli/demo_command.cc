@@ -96,10 +96,10 @@ std::string masked(std::string_view pan) {
 }
 
 std::vector<Step> script(MessageFactory& f) {
-  const char* world = "6225880000000018";     // account 1001, CNY 600.00 limit
-  const char* lost = "6225880000000026";      // account 1002, reported lost below
-  const char* traveller = "6225880000000034"; // account 1003
-  const char* domestic = "6226000000000011";  // account 1004, no card-not-present
+  const char* world = "6225880000000019";     // account 1001, CNY 600.00 limit
+  const char* lost = "6225880000000027";      // account 1002, reported lost below
+  const char* traveller = "6225880000000035"; // account 1003
+  const char* domestic = "6226000000000013";  // account 1004, no card-not-present
   std::vector<Step> steps;
   steps.push_back({"acquirer link signs on", f.sign_on()});
   auto groceries = f.make("0100", world, 25'000);

@@ -24,7 +24,7 @@ const REPLY_TIMEOUT_MS = Number(process.env.HOLDFAST_PEER_TIMEOUT_MS || 5000);
 const ACQUIRER = '12345678';
 
 // Demo portfolio (config/demo-portfolio.json): card 5001 on account 1001, CNY 600.00 limit.
-const CARD_WITHIN_LIMIT = '6225880000000018';
+const CARD_WITHIN_LIMIT = '6225880000000019';
 const LIMIT_MINOR = 60000;
 const CARD_NEVER_ISSUED = '6225889999999999';
 

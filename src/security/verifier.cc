@@ -1,0 +1,418 @@
+#include "security/verifier.h"
+
+#include <openssl/crypto.h>
+
+#include "crypto/cvv.h"
+#include "crypto/digits.h"
+#include "crypto/emv.h"
+#include "crypto/pboc.h"
+#include "crypto/pin_block.h"
+#include "crypto/pin_verify.h"
+#include "crypto/primitives.h"
+#include "iso8583/tlv.h"
+
+namespace holdfast::security {
+namespace {
+
+using engine::CheckResult;
+using crypto::ByteSpan;
+using crypto::Bytes;
+
+bool digits(std::string_view s) { return !s.empty() && crypto::is_digits(s); }
+
+ByteSpan bytes_of(std::string_view s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+// Wipes a std::string that held a PIN or a clear block on every path out.
+struct Wipe {
+  std::string& s;
+  ~Wipe() {
+    if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
+  }
+};
+
+std::string two_digits(unsigned v) {
+  return std::string{static_cast<char>('0' + v / 10 % 10), static_cast<char>('0' + v % 10)};
+}
+
+std::string expiry_digits(uint16_t yymm) {
+  return two_digits(yymm / 100u) + two_digits(yymm % 100u);
+}
+
+// Track 2 as the codec gives it: PAN '=' (or 'D') YYMM SVC discretionary.
+struct Track2 {
+  std::string_view pan, expiry, service_code, pvki, pvv, cvv;
+};
+enum class Parse { absent, ok, malformed };
+
+Parse parse_track2(const iso8583::Message& m, Track2* t) {
+  if (!m.has(35)) return Parse::absent;
+  const std::string_view v = m.get(35);
+  const size_t sep = v.find_first_of("=D");
+  if (sep == std::string_view::npos) return Parse::malformed;
+  t->pan = v.substr(0, sep);
+  const std::string_view rest = v.substr(sep + 1);
+  if (!digits(t->pan) || rest.size() < 7 || !crypto::is_digits(rest)) return Parse::malformed;
+  t->expiry = rest.substr(0, 4);
+  t->service_code = rest.substr(4, 3);
+  if (rest.size() >= 15) {
+    t->pvki = rest.substr(7, 1);
+    t->pvv = rest.substr(8, 4);
+    t->cvv = rest.substr(12, 3);
+  }
+  return Parse::ok;
+}
+
+// DE 48: [TCC] then "SS LL value" subelements; finds SE 92.
+Parse find_cvv2(const iso8583::Message& m, std::string_view* cvv2) {
+  if (!m.has(48)) return Parse::absent;
+  std::string_view v = m.get(48);
+  if (!v.empty() && (v[0] < '0' || v[0] > '9')) v.remove_prefix(1);
+  Parse found = Parse::absent;
+  while (!v.empty()) {
+    if (v.size() < 4 || !crypto::is_digits(v.substr(0, 4))) return Parse::malformed;
+    const std::string_view id = v.substr(0, 2);
+    const size_t len = static_cast<size_t>((v[2] - '0') * 10 + (v[3] - '0'));
+    if (v.size() < 4 + len) return Parse::malformed;
+    if (id == "92") {
+      *cvv2 = v.substr(4, len);
+      found = len == 3 && crypto::is_digits(*cvv2) ? Parse::ok : Parse::malformed;
+    }
+    v.remove_prefix(4 + len);
+  }
+  return found;
+}
+
+CheckResult check_cvv(const KeyStore* keys, std::string_view pan, std::string_view expiry,
+                      std::string_view service_code, std::string_view presented) {
+  if (keys == nullptr) return CheckResult::not_checked;
+  const auto cvks = keys->for_card(KeyType::cvk, pan);
+  if (cvks.empty()) return CheckResult::not_checked;
+  const crypto::CvvInput in{pan, expiry, service_code};
+  bool any_ok = false;
+  for (const KeyEntry* k : cvks) {
+    auto r = crypto::verify_cvv(in, k->key.span().first(8), k->key.span().subspan(8, 8), presented);
+    if (!r) continue;
+    any_ok = true;
+    if (*r) return CheckResult::match;
+  }
+  return any_ok ? CheckResult::mismatch : CheckResult::malformed;
+}
+
+void check_card_verification(const iso8583::Message& m, std::string_view pan,
+                             const cards::Card& card, const VerifyContext& ctx,
+                             engine::SecurityResults* out) {
+  Track2 track;
+  const Parse track_state = parse_track2(m, &track);
+  if (track_state == Parse::ok) out->chip_card = track.service_code[0] == '2' || track.service_code[0] == '6';
+  const uint16_t pan_entry = ctx.pos_entry_mode / 10;
+
+  if (ctx.channel == engine::Channel::card_present && track_state != Parse::absent) {
+    const bool chip_read = pan_entry == 5 || pan_entry == 7;
+    if (pan_entry == 91) {
+      out->card_verification_kind = engine::CardVerificationKind::dynamic_cvv;
+      out->card_verification = CheckResult::not_checked;  // dCVV/CVC3 not implemented
+      return;
+    }
+    out->card_verification_kind = chip_read ? engine::CardVerificationKind::icvv
+                                            : engine::CardVerificationKind::cvv1;
+    if (track_state == Parse::malformed || track.cvv.empty() || track.pan != pan) {
+      out->card_verification = CheckResult::malformed;
+      return;
+    }
+    out->card_verification =
+        check_cvv(ctx.keys, pan, track.expiry,
+                  chip_read ? crypto::kIcvvServiceCode : track.service_code, track.cvv);
+    return;
+  }
+  std::string_view cvv2;
+  const Parse cvv2_state = find_cvv2(m, &cvv2);
+  if (cvv2_state == Parse::absent) {
+    if (ctx.channel == engine::Channel::card_not_present) {
+      out->card_verification_kind = engine::CardVerificationKind::cvv2;
+    }
+    return;  // not_present
+  }
+  out->card_verification_kind = engine::CardVerificationKind::cvv2;
+  if (cvv2_state == Parse::malformed) {
+    out->card_verification = CheckResult::malformed;
+    return;
+  }
+  if (card.expiry_yymm == 0) {
+    out->card_verification = CheckResult::not_checked;
+    return;
+  }
+  out->card_verification = check_cvv(ctx.keys, pan, expiry_digits(card.expiry_yymm),
+                                     crypto::kCvv2ServiceCode, cvv2);
+}
+
+// The clear PIN from DE 52 under the acquirer's zone PIN keys; empty with *malformed set when
+// no key decodes it.
+std::string pin_from_block(const KeyStore& keys, std::string_view block, std::string_view acquirer,
+                           std::string_view pan, bool* no_key) {
+  const auto zpks = keys.for_acquirer(acquirer);
+  *no_key = zpks.empty();
+  for (const KeyEntry* k : zpks) {
+    if (k->pin_block_format == crypto::PinBlockFormat::kIso4) {
+      if (block.size() != 16) continue;
+      auto pin = crypto::decipher_pin_block_format4(k->key.span(), bytes_of(block), pan);
+      if (pin) return std::move(*pin);
+      continue;
+    }
+    if (block.size() != 8) continue;
+    auto clear = crypto::des_ecb_decrypt(k->key.span(), bytes_of(block));
+    if (!clear) continue;
+    auto pin = crypto::decode_pin_block(k->pin_block_format, *clear, pan);
+    crypto::cleanse(*clear);
+    if (pin) return std::move(*pin);
+  }
+  return {};
+}
+
+CheckResult check_pin(const iso8583::Message& m, std::string_view pan, const cards::Card& card,
+                      const KeyStore* keys) {
+  if (!m.has(52)) return CheckResult::not_present;
+  const auto& pvv = card.pin_verification_value;
+  if (pvv[0] == '\0' || keys == nullptr) return CheckResult::not_checked;
+  const std::string_view card_pvv(pvv.data(), pvv.size());
+  const auto pvks = keys->for_card(KeyType::pvk, pan);
+  if (pvks.empty()) return CheckResult::not_checked;
+  bool no_key = false;
+  std::string pin = pin_from_block(*keys, m.get(52), m.get(32), pan, &no_key);
+  Wipe wipe{pin};
+  if (no_key) return CheckResult::not_checked;
+  if (pin.empty()) return CheckResult::malformed;
+  for (const KeyEntry* k : pvks) {
+    const crypto::PvvInput in{pan, pin, k->pvki};
+    auto r = crypto::verify_pvv(in, k->key.span().first(8), k->key.span().subspan(8, 8), card_pvv);
+    if (r && *r) return CheckResult::match;
+  }
+  return CheckResult::mismatch;
+}
+
+// DE 55 as bytes: raw for a binary field, hex text otherwise.
+bool icc_bytes(const iso8583::Message& m, const iso8583::MessageSpec* spec, Bytes* out) {
+  const std::string_view v = m.get(55);
+  if (spec != nullptr && spec->field(55).type == iso8583::FieldType::kB) {
+    out->assign(v.begin(), v.end());
+    return true;
+  }
+  auto b = crypto::pack_nibbles(v);
+  if (!b) return false;
+  *out = std::move(*b);
+  return true;
+}
+
+struct IccData {
+  ByteSpan arqc, iad, cid;
+  Bytes terminal;  // 33 bytes
+  uint16_t atc = 0;
+};
+
+// not_present: no ARQC (9F26); malformed: a tag missing or of the wrong length.
+CheckResult read_icc(const Bytes& icc, IccData* d) {
+  auto items = iso8583::parse_tlv(icc);
+  if (!items) return CheckResult::malformed;
+  // Terminal data order, with each tag's length.
+  struct Want {
+    uint32_t tag;
+    size_t size;
+    ByteSpan value{};
+    bool seen = false;
+  };
+  Want want[] = {{0x9F02, 6}, {0x9F03, 6}, {0x9F1A, 2}, {0x95, 5}, {0x5F2A, 2},
+                 {0x9A, 3},   {0x9C, 1},   {0x9F37, 4}, {0x82, 2}, {0x9F36, 2}};
+  bool has_arqc = false, has_iad = false;
+  for (const iso8583::TlvItem& it : *items) {
+    if (it.tag == 0x9F26) {
+      d->arqc = it.value;
+      has_arqc = true;
+    } else if (it.tag == 0x9F10) {
+      d->iad = it.value;
+      has_iad = true;
+    } else if (it.tag == 0x9F27) {
+      d->cid = it.value;
+    }
+    for (Want& w : want) {
+      if (w.tag == it.tag) {
+        w.value = it.value;
+        w.seen = true;
+      }
+    }
+  }
+  if (!has_arqc) return CheckResult::not_present;
+  if (d->arqc.size() != 8 || !has_iad) return CheckResult::malformed;
+  if (!d->cid.empty() && (d->cid.size() != 1 || (d->cid[0] & 0xC0) != 0x80)) return CheckResult::malformed;
+  for (const Want& w : want) {
+    if (!w.seen || w.value.size() != w.size) return CheckResult::malformed;
+    d->terminal.insert(d->terminal.end(), w.value.begin(), w.value.end());
+  }
+  d->atc = static_cast<uint16_t>(d->terminal[31] << 8 | d->terminal[32]);
+  return CheckResult::match;  // read fine
+}
+
+// Returns the IMK entry whose ARQC verifies, nullptr otherwise; *result says why.
+const KeyEntry* verify_icc(const KeyStore* keys, std::string_view pan, std::string_view psn,
+                           const IccData& d, CheckResult* result,
+                           crypto::CryptogramVersion* version) {
+  if (keys == nullptr) {
+    *result = CheckResult::not_checked;
+    return nullptr;
+  }
+  const auto imks = keys->for_card(KeyType::imk_ac, pan);
+  if (imks.empty()) {
+    *result = CheckResult::not_checked;
+    return nullptr;
+  }
+  *result = CheckResult::mismatch;
+  for (const KeyEntry* k : imks) {
+    crypto::ArqcVerification req;
+    req.issuer_master_key = k->key.span();
+    req.pan = pan;
+    req.psn = psn;
+    req.terminal_data = d.terminal;
+    req.iad = d.iad;
+    req.arqc = d.arqc;
+    auto v = crypto::verify_arqc(req);
+    if (!v) {
+      *result = CheckResult::malformed;  // unknown IAD layout or unusable data
+      return nullptr;
+    }
+    if (v->valid) {
+      *result = CheckResult::match;
+      *version = v->version;
+      return k;
+    }
+  }
+  return nullptr;
+}
+
+std::string_view request_pan(const iso8583::Message& m) {
+  if (m.has(2)) return m.get(2);
+  const std::string_view t = m.get(35);
+  return t.substr(0, t.find_first_of("=D"));
+}
+
+std::string psn_digits(uint8_t psn) { return two_digits(psn); }
+
+}  // namespace
+
+engine::SecurityResults verify(const iso8583::Message& request, const cards::Card& card,
+                               const cards::CardRange& range, const VerifyContext& ctx) {
+  (void)range;  // keys are chosen by PAN prefix; the range is the engine's view of the same
+  engine::SecurityResults out;
+  const std::string_view pan = request_pan(request);
+  if (!digits(pan)) return out;
+  check_card_verification(request, pan, card, ctx, &out);
+  out.pin = check_pin(request, pan, card, ctx.keys);
+  if (request.has(55)) {
+    Bytes icc;
+    IccData d;
+    if (!icc_bytes(request, ctx.spec, &icc)) {
+      out.cryptogram = CheckResult::malformed;
+    } else if (const CheckResult read = read_icc(icc, &d); read != CheckResult::match) {
+      out.cryptogram = read;
+    } else {
+      out.has_atc = true;
+      out.atc = d.atc;
+      crypto::CryptogramVersion version{};
+      (void)verify_icc(ctx.keys, pan, psn_digits(card.pan_sequence_number), d, &out.cryptogram,
+                       &version);
+    }
+  }
+  return out;
+}
+
+bool response_icc_data(const iso8583::Message& request, const iso8583::MessageSpec& spec,
+                       std::array<char, 2> response_code, std::string_view psn,
+                       const KeyStore& keys, std::string* de55) {
+  if (!request.has(55) || !spec.field(55).defined()) return false;
+  const std::string_view pan = request_pan(request);
+  if (!digits(pan)) return false;
+  Bytes icc;
+  IccData d;
+  if (!icc_bytes(request, &spec, &icc) || read_icc(icc, &d) != CheckResult::match) return false;
+  CheckResult result{};
+  crypto::CryptogramVersion v{};
+  const KeyEntry* imk = verify_icc(&keys, pan, psn, d, &result, &v);
+  if (imk == nullptr) return false;  // only a verified ARQC is answered with an ARPC
+  using V = crypto::CryptogramVersion;
+  if (v == V::kPbocCvn01Sm4) return false;  // SM4 ARPC is not implemented in src/crypto
+  const auto option = pan.size() > 16 && v != V::kVisaCvn10 ? crypto::MasterKeyOption::kB
+                                                            : crypto::MasterKeyOption::kA;
+  auto mk = crypto::derive_icc_master_key(imk->key.span(), pan, psn, option);
+  if (!mk) return false;
+  Bytes key;
+  const ByteSpan atc = ByteSpan(d.terminal).subspan(31, 2);
+  if (v == V::kVisaCvn10) {
+    key = *mk;
+  } else if (v == V::kPbocCvn01Tdes) {
+    auto sk = crypto::pboc_tdes_session_key(*mk, atc);
+    if (!sk) return false;
+    key = std::move(*sk);
+  } else {
+    Bytes r(8, 0);
+    r[0] = atc[0];
+    r[1] = atc[1];
+    if (v == V::kMastercardCvn16 || v == V::kMastercardCvn17) {
+      for (size_t i = 0; i < 4; ++i) r[4 + i] = d.terminal[25 + i];
+    }
+    auto sk = crypto::derive_session_key_emv_csk(*mk, r);
+    if (!sk) return false;
+    key = std::move(*sk);
+  }
+  crypto::cleanse(*mk);
+  const Bytes arc{static_cast<uint8_t>(response_code[0]), static_cast<uint8_t>(response_code[1])};
+  Bytes tag91;
+  if (v == V::kVisaCvn18 || v == V::kVisaCvn22) {
+    const bool approved = response_code[0] == '0' && (response_code[1] == '0' || response_code[1] == '8');
+    const Bytes csu{0x00, static_cast<uint8_t>(approved ? 0x80 : 0x00), 0x00, 0x00};
+    auto arpc = crypto::arpc_method2(key, d.arqc, csu, {});
+    if (!arpc) return false;
+    tag91 = crypto::concat(*arpc, csu);
+  } else {
+    auto arpc = crypto::arpc_method1(key, d.arqc, arc);
+    if (!arpc) return false;
+    tag91 = crypto::concat(*arpc, arc);
+  }
+  crypto::cleanse(key);
+  Bytes tlv{0x91, static_cast<uint8_t>(tag91.size())};
+  tlv.insert(tlv.end(), tag91.begin(), tag91.end());
+  if (spec.field(55).type == iso8583::FieldType::kB) {
+    de55->assign(tlv.begin(), tlv.end());
+  } else {
+    *de55 = crypto::unpack_nibbles(tlv);
+  }
+  return true;
+}
+
+void SecurityStage::check(const engine::Engine& engine, iso8583::Message& request,
+                          engine::CardMessage* message) const {
+  if (!message->has_pan) return;
+  const bool carries = request.has(35) || request.has(48) || request.has(52) || request.has(55);
+  if (!carries) return;
+  const cards::Card* card = engine.find_card(message->pan_hash);
+  const cards::CardRange* range = card ? engine.find_card_range(card->range) : nullptr;
+  if (card == nullptr || range == nullptr) return;  // the engine declines an unknown card
+  const std::shared_ptr<const KeyStore> keys = keys_ ? keys_->current() : nullptr;
+  VerifyContext ctx{keys.get(), spec_, message->pos_entry_mode, message->channel};
+  message->security = verify(request, *card, *range, ctx);
+  if (request.has(55)) {
+    const std::string psn = "0" + psn_digits(card->pan_sequence_number);
+    request.set(23, psn);
+  }
+}
+
+void SecurityStage::add_arpc(const iso8583::Message& request, std::array<char, 2> response_code,
+                             iso8583::Message* response) const {
+  if (keys_ == nullptr || spec_ == nullptr || !request.has(55)) return;
+  const std::shared_ptr<const KeyStore> keys = keys_->current();
+  if (!keys) return;
+  const std::string_view de23 = request.get(23);
+  const std::string psn = de23.size() == 3 ? std::string(de23.substr(1)) : std::string("00");
+  std::string de55;
+  if (response_icc_data(request, *spec_, response_code, psn, *keys, &de55)) response->set(55, de55);
+}
+
+}  // namespace holdfast::security
