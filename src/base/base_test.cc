@@ -78,3 +78,47 @@ TEST(CivilDate, RoundTripsAcrossLeapYears) {
 
 }  // namespace
 }  // namespace holdfast
+
+#include <random>
+#include <unordered_map>
+
+#include "base/flat_hash_map.h"
+
+namespace holdfast {
+namespace {
+
+struct IdentityHash {
+  size_t operator()(uint64_t k) const { return static_cast<size_t>(k * 0x9E3779B97F4A7C15ull >> 7); }
+};
+
+TEST(FlatHashMap, AgreesWithStdUnorderedMapUnderRandomPutsAndErases) {
+  FlatHashMap<uint64_t, uint64_t, IdentityHash> flat(UINT64_MAX, 16);
+  std::unordered_map<uint64_t, uint64_t> reference;
+  std::mt19937_64 rng(7);
+  for (int step = 0; step < 200'000; ++step) {
+    const uint64_t key = rng() % 5'000;  // small key space: many collisions and re-inserts
+    switch (rng() % 3) {
+      case 0:
+      case 1:
+        flat.put(key, step);
+        reference[key] = static_cast<uint64_t>(step);
+        break;
+      default:
+        EXPECT_EQ(flat.erase(key), reference.erase(key) == 1);
+    }
+    if (step % 997 == 0) {
+      for (uint64_t k = 0; k < 5'000; ++k) {
+        const uint64_t* v = flat.find(k);
+        auto it = reference.find(k);
+        ASSERT_EQ(v != nullptr, it != reference.end()) << k;
+        if (v != nullptr) {
+          ASSERT_EQ(*v, it->second);
+        }
+      }
+    }
+  }
+  EXPECT_EQ(flat.size(), reference.size());
+}
+
+}  // namespace
+}  // namespace holdfast

@@ -26,6 +26,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/flat_hash_map.h"
 #include "cards/cards.h"
 #include "engine/command.h"
 #include "engine/config.h"
@@ -197,7 +198,8 @@ class Engine {
   // Recent card messages, oldest first, for duplicates and reversal matching.
   std::deque<MessageRecord> records_;
   uint64_t records_dropped_ = 0;  // sequence number of records_.front()
-  std::unordered_map<RecordKey, uint64_t, RecordKeyHash> record_index_;  // -> sequence
+  FlatHashMap<RecordKey, uint64_t, RecordKeyHash> record_index_{UINT64_MAX, 1 << 16};  // -> sequence
+  uint64_t waiting_reversals_ = 0;  // records of reversals that came before their original
   std::vector<uint64_t> signed_on_acquirers_;
 };
 

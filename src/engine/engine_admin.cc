@@ -165,8 +165,10 @@ void Engine::prune_records() {
   while (!records_.empty() && (records_.size() > config_.max_message_records ||
                                add_seconds_saturating(records_.front().at, retention_s) < now_)) {
     const MessageRecord& oldest = records_.front();
-    auto it = record_index_.find(RecordKey{oldest.group, oldest.key});
-    if (it != record_index_.end() && it->second == oldest.sequence) record_index_.erase(it);
+    const RecordKey key{oldest.group, oldest.key};
+    const uint64_t* sequence = record_index_.find(key);
+    if (sequence != nullptr && *sequence == oldest.sequence) record_index_.erase(key);
+    if (oldest.group == kGroupWaitingReversal) --waiting_reversals_;
     records_.pop_front();
     ++records_dropped_;
   }

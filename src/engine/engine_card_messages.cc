@@ -10,8 +10,6 @@
 namespace holdfast::engine {
 namespace {
 
-constexpr uint8_t kGroupWaitingReversal = 16;  // a reversal that came before its original
-
 bool is_advice_approved(const CardMessage& m) {
   // An advice without a response code reports a completed (approved) transaction.
   const bool absent = m.advice_response_code[0] == '\0' && m.advice_response_code[1] == '\0';
@@ -28,10 +26,10 @@ int64_t scale(int64_t account_amount, int64_t part, int64_t whole) {
 }  // namespace
 
 Engine::MessageRecord* Engine::find_record(uint8_t group, const MessageKey& key) {
-  auto it = record_index_.find(RecordKey{group, key});
-  if (it == record_index_.end()) return nullptr;
-  HF_ASSERT(it->second >= records_dropped_);
-  return &records_[static_cast<size_t>(it->second - records_dropped_)];
+  const uint64_t* sequence = record_index_.find(RecordKey{group, key});
+  if (sequence == nullptr) return nullptr;
+  HF_ASSERT(*sequence >= records_dropped_);
+  return &records_[static_cast<size_t>(*sequence - records_dropped_)];
 }
 
 void Engine::remember(const CardMessage& m, const cards::Card* card, const Reply& reply,
@@ -54,7 +52,8 @@ void Engine::remember(const CardMessage& m, const cards::Card* card, const Reply
 void Engine::push_record(const MessageRecord& r) {
   HF_REQUIRE(r.sequence == records_dropped_ + records_.size());
   records_.push_back(r);
-  record_index_[RecordKey{r.group, r.key}] = r.sequence;
+  record_index_.put(RecordKey{r.group, r.key}, r.sequence);
+  if (r.group == kGroupWaitingReversal) ++waiting_reversals_;
   if (records_.size() > config_.max_message_records) prune_records();
 }
 
@@ -233,7 +232,7 @@ Reply Engine::authorize(const CardMessage& m, std::vector<Event>* events) {
   record.credit = credit;
   // A reversal that came first: the original is applied and then undone, so the books end as
   // if the two had arrived in order; the acquirer has already given up on this original.
-  if (MessageRecord* waiting = find_record(kGroupWaitingReversal, m.key);
+  if (MessageRecord* waiting = waiting_reversals_ == 0 ? nullptr : find_record(kGroupWaitingReversal, m.key);
       waiting != nullptr && !waiting->voided && waiting->pan_hash == m.pan_hash) {
     waiting->voided = true;
     const int64_t keep = scale(amount, waiting->transaction_amount_minor, m.amount_minor);

@@ -5,6 +5,8 @@
 
 namespace holdfast::engine {
 
+constexpr uint8_t kGroupWaitingReversal = 16;  // a reversal that came before its original
+
 // MTI class of a message kind for record lookups: 1 authorisation, 2 financial, 4 reversal.
 inline uint8_t record_group(MessageKind k) noexcept {
   switch (k) {

@@ -243,6 +243,7 @@ bool Engine::deserialize(std::span<const uint8_t> in) {
     return false;
   records_.clear();
   record_index_.clear();
+  waiting_reversals_ = 0;
   for (uint64_t i = 0; i < count; ++i) {
     MessageRecord rec;
     rec.sequence = records_dropped_ + i;
@@ -255,7 +256,8 @@ bool Engine::deserialize(std::span<const uint8_t> in) {
       return false;
     records_.push_back(rec);
     // Later records win, exactly as they did when they were first remembered.
-    record_index_[RecordKey{rec.group, rec.key}] = rec.sequence;
+    record_index_.put(RecordKey{rec.group, rec.key}, rec.sequence);
+    if (rec.group == kGroupWaitingReversal) ++waiting_reversals_;
   }
   uint32_t links = 0;
   if (!r.u32(&links) || links > r.remaining()) return false;

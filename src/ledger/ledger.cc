@@ -8,7 +8,7 @@ namespace holdfast::ledger {
 
 void Ledger::reserve(size_t accounts, size_t holds) {
   accounts_.reserve(accounts);
-  holds_.reserve(holds);
+  slots_.reserve(holds);
 }
 
 uint32_t Ledger::open_account(AccountKind kind, Currency currency) {
@@ -47,7 +47,6 @@ std::optional<HoldId> Ledger::place_hold(uint32_t debit_account, uint32_t credit
   HF_REQUIRE(debit_account != credit_account);
   HF_REQUIRE(accounts_[debit_account].currency == accounts_[credit_account].currency);
   Hold hold;
-  hold.id = HoldId{next_hold_id_};
   hold.debit_account = debit_account;
   hold.credit_account = credit_account;
   hold.amount_minor = amount_minor;
@@ -55,50 +54,100 @@ std::optional<HoldId> Ledger::place_hold(uint32_t debit_account, uint32_t credit
   hold.placed_at = now;
   hold.expires_at = expires_at;
   if (!apply_pending(hold, amount_minor, +1)) return std::nullopt;
-  ++next_hold_id_;
-  holds_.emplace(hold.id.value, hold);
-  expiry_index_.emplace(expires_at.us, hold.id.value);
+  uint32_t slot_index = 0;
+  if (!free_slots_.empty()) {
+    slot_index = free_slots_.back();
+    free_slots_.pop_back();
+  } else {
+    HF_REQUIRE(slots_.size() < UINT32_MAX);
+    slot_index = static_cast<uint32_t>(slots_.size());
+    slots_.emplace_back();
+  }
+  Slot& slot = slots_[slot_index];
+  HF_ASSERT(!slot.live);
+  hold.id = HoldId{static_cast<uint64_t>(slot.generation) << 32 | slot_index};
+  hold.sequence = next_sequence_++;
+  slot.hold = hold;
+  slot.live = true;
+  ++live_holds_;
+  index_expiry(slot);
   return hold.id;
 }
 
-const Hold* Ledger::find_hold(HoldId id) const {
-  auto it = holds_.find(id.value);
-  return it == holds_.end() ? nullptr : &it->second;
+Ledger::Slot* Ledger::find_slot(HoldId id) {
+  const uint64_t index = id.value & 0xFFFF'FFFFu;
+  if (index >= slots_.size()) return nullptr;
+  Slot& slot = slots_[index];
+  return slot.live && slot.hold.id == id ? &slot : nullptr;
 }
 
-void Ledger::end_hold(HoldId id) {
-  auto it = holds_.find(id.value);
-  HF_ASSERT(it != holds_.end());
-  HF_ASSERT(it->second.remaining_minor == 0);
-  expiry_index_.erase({it->second.expires_at.us, id.value});
-  holds_.erase(it);
+const Ledger::Slot* Ledger::find_slot(HoldId id) const {
+  return const_cast<Ledger*>(this)->find_slot(id);
+}
+
+const Hold* Ledger::find_hold(HoldId id) const {
+  const Slot* slot = find_slot(id);
+  return slot == nullptr ? nullptr : &slot->hold;
+}
+
+void Ledger::index_expiry(Slot& slot) {
+  const Hold& h = slot.hold;
+  const int64_t duration = h.expires_at.us - h.placed_at.us;
+  const ExpiryEntry entry{h.expires_at.us, h.sequence, h.id.value};
+  for (auto& queue : expiry_queues_) {
+    if (queue.duration_us != duration) continue;
+    if (queue.entries.empty() || queue.entries.back().expires_at_us <= entry.expires_at_us) {
+      queue.entries.push_back(entry);
+      return;
+    }
+    break;  // out of order (a clock step back): the ordered set takes it
+  }
+  const bool has_queue = std::any_of(expiry_queues_.begin(), expiry_queues_.end(),
+                                     [&](const ExpiryQueue& q) { return q.duration_us == duration; });
+  if (!has_queue && expiry_queues_.size() < kMaxExpiryQueues) {
+    expiry_queues_.push_back(ExpiryQueue{duration, {entry}});
+    return;
+  }
+  slot.irregular = true;
+  irregular_.emplace(entry.expires_at_us, entry.sequence, entry.hold_id);
+}
+
+void Ledger::end_hold(Slot& slot) {
+  HF_ASSERT(slot.live && slot.hold.remaining_minor == 0);
+  if (slot.irregular)
+    irregular_.erase({slot.hold.expires_at.us, slot.hold.sequence, slot.hold.id.value});
+  slot.live = false;
+  slot.irregular = false;
+  ++slot.generation;
+  --live_holds_;
+  free_slots_.push_back(static_cast<uint32_t>(slot.hold.id.value & 0xFFFF'FFFFu));
 }
 
 int64_t Ledger::release_hold(HoldId id, int64_t amount_minor) {
   HF_REQUIRE(amount_minor >= 0);
-  auto it = holds_.find(id.value);
-  if (it == holds_.end()) return 0;
-  Hold& hold = it->second;
+  Slot* slot = find_slot(id);
+  if (slot == nullptr) return 0;
+  Hold& hold = slot->hold;
   const int64_t released = std::min(amount_minor, hold.remaining_minor);
   if (released == 0) return 0;
   HF_ASSERT(apply_pending(hold, released, -1));
   hold.remaining_minor -= released;
-  if (hold.remaining_minor == 0) end_hold(id);
+  if (hold.remaining_minor == 0) end_hold(*slot);
   return released;
 }
 
 int64_t Ledger::post_from_hold(HoldId id, int64_t amount_minor) {
   HF_REQUIRE(amount_minor >= 0);
-  auto it = holds_.find(id.value);
-  if (it == holds_.end()) return 0;
-  Hold& hold = it->second;
+  Slot* slot = find_slot(id);
+  if (slot == nullptr) return 0;
+  Hold& hold = slot->hold;
   const int64_t moved = std::min(amount_minor, hold.remaining_minor);
   if (moved == 0) return 0;
   const uint32_t debit = hold.debit_account;
   const uint32_t credit = hold.credit_account;
   HF_ASSERT(apply_pending(hold, moved, -1));
   hold.remaining_minor -= moved;
-  if (hold.remaining_minor == 0) end_hold(id);
+  if (hold.remaining_minor == 0) end_hold(*slot);
   // Moving from pending to posted cannot overflow past what was already counted as pending,
   // unless posted itself is near the limit; then the movement is refused upstream.
   HF_ASSERT(post(debit, credit, moved));
@@ -121,23 +170,61 @@ bool Ledger::post(uint32_t debit_account, uint32_t credit_account, int64_t amoun
   return true;
 }
 
+bool Ledger::entry_is_live(const ExpiryEntry& e) const {
+  const Slot* slot = find_slot(HoldId{e.hold_id});
+  return slot != nullptr && slot->hold.sequence == e.sequence;
+}
+
+// Expiry order is (expires_at, sequence) across all queues and the ordered set.
+const Ledger::ExpiryEntry* Ledger::earliest_expiry() const {
+  const ExpiryEntry* best = nullptr;
+  auto earlier = [](const ExpiryEntry& a, const ExpiryEntry& b) {
+    return a.expires_at_us != b.expires_at_us ? a.expires_at_us < b.expires_at_us : a.sequence < b.sequence;
+  };
+  for (auto& queue : expiry_queues_) {
+    while (!queue.entries.empty() && !entry_is_live(queue.entries.front())) queue.entries.pop_front();
+    if (!queue.entries.empty() && (best == nullptr || earlier(queue.entries.front(), *best)))
+      best = &queue.entries.front();
+  }
+  if (!irregular_.empty()) {
+    const auto& [expires, sequence, id] = *irregular_.begin();
+    irregular_front_ = ExpiryEntry{expires, sequence, id};
+    if (best == nullptr || earlier(irregular_front_, *best)) best = &irregular_front_;
+  }
+  return best;
+}
+
+void Ledger::pop_expiry(const ExpiryEntry* entry) {
+  if (entry == &irregular_front_) return;  // end_hold erases it from the set
+  for (auto& queue : expiry_queues_) {
+    if (!queue.entries.empty() && &queue.entries.front() == entry) {
+      queue.entries.pop_front();
+      return;
+    }
+  }
+  HF_UNREACHABLE();
+}
+
 size_t Ledger::expire_due(Timestamp now, size_t max_holds,
                           std::vector<std::pair<HoldId, int64_t>>* expired) {
   size_t ended = 0;
-  while (ended < max_holds && !expiry_index_.empty()) {
-    const auto [expires_at_us, id] = *expiry_index_.begin();
-    if (expires_at_us > now.us) break;
-    const int64_t remaining = holds_.at(id).remaining_minor;
-    HF_ASSERT(release_hold(HoldId{id}, remaining) == remaining);
-    expired->emplace_back(HoldId{id}, remaining);
+  while (ended < max_holds) {
+    const ExpiryEntry* entry = earliest_expiry();
+    if (entry == nullptr || entry->expires_at_us > now.us) break;
+    const HoldId id{entry->hold_id};
+    pop_expiry(entry);
+    const int64_t remaining = find_slot(id)->hold.remaining_minor;
+    HF_ASSERT(release_hold(id, remaining) == remaining);
+    expired->emplace_back(id, remaining);
     ++ended;
   }
   return ended;
 }
 
 std::optional<Timestamp> Ledger::next_expiry() const {
-  if (expiry_index_.empty()) return std::nullopt;
-  return Timestamp{expiry_index_.begin()->first};
+  const ExpiryEntry* entry = earliest_expiry();
+  if (entry == nullptr) return std::nullopt;
+  return Timestamp{entry->expires_at_us};
 }
 
 bool Ledger::books_balance() const {
@@ -149,7 +236,8 @@ bool Ledger::books_balance() const {
     credits_posted += a.credits_posted;
   }
   Wide held = 0;
-  for (const auto& [id, hold] : holds_) held += hold.remaining_minor;
+  for (const auto& slot : slots_)
+    if (slot.live) held += slot.hold.remaining_minor;
   return debits_pending == credits_pending && debits_posted == credits_posted &&
          held == debits_pending;
 }
@@ -164,23 +252,26 @@ void Ledger::serialize(ByteWriter& out) const {
     out.i64(a.credits_pending);
     out.i64(a.credits_posted);
   }
-  // Holds in id order so the snapshot bytes are deterministic.
-  std::vector<const Hold*> ordered;
-  ordered.reserve(holds_.size());
-  for (const auto& [id, hold] : holds_) ordered.push_back(&hold);
-  std::sort(ordered.begin(), ordered.end(),
-            [](const Hold* a, const Hold* b) { return a->id < b->id; });
-  out.u64(ordered.size());
-  for (const Hold* h : ordered) {
-    out.u64(h->id.value);
-    out.u32(h->debit_account);
-    out.u32(h->credit_account);
-    out.i64(h->amount_minor);
-    out.i64(h->remaining_minor);
-    out.i64(h->placed_at.us);
-    out.i64(h->expires_at.us);
+  // The slab as it is (generations included), so that hold ids after a restore are the ids
+  // the uninterrupted run would have given; the expiry index is rebuilt from the live holds.
+  out.u64(slots_.size());
+  for (const Slot& slot : slots_) {
+    out.u32(slot.generation);
+    out.boolean(slot.live);
+    if (!slot.live) continue;
+    const Hold& h = slot.hold;
+    out.u64(h.id.value);
+    out.u64(h.sequence);
+    out.u32(h.debit_account);
+    out.u32(h.credit_account);
+    out.i64(h.amount_minor);
+    out.i64(h.remaining_minor);
+    out.i64(h.placed_at.us);
+    out.i64(h.expires_at.us);
   }
-  out.u64(next_hold_id_);
+  out.u64(free_slots_.size());
+  for (uint32_t index : free_slots_) out.u32(index);
+  out.u64(next_sequence_);
 }
 
 bool Ledger::deserialize(ByteReader& in) {
@@ -198,20 +289,41 @@ bool Ledger::deserialize(ByteReader& in) {
     accounts_.push_back(a);
   }
   if (!in.u64(&count) || count > in.remaining()) return false;
-  holds_.clear();
-  expiry_index_.clear();
-  holds_.reserve(count);
+  slots_.assign(count, Slot{});
+  free_slots_.clear();
+  expiry_queues_.clear();
+  irregular_.clear();
+  live_holds_ = 0;
+  std::vector<uint32_t> live;
   for (uint64_t i = 0; i < count; ++i) {
-    Hold h;
-    if (!in.u64(&h.id.value) || !in.u32(&h.debit_account) || !in.u32(&h.credit_account) ||
-        !in.i64(&h.amount_minor) || !in.i64(&h.remaining_minor) || !in.i64(&h.placed_at.us) ||
-        !in.i64(&h.expires_at.us))
+    Slot& slot = slots_[i];
+    if (!in.u32(&slot.generation) || !in.boolean(&slot.live)) return false;
+    if (!slot.live) continue;
+    Hold& h = slot.hold;
+    if (!in.u64(&h.id.value) || !in.u64(&h.sequence) || !in.u32(&h.debit_account) ||
+        !in.u32(&h.credit_account) || !in.i64(&h.amount_minor) || !in.i64(&h.remaining_minor) ||
+        !in.i64(&h.placed_at.us) || !in.i64(&h.expires_at.us))
       return false;
-    if (h.debit_account >= accounts_.size() || h.credit_account >= accounts_.size()) return false;
-    holds_.emplace(h.id.value, h);
-    expiry_index_.emplace(h.expires_at.us, h.id.value);
+    if (h.debit_account >= accounts_.size() || h.credit_account >= accounts_.size() ||
+        h.id.value != (static_cast<uint64_t>(slot.generation) << 32 | i) || h.remaining_minor <= 0 ||
+        h.remaining_minor > h.amount_minor)
+      return false;
+    ++live_holds_;
+    live.push_back(static_cast<uint32_t>(i));
   }
-  return in.u64(&next_hold_id_) && books_balance();
+  uint64_t free_count = 0;
+  if (!in.u64(&free_count) || free_count > in.remaining()) return false;
+  free_slots_.resize(free_count);
+  for (auto& index : free_slots_)
+    if (!in.u32(&index) || index >= slots_.size() || slots_[index].live) return false;
+  if (!in.u64(&next_sequence_)) return false;
+  std::sort(live.begin(), live.end(), [&](uint32_t a, uint32_t b) {
+    const Hold& x = slots_[a].hold;
+    const Hold& y = slots_[b].hold;
+    return x.expires_at.us != y.expires_at.us ? x.expires_at.us < y.expires_at.us : x.sequence < y.sequence;
+  });
+  for (uint32_t index : live) index_expiry(slots_[index]);
+  return books_balance();
 }
 
 }  // namespace holdfast::ledger

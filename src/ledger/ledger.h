@@ -20,8 +20,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <deque>
 #include <set>
-#include <unordered_map>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -56,6 +57,7 @@ enum class HoldEnd : uint8_t { reversed = 0, expired, posted };
 
 struct Hold {
   HoldId id;
+  uint64_t sequence = 0;        // placement order: ties in expiry time expire in this order
   uint32_t debit_account = 0;
   uint32_t credit_account = 0;
   int64_t amount_minor = 0;     // as authorised
@@ -95,7 +97,7 @@ class Ledger {
   size_t expire_due(Timestamp now, size_t max_holds, std::vector<std::pair<HoldId, int64_t>>* expired);
   // Earliest expiry among active holds, if any.
   std::optional<Timestamp> next_expiry() const;
-  size_t active_hold_count() const { return holds_.size(); }
+  size_t active_hold_count() const { return live_holds_; }
 
   // Invariants L1 and L2.
   bool books_balance() const;
@@ -104,13 +106,47 @@ class Ledger {
   bool deserialize(ByteReader& in);
 
  private:
+  // Distinct hold durations get their own FIFO queue; beyond this many, the ordered set.
+  static constexpr size_t kMaxExpiryQueues = 64;
+  // Holds live in a slab: a slot is reused after its hold ends, with a new generation, so a
+  // HoldId (generation << 32 | slot) is never reused and finding a hold is one array access.
+  struct Slot {
+    Hold hold;
+    uint32_t generation = 1;  // from 1: a HoldId is never 0, which means "no hold"
+    bool live = false;
+    bool irregular = false;  // indexed in irregular_ rather than a FIFO queue
+  };
+  // Holds placed with the same duration expire in placement order, so a FIFO queue per
+  // duration is an exact expiry index with O(1) insertion; entries of holds that ended early
+  // stay until they reach the front and are skipped then.
+  struct ExpiryEntry {
+    int64_t expires_at_us;
+    uint64_t sequence;
+    uint64_t hold_id;
+  };
+  struct ExpiryQueue {
+    int64_t duration_us;
+    std::deque<ExpiryEntry> entries;
+  };
+
   bool apply_pending(const Hold& hold, int64_t amount_minor, int sign);
-  void end_hold(HoldId id);
+  void end_hold(Slot& slot);
+  Slot* find_slot(HoldId id);
+  const Slot* find_slot(HoldId id) const;
+  void index_expiry(Slot& slot);
+  bool entry_is_live(const ExpiryEntry& e) const;
+  // The live entry that expires first, or nullptr; drops stale queue fronts on the way.
+  const ExpiryEntry* earliest_expiry() const;
+  void pop_expiry(const ExpiryEntry* entry);
 
   std::vector<LedgerAccount> accounts_;
-  std::unordered_map<uint64_t, Hold> holds_;
-  std::set<std::pair<int64_t, uint64_t>> expiry_index_;  // (expires_at us, hold id)
-  uint64_t next_hold_id_ = 1;
+  std::vector<Slot> slots_;
+  std::vector<uint32_t> free_slots_;  // LIFO: deterministic reuse
+  size_t live_holds_ = 0;
+  uint64_t next_sequence_ = 1;
+  mutable std::vector<ExpiryQueue> expiry_queues_;
+  std::set<std::tuple<int64_t, uint64_t, uint64_t>> irregular_;  // (expires_at, sequence, id)
+  mutable ExpiryEntry irregular_front_{};
 };
 
 }  // namespace holdfast::ledger

@@ -83,3 +83,60 @@ TEST_F(LedgerTest, SerializedStateReadsBackIdentically) {
 
 }  // namespace
 }  // namespace holdfast::ledger
+
+namespace holdfast::ledger {
+namespace {
+
+TEST_F(LedgerTest, HoldIdsAreNeverReusedAndSurviveARestore) {
+  auto a = ledger.place_hold(cardholder, settlement, 100, now, later);
+  ASSERT_TRUE(a);
+  EXPECT_NE(a->value, 0u);
+  EXPECT_EQ(ledger.release_hold(*a, 100), 100);
+  auto b = ledger.place_hold(cardholder, settlement, 100, now, later);  // reuses a's slot
+  ASSERT_TRUE(b);
+  EXPECT_NE(*a, *b);
+  EXPECT_EQ(ledger.release_hold(*a, 100), 0);  // the old id no longer reaches the new hold
+  EXPECT_EQ(ledger.account(cardholder).debits_pending, 100);
+
+  std::vector<uint8_t> bytes;
+  ByteWriter w(&bytes);
+  ledger.serialize(w);
+  Ledger copy;
+  ByteReader r(bytes);
+  ASSERT_TRUE(copy.deserialize(r));
+  const auto next_original = ledger.place_hold(cardholder, settlement, 5, now, later);
+  const auto next_restored = copy.place_hold(cardholder, settlement, 5, now, later);
+  EXPECT_EQ(next_original, next_restored);
+}
+
+TEST_F(LedgerTest, ExpiryFollowsTimeThenPlacementAcrossDurationsAndClockSteps) {
+  const auto at = [&](int64_t s) { return Timestamp::from_seconds(now.seconds() + s); };
+  auto seven_day = ledger.place_hold(cardholder, settlement, 1, now, at(700));
+  auto thirty_day = ledger.place_hold(cardholder, settlement, 2, now, at(300));
+  // The clock stepped back: an expiry earlier than the last in its duration's queue.
+  auto stepped = ledger.place_hold(cardholder, settlement, 3, at(-200), at(500));
+  auto same_time = ledger.place_hold(cardholder, settlement, 4, at(200), at(500));
+  ASSERT_TRUE(seven_day && thirty_day && stepped && same_time);
+  EXPECT_EQ(ledger.next_expiry(), at(300));
+  std::vector<std::pair<HoldId, int64_t>> expired;
+  ledger.expire_due(at(1'000), 100, &expired);
+  ASSERT_EQ(expired.size(), 4u);
+  EXPECT_EQ(expired[0].first, *thirty_day);
+  EXPECT_EQ(expired[1].first, *stepped);  // same expiry as same_time, placed first
+  EXPECT_EQ(expired[2].first, *same_time);
+  EXPECT_EQ(expired[3].first, *seven_day);
+  EXPECT_FALSE(ledger.next_expiry().has_value());
+  EXPECT_TRUE(ledger.books_balance());
+}
+
+TEST_F(LedgerTest, AHoldReleasedEarlyIsNotExpiredLater) {
+  auto h = ledger.place_hold(cardholder, settlement, 100, now, later);
+  ASSERT_TRUE(h);
+  EXPECT_EQ(ledger.release_hold(*h, 100), 100);
+  std::vector<std::pair<HoldId, int64_t>> expired;
+  EXPECT_EQ(ledger.expire_due(later, 100, &expired), 0u);
+  EXPECT_FALSE(ledger.next_expiry().has_value());
+}
+
+}  // namespace
+}  // namespace holdfast::ledger
