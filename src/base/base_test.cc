@@ -79,6 +79,7 @@ TEST(CivilDate, RoundTripsAcrossLeapYears) {
 }  // namespace
 }  // namespace holdfast
 
+#include <deque>
 #include <random>
 #include <unordered_map>
 
@@ -118,6 +119,36 @@ TEST(FlatHashMap, AgreesWithStdUnorderedMapUnderRandomPutsAndErases) {
     }
   }
   EXPECT_EQ(flat.size(), reference.size());
+}
+
+}  // namespace
+}  // namespace holdfast
+
+#include "base/chunked_ring.h"
+
+namespace holdfast {
+namespace {
+
+TEST(ChunkedRing, BehavesAsAFifoWithIndexingAcrossChunks) {
+  ChunkedRing<int, 8> ring;
+  std::deque<int> reference;
+  std::mt19937 rng(3);
+  for (int step = 0; step < 20'000; ++step) {
+    if (rng() % 3 != 0 || reference.empty()) {
+      ring.push_back(step);
+      reference.push_back(step);
+    } else {
+      ring.pop_front();
+      reference.pop_front();
+    }
+    ASSERT_EQ(ring.size(), reference.size());
+    if (!reference.empty()) {
+      ASSERT_EQ(ring.front(), reference.front());
+      ASSERT_EQ(ring.back(), reference.back());
+      const size_t i = rng() % reference.size();
+      ASSERT_EQ(ring[i], reference[i]);
+    }
+  }
 }
 
 }  // namespace

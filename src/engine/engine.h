@@ -26,6 +26,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/chunked_ring.h"
 #include "base/flat_hash_map.h"
 #include "cards/cards.h"
 #include "engine/command.h"
@@ -196,7 +197,7 @@ class Engine {
   uint64_t approvals_issued_ = 0;
 
   // Recent card messages, oldest first, for duplicates and reversal matching.
-  std::deque<MessageRecord> records_;
+  ChunkedRing<MessageRecord> records_;
   uint64_t records_dropped_ = 0;  // sequence number of records_.front()
   FlatHashMap<RecordKey, uint64_t, RecordKeyHash> record_index_{UINT64_MAX, 1 << 16};  // -> sequence
   uint64_t waiting_reversals_ = 0;  // records of reversals that came before their original

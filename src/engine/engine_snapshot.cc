@@ -174,7 +174,8 @@ void Engine::serialize(std::vector<uint8_t>* out) const {
   w.u64(approvals_issued_);
   w.u64(records_dropped_);
   w.u64(records_.size());
-  for (const auto& rec : records_) {
+  for (size_t i = 0; i < records_.size(); ++i) {
+    const MessageRecord& rec = records_[i];
     w.u8(rec.group);
     w.u8(static_cast<uint8_t>(rec.kind));
     put_key(w, rec.key);
