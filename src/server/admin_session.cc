@@ -72,7 +72,9 @@ void AdminSession::handle_line(std::string_view line) {
     return;
   }
   EngineRequest queued;
-  if (gateway::is_admin_query(request)) {
+  // `audit` is the server's own query (stats + the full ledger check), answered by the engine
+  // loop; the gateway does not know it.
+  if (gateway::is_admin_query(request) || request["op"] == "audit") {
     queued.kind = EngineRequest::Kind::admin_query;
     queued.query = std::move(request);
     submit(std::move(queued));
@@ -99,7 +101,7 @@ void AdminSession::send_error(nlohmann::json error) {
   submit(std::move(echo));
 }
 
-void AdminSession::deliver_iso(iso8583::Message, const engine::Reply&) {
+void AdminSession::deliver_iso(std::unique_ptr<iso8583::Message>, const engine::Reply&) {
   HF_UNREACHABLE();  // admin requests are answered with JSON lines only
 }
 

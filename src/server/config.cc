@@ -156,6 +156,10 @@ std::optional<ConfigError> read_limits(const json& root, ServerConfig* c) {
                          std::numeric_limits<uint64_t>::max(), &c->snapshot_every_commands)) {
     return e;
   }
+  if (auto e = read_uint(root, "", "snapshot_interval_s", 0, 86'400 * 7, &c->snapshot_interval_s)) {
+    return e;
+  }
+  if (auto e = read_bool(root, "", "snapshot_fork", &c->snapshot_fork)) return e;
   if (auto e = read_uint(root, "", "tick_interval_ms", 10, 3'600'000, &c->tick_interval_ms)) return e;
   if (auto e = read_uint(root, "", "stats_log_interval_s", 1, 86'400, &c->stats_log_interval_s)) {
     return e;
@@ -174,7 +178,8 @@ Result<ServerConfig, ConfigError> parse_server_config(std::string_view json_text
                            {"iso_address", "iso_port", "framing", "spec", "max_frame_bytes",
                             "admin_address", "admin_port", "max_admin_line_bytes", "io_threads",
                             "engine_queue_capacity", "max_batch", "max_in_flight_per_connection",
-                            "snapshot_every_commands", "tick_interval_ms", "stats_log_interval_s",
+                            "snapshot_every_commands", "snapshot_interval_s", "snapshot_fork",
+                            "tick_interval_ms", "stats_log_interval_s",
                             "shutdown_grace_ms", "pan_key_file", "engine"})) {
     return *e;
   }

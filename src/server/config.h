@@ -39,8 +39,14 @@ struct ServerConfig {
   // Requests one connection may have in the engine or in its write queue before its reads
   // pause: bounds each connection's memory when a client does not read its replies.
   uint32_t max_in_flight_per_connection = 4096;
-  // A snapshot is written after this many journaled commands (and at graceful shutdown).
-  uint64_t snapshot_every_commands = 100'000;
+  // Snapshot cadence: a snapshot is started after this many journaled commands, or after
+  // snapshot_interval_s when anything was journaled since the last one (0 = no time trigger),
+  // whichever comes first, and always at graceful shutdown. One at a time.
+  uint64_t snapshot_every_commands = 1'000'000;
+  uint32_t snapshot_interval_s = 300;
+  // true: a forked child (copy-on-write) serialises and writes the snapshot while the engine
+  // thread carries on; false: the engine thread does it inline (stalls every request).
+  bool snapshot_fork = true;
   uint32_t tick_interval_ms = 1000;
   uint32_t stats_log_interval_s = 10;
   // How long a graceful stop waits for clients to finish sending and to read their replies.

@@ -1,7 +1,16 @@
 #include "server/engine_loop.h"
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include "base/assert.h"
 #include "engine/command_codec.h"
@@ -22,7 +31,87 @@ Timestamp wall_clock_now() {
   return Timestamp{std::chrono::duration_cast<std::chrono::microseconds>(since_epoch).count()};
 }
 
+double ms_since(Clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
+
+// Snapshot child exit statuses (anything else: killed by a signal, or a crash).
+constexpr int kChildOk = 0;
+constexpr int kChildWriteFailed = 1;
+constexpr int kChildOrphaned = 2;
+constexpr int kChildException = 3;
+constexpr int kReportFd = 3;  // the report pipe's number in the child
+
+void report(const std::string& line) {
+  // One short write (< PIPE_BUF: atomic, never blocks on an empty 64 KiB pipe).
+  const size_t n = std::min(line.size(), size_t{1024});
+  ssize_t ignored = ::write(kReportFd, line.data(), n);
+  (void)ignored;
+}
+
+// The forked child: one thread, a copy-on-write image of the engine at `sequence`. Only
+// async-signal-safe calls, malloc (glibc makes it fork-safe) and the journal's file I/O; no
+// logging, no asio, no locks another thread might have held. Never returns.
+[[noreturn]] void snapshot_child(pid_t parent, int report_fd, const engine::Engine& engine,
+                                 journal::Journal& journal, uint64_t sequence) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) ::_exit(kChildOrphaned);  // the parent died before the prctl
+  // A terminal's Ctrl-C reaches the whole process group: let the parent decide (it waits for
+  // this child at shutdown). SIGKILL still ends it.
+  ::signal(SIGINT, SIG_IGN);
+  ::signal(SIGTERM, SIG_IGN);
+  ::signal(SIGHUP, SIG_IGN);
+  ::signal(SIGPIPE, SIG_IGN);
+  // Keep stdio and the report pipe, drop everything else: the journal's LOCK and active
+  // segment, the listening and client sockets, asio's descriptors. Their file descriptions
+  // stay open in the parent, so nothing changes there; a lingering child can never keep a
+  // restarted server from taking the lock or binding its ports.
+  if (report_fd != kReportFd) {
+    if (::dup2(report_fd, kReportFd) < 0) ::_exit(kChildWriteFailed);
+  }
+  ::close_range(kReportFd + 1, ~0U, 0);
+  try {
+    std::vector<uint8_t> state;
+    engine.serialize(&state);
+    auto written = journal.write_snapshot(sequence, state);
+    if (!written) {
+      report(written.error().message);
+      ::_exit(kChildWriteFailed);
+    }
+    report("ok " + std::to_string(state.size()));
+    ::_exit(kChildOk);
+  } catch (const std::exception& e) {
+    report(std::string("exception: ") + e.what());
+  } catch (...) {
+    report("unknown exception");
+  }
+  ::_exit(kChildException);
+}
+
+std::string describe_status(int status) {
+  if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return std::string("killed by signal ") + ::strsignal(WTERMSIG(status));
+  return "status " + std::to_string(status);
+}
+
 }  // namespace
+
+Result<bool, RecoveryError> apply_engine_config(journal::Journal& journal, engine::Engine& engine,
+                                                const engine::EngineConfig& wanted) {
+  const bool fresh = journal.last_committed_sequence() == 0;
+  if (!fresh && engine.config() == wanted) return false;
+  const Timestamp time = std::max(engine.now(), wall_clock_now());
+  const engine::Command command{time, engine::Configure{wanted}};
+  std::vector<uint8_t> payload;
+  engine::encode_command(command, &payload);
+  journal.append(payload);
+  if (auto committed = journal.commit(); !committed) {
+    return RecoveryError{"journaling the engine settings failed: " + committed.error().message};
+  }
+  std::vector<engine::Event> events;
+  (void)engine.apply(command, &events);
+  return true;
+}
 
 Result<RecoveryReport, RecoveryError> recover(journal::Journal& journal, engine::Engine& engine) {
   const auto started = Clock::now();
@@ -63,45 +152,72 @@ Result<RecoveryReport, RecoveryError> recover(journal::Journal& journal, engine:
 
 EngineLoop::EngineLoop(const ServerConfig& config, journal::Journal& journal,
                        engine::Engine& engine, EngineQueue& queue, ServerMetrics& metrics,
-                       std::shared_ptr<spdlog::logger> log)
+                       std::shared_ptr<spdlog::logger> log, uint64_t snapshot_sequence)
     : config_(config),
       journal_(journal),
       engine_(engine),
       queue_(queue),
       metrics_(metrics),
       log_(std::move(log)),
-      last_stamp_(engine.now()) {
+      last_stamp_(engine.now()),
+      snapshot_started_sequence_(snapshot_sequence),
+      snapshot_written_sequence_(snapshot_sequence) {
   payload_.reserve(1024);
   events_.reserve(64);
 }
 
+EngineLoop::~EngineLoop() {
+  // run() always reaps; this only matters if it never ran to the end (an exception).
+  if (child_) {
+    ::kill(child_->pid, SIGKILL);
+    reap_snapshot(true);
+  }
+}
+
 void EngineLoop::run() {
-  const auto tick = std::chrono::milliseconds(config_.tick_interval_ms);
-  next_tick_ = Clock::now() + tick;
-  next_stats_ = Clock::now() + std::chrono::seconds(config_.stats_log_interval_s);
+  // Children are reaped with waitpid: an inherited "ignore SIGCHLD" would make the kernel reap
+  // them itself and hide their status.
+  struct sigaction chld {};
+  if (::sigaction(SIGCHLD, nullptr, &chld) == 0 && chld.sa_handler == SIG_IGN) {
+    ::signal(SIGCHLD, SIG_DFL);
+  }
+  const auto start = Clock::now();
+  next_tick_check_ = start + std::chrono::milliseconds(config_.tick_interval_ms);
+  next_stats_ = start + std::chrono::seconds(config_.stats_log_interval_s);
+  snapshot_started_at_ = start;
   std::vector<EngineRequest> batch;
   batch.reserve(config_.max_batch + 1);
   for (;;) {
-    const bool open = queue_.pop_batch(&batch, config_.max_batch, std::min(next_tick_, next_stats_));
+    auto deadline = std::min(next_tick_check_, next_stats_);
+    // While a child runs, look for its end at least every 50 ms even when idle.
+    if (child_) deadline = std::min(deadline, Clock::now() + std::chrono::milliseconds(50));
+    const bool open = queue_.pop_batch(&batch, config_.max_batch, deadline);
     const auto now = Clock::now();
     metrics_.queue_depth_max.store(queue_.max_depth(), std::memory_order_relaxed);
     if (open) add_due_tick(batch, now);
     if (!batch.empty()) process(batch);
-    if (commands_since_snapshot_ >= config_.snapshot_every_commands) write_snapshot();
+    if (child_) reap_snapshot(false);
+    if (snapshot_due(now)) start_snapshot(now);
     maybe_log_stats(now);
     if (!open) break;
   }
-  if (commands_since_snapshot_ > 0) write_snapshot();
+  if (child_) reap_snapshot(true);
+  if (journal_.last_committed_sequence() > snapshot_written_sequence_) write_snapshot_inline();
 }
 
+// A Tick is journaled only when the engine has something due: hold expiries or message
+// records to forget. Checked every tick interval; an idle server journals nothing.
 void EngineLoop::add_due_tick(std::vector<EngineRequest>& batch, Clock::time_point now) {
-  if (now < next_tick_) return;
+  if (now < next_tick_check_) return;
+  next_tick_check_ = now + std::chrono::milliseconds(config_.tick_interval_ms);
+  const std::optional<Timestamp> due = engine_.next_timer_due();
+  // The batch is stamped with max(last stamp, wall clock) >= this, so the Tick finds it due.
+  if (!due || *due > std::max(last_stamp_, wall_clock_now())) return;
   EngineRequest tick;
   tick.kind = EngineRequest::Kind::admin_command;
   tick.body = engine::Tick{};
   batch.push_back(std::move(tick));
-  // Skipped pulses are not made up: one Tick expires everything due at its time.
-  next_tick_ = now + std::chrono::milliseconds(config_.tick_interval_ms);
+  ServerMetrics::bump(metrics_.ticks);
 }
 
 void EngineLoop::process(std::vector<EngineRequest>& batch) {
@@ -158,7 +274,6 @@ void EngineLoop::apply_and_answer(std::vector<EngineRequest>& batch, size_t from
     }
     events_.clear();
     const engine::Reply reply = engine_.apply(engine::Command{time, r.body}, &events_);
-    ++commands_since_snapshot_;
     if (!r.sink) continue;  // a timer pulse: nobody to answer
     if (r.kind == EngineRequest::Kind::card_message) {
       r.sink->deliver_iso(std::move(r.iso_request), reply);
@@ -173,14 +288,38 @@ void EngineLoop::answer_query(EngineRequest& request) {
     if (request.sink) request.sink->deliver_line(dump_line(request.query));
     return;
   }
-  nlohmann::json answer = gateway::answer_admin_query(request.query, engine_);
-  if (request.query.value("op", "") == "stats") {
-    nlohmann::json server = metrics_.to_json();
-    server["queue_depth"] = queue_.size();
-    server["journal_last_sequence"] = journal_.last_committed_sequence();
-    answer["server"] = std::move(server);
-  }
+  const std::string op = request.query.value("op", "");
+  const nlohmann::json answer = op == "stats"   ? stats_json(false)
+                                : op == "audit" ? stats_json(true)
+                                                : gateway::answer_admin_query(request.query, engine_);
   if (request.sink) request.sink->deliver_line(dump_line(answer));
+}
+
+// `stats` is O(1) (counters only): it runs on the engine thread, between batches, and
+// monitoring may poll it. `audit` adds the full ledger check (books_balance scans every
+// account and hold), so it stalls the engine for as long as that takes: on demand only.
+nlohmann::json EngineLoop::stats_json(bool audit) const {
+  const engine::EngineCounters& k = engine_.counters();
+  nlohmann::json answer{{"commands", k.commands},
+                        {"card_messages", k.card_messages},
+                        {"approvals", k.approvals},
+                        {"declines", k.declines},
+                        {"duplicates", k.duplicates},
+                        {"advices_over_limit", k.advices_over_limit},
+                        {"holds_expired", k.holds_expired},
+                        {"active_holds", engine_.ledger().active_hold_count()}};
+  if (audit) {
+    const auto started = Clock::now();
+    answer["books_balance"] = engine_.ledger().books_balance();
+    answer["audit_ms"] = ms_since(started);
+  }
+  nlohmann::json server = metrics_.to_json();
+  server["queue_depth"] = queue_.size();
+  server["journal_last_sequence"] = journal_.last_committed_sequence();
+  server["snapshot_running"] = child_.has_value();
+  server["snapshot_sequence"] = snapshot_written_sequence_;
+  answer["server"] = std::move(server);
+  return answer;
 }
 
 // One wall-clock reading per batch, never earlier than the previous stamp (nor than the state
@@ -190,21 +329,108 @@ Timestamp EngineLoop::next_stamp() {
   return last_stamp_;
 }
 
-void EngineLoop::write_snapshot() {
+bool EngineLoop::snapshot_due(Clock::time_point now) const {
+  if (child_) return false;  // one at a time
+  const uint64_t last = journal_.last_committed_sequence();
+  if (last <= snapshot_started_sequence_) return false;  // nothing new to cover
+  if (last - snapshot_started_sequence_ >= config_.snapshot_every_commands) return true;
+  return config_.snapshot_interval_s > 0 &&
+         now - snapshot_started_at_ >= std::chrono::seconds(config_.snapshot_interval_s);
+}
+
+// Called between batches: the engine's state is exactly the journal up to the last commit.
+void EngineLoop::start_snapshot(Clock::time_point now) {
+  snapshot_started_sequence_ = journal_.last_committed_sequence();
+  snapshot_started_at_ = now;
+  if (config_.snapshot_fork && fork_snapshot()) return;
+  write_snapshot_inline();
+}
+
+// True when a child is now writing the snapshot.
+bool EngineLoop::fork_snapshot() {
+  const uint64_t sequence = journal_.last_committed_sequence();
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) {
+    log_->warn("snapshot at sequence {}: pipe failed ({}); writing it inline", sequence,
+               std::strerror(errno));
+    return false;
+  }
+  const pid_t parent = ::getpid();
+  const auto forking = Clock::now();
+  const pid_t pid = ::fork();
+  if (pid == 0) snapshot_child(parent, fds[1], engine_, journal_, sequence);  // never returns
+  const double fork_ms = ms_since(forking);
+  ::close(fds[1]);
+  if (pid < 0) {
+    const int err = errno;
+    ::close(fds[0]);
+    log_->warn("snapshot at sequence {}: fork failed ({}); writing it inline", sequence,
+               std::strerror(err));
+    return false;
+  }
+  ::fcntl(fds[0], F_SETFL, O_NONBLOCK);
+  child_ = SnapshotChild{pid, fds[0], sequence, Clock::now(), fork_ms};
+  metrics_.snapshot_fork_us_max.store(
+      std::max(metrics_.snapshot_fork_us_max.load(std::memory_order_relaxed),
+               static_cast<uint64_t>(fork_ms * 1000)),
+      std::memory_order_relaxed);
+  return true;
+}
+
+void EngineLoop::reap_snapshot(bool wait) {
+  HF_ASSERT(child_.has_value());
+  int status = 0;
+  pid_t r;
+  do {
+    r = ::waitpid(child_->pid, &status, wait ? 0 : WNOHANG);
+  } while (r < 0 && errno == EINTR);
+  if (r == 0) return;  // still writing
+  char buf[1025];
+  const ssize_t n = ::read(child_->report_fd, buf, sizeof buf - 1);
+  const std::string line = n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+  ::close(child_->report_fd);
+  const SnapshotChild child = *child_;
+  child_.reset();
+  const double seconds = ms_since(child.started) / 1000;
+  if (r < 0) {
+    ServerMetrics::bump(metrics_.snapshot_failures);
+    log_->error("snapshot at sequence {}: waitpid failed: {}", child.sequence,
+                std::strerror(errno));
+    return;
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == kChildOk) {
+    snapshot_written_sequence_ = std::max(snapshot_written_sequence_, child.sequence);
+    ServerMetrics::bump(metrics_.snapshots);
+    const std::string bytes = line.starts_with("ok ") ? line.substr(3) : "?";
+    log_->info("snapshot written at sequence {} ({} bytes) by child {} in {:.3f} s (fork {:.1f} ms)",
+               child.sequence, bytes, child.pid, seconds, child.fork_ms);
+    return;
+  }
+  // Not fatal: the journal still holds everything a restart needs. A half-written temp file
+  // is removed when the journal is next opened.
+  ServerMetrics::bump(metrics_.snapshot_failures);
+  log_->error("snapshot at sequence {} failed ({}{}{})", child.sequence, describe_status(status),
+              line.empty() ? "" : ": ", line);
+}
+
+// On the engine thread: every request waits. Used at shutdown, and when fork is off or fails.
+void EngineLoop::write_snapshot_inline() {
+  HF_ASSERT(!child_.has_value());
+  const auto started = Clock::now();
   snapshot_state_.clear();
   engine_.serialize(&snapshot_state_);
   const uint64_t sequence = journal_.last_committed_sequence();
   auto written = journal_.write_snapshot(sequence, snapshot_state_);
-  // Either way, the next attempt is snapshot_every_commands later: a failing disk is not
-  // retried on every batch.
-  commands_since_snapshot_ = 0;
   if (!written) {
+    ServerMetrics::bump(metrics_.snapshot_failures);
     // Not fatal: the journal still holds everything a restart needs.
     log_->error("snapshot at sequence {} failed: {}", sequence, written.error().message);
     return;
   }
+  snapshot_written_sequence_ = sequence;
   ServerMetrics::bump(metrics_.snapshots);
-  log_->info("snapshot written at sequence {} ({} bytes)", sequence, snapshot_state_.size());
+  log_->info("snapshot written at sequence {} ({} bytes) inline in {:.3f} s", sequence,
+             snapshot_state_.size(), ms_since(started) / 1000);
 }
 
 void EngineLoop::maybe_log_stats(Clock::time_point now) {

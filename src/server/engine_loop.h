@@ -11,17 +11,43 @@
 // (snapshot + replay) is at least everything that was answered. A failed commit is fatal: the
 // process exits non-zero (fail-stop) and the next start recovers from the journal.
 //
-// Timer pulses (Tick) go through the same path every tick interval; a snapshot is written
-// every snapshot_every_commands commands and when the loop ends.
+// Timer pulses (Tick) go through the same path, but only when the engine has a timer due
+// (Engine::next_timer_due(), checked every tick interval): an idle server journals nothing.
+//
+// Snapshots (cadence: snapshot_every_commands or snapshot_interval_s, whichever first) are
+// taken without stopping the engine thread: between two batches, when the engine's state is
+// exactly the journal up to last_committed_sequence(), the engine thread fork()s. The child
+// owns a copy-on-write image of that state; it serialises it and writes it with
+// Journal::write_snapshot, then _exits with the result in its status (and a line on a pipe).
+// The engine thread reaps it with waitpid(WNOHANG) on later loop iterations; one child at a
+// time. Why that is safe with this journal and this process:
+//   - the child has one thread (the forking one); it takes no lock another thread could have
+//     held at the fork except malloc's and stdio's, which glibc resets in the child; it never
+//     logs (spdlog has its own mutexes) and never touches the queue, sockets or asio;
+//   - it closes every inherited descriptor except stdio and its report pipe first, so it holds
+//     neither the journal's LOCK (the parent's flock stays the parent's), nor the active
+//     segment, nor the listening sockets: a restart after a crash is never refused because of
+//     a lingering child;
+//   - Journal::write_snapshot touches only snapshot files (temp file, rename, directory fsync,
+//     pruning old snapshots); the server opens the journal with delete_covered_segments off,
+//     so the child never changes a file the parent's Journal object describes;
+//   - PR_SET_PDEATHSIG(SIGKILL) (checked against a parent that died before the prctl) kills
+//     the child when the engine thread's process dies, and a half-written snapshot is only a
+//     snapshot-*.snap.tmp, which Journal::open removes.
+// The final snapshot at shutdown is written inline, after reaping any child.
 // Threading: everything here runs on the engine thread, except recover() (before it starts).
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include <sys/types.h>
+
+#include <nlohmann/json.hpp>
 #include <spdlog/logger.h>
 
 #include "base/result.h"
@@ -52,12 +78,25 @@ struct RecoveryError {
 // state it cannot vouch for.
 Result<RecoveryReport, RecoveryError> recover(journal::Journal& journal, engine::Engine& engine);
 
+// Start-up, after recover() and before the engine thread runs: makes the engine run under
+// `wanted` through the journal. On a fresh journal (no entries) a Configure command is always
+// journaled first, so a replay without snapshot starts from the settings this directory was
+// created with, whatever the config file says then; later, a Configure is journaled only when
+// `wanted` differs from engine.config(). The command is committed, then applied (the
+// durability rule). Returns whether a Configure was journaled; an error is a failed commit.
+Result<bool, RecoveryError> apply_engine_config(journal::Journal& journal, engine::Engine& engine,
+                                                const engine::EngineConfig& wanted);
+
 class EngineLoop {
  public:
+  // `snapshot_sequence`: the sequence of the snapshot recovery started from (0 = none).
   EngineLoop(const ServerConfig& config, journal::Journal& journal, engine::Engine& engine,
-             EngineQueue& queue, ServerMetrics& metrics, std::shared_ptr<spdlog::logger> log);
+             EngineQueue& queue, ServerMetrics& metrics, std::shared_ptr<spdlog::logger> log,
+             uint64_t snapshot_sequence = 0);
+  ~EngineLoop();
 
-  // Runs until the queue is closed and drained, then writes a final snapshot.
+  // Runs until the queue is closed and drained, then waits for a snapshot child still running
+  // and writes a final snapshot when anything was journaled since the last one.
   void run();
 
  private:
@@ -67,9 +106,14 @@ class EngineLoop {
   void apply_and_answer(std::vector<EngineRequest>& batch, size_t from, size_t to,
                         Timestamp time);
   void answer_query(EngineRequest& request);
+  nlohmann::json stats_json(bool audit) const;
   void add_due_tick(std::vector<EngineRequest>& batch, std::chrono::steady_clock::time_point now);
   void maybe_log_stats(std::chrono::steady_clock::time_point now);
-  void write_snapshot();
+  bool snapshot_due(std::chrono::steady_clock::time_point now) const;
+  void start_snapshot(std::chrono::steady_clock::time_point now);
+  bool fork_snapshot();
+  void write_snapshot_inline();
+  void reap_snapshot(bool wait);
   Timestamp next_stamp();
 
   const ServerConfig& config_;
@@ -80,9 +124,23 @@ class EngineLoop {
   std::shared_ptr<spdlog::logger> log_;
 
   Timestamp last_stamp_;
-  uint64_t commands_since_snapshot_ = 0;
-  std::chrono::steady_clock::time_point next_tick_;
+  std::chrono::steady_clock::time_point next_tick_check_;
   std::chrono::steady_clock::time_point next_stats_;
+
+  // Snapshots. Cadence counts from the last one started (a failed one is not retried before
+  // the next cadence point); the final snapshot at shutdown is skipped when the newest written
+  // one already covers everything journaled.
+  struct SnapshotChild {
+    pid_t pid = -1;
+    int report_fd = -1;  // read end of the child's report pipe
+    uint64_t sequence = 0;
+    std::chrono::steady_clock::time_point started;
+    double fork_ms = 0;
+  };
+  std::optional<SnapshotChild> child_;
+  uint64_t snapshot_started_sequence_ = 0;
+  uint64_t snapshot_written_sequence_ = 0;
+  std::chrono::steady_clock::time_point snapshot_started_at_;
   // Reused on every command so the steady state allocates nothing here.
   std::vector<uint8_t> payload_;
   std::vector<engine::Event> events_;

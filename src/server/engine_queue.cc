@@ -11,20 +11,36 @@ EngineQueue::EngineQueue(size_t capacity) : capacity_(capacity), ring_(capacity)
 }
 
 EngineQueue::Push EngineQueue::push(EngineRequest& request, std::function<void()> on_space) {
+  for (;;) {
+    const Push p = try_push(request);
+    if (p != Push::full) return p;
+    if (notify_when_space(std::move(on_space))) return Push::full;
+  }
+}
+
+EngineQueue::Push EngineQueue::try_push(EngineRequest& request) {
+  bool was_empty = false;
   {
     std::lock_guard lock(mu_);
     if (closed_) return Push::closed;
-    if (count_ == capacity_) {
-      waiters_.push_back(std::move(on_space));
-      return Push::full;
-    }
+    if (count_ == capacity_) return Push::full;
     ring_[(head_ + count_) % capacity_] = std::move(request);
+    was_empty = count_ == 0;
     ++count_;
     max_depth_ = std::max(max_depth_, count_);
     HF_ASSERT(count_ <= capacity_);
   }
-  not_empty_.notify_one();
+  // Only the push that makes the queue non-empty can find the consumer waiting (it waits only
+  // on an empty queue), so the others skip the futex call.
+  if (was_empty) not_empty_.notify_one();
   return Push::queued;
+}
+
+bool EngineQueue::notify_when_space(std::function<void()> on_space) {
+  std::lock_guard lock(mu_);
+  if (closed_ || count_ < capacity_) return false;
+  waiters_.push_back(std::move(on_space));
+  return true;
 }
 
 bool EngineQueue::pop_batch(std::vector<EngineRequest>* out, size_t max,
@@ -38,8 +54,9 @@ bool EngineQueue::pop_batch(std::vector<EngineRequest>* out, size_t max,
     not_empty_.wait_until(lock, deadline, [&] { return count_ > 0 || closed_; });
     const size_t n = std::min(max, count_);
     for (size_t i = 0; i < n; ++i) {
+      // Moving out leaves the slot's sink and message pointers null: no reference is kept
+      // until the slot is overwritten.
       out->push_back(std::move(ring_[head_]));
-      ring_[head_] = EngineRequest{};  // drop the sink reference now, not at overwrite
       head_ = (head_ + 1) % capacity_;
     }
     count_ -= n;

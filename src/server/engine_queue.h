@@ -30,8 +30,11 @@ namespace holdfast::server {
 class ReplySink {
  public:
   virtual ~ReplySink() = default;
-  // A card message was applied: build and send the ISO 8583 response.
-  virtual void deliver_iso(iso8583::Message request, const engine::Reply& reply) = 0;
+  // A card message was applied: build and send the ISO 8583 response. Called on the engine
+  // thread for every reply; implementations collect replies and hop to their own executor
+  // once per burst, not once per reply. `request` goes back to the connection for reuse.
+  virtual void deliver_iso(std::unique_ptr<iso8583::Message> request,
+                           const engine::Reply& reply) = 0;
   // An admin request was answered: send one JSON line.
   virtual void deliver_line(std::string line) = 0;
 };
@@ -45,7 +48,9 @@ struct EngineRequest {
   };
   Kind kind = Kind::card_message;
   engine::CommandBody body;
-  iso8583::Message iso_request;  // card_message: what the response echoes
+  // card_message: what the response echoes. A pointer so that moving a request through the
+  // queue moves 8 bytes, and the connection can reuse the message's buffer for the next one.
+  std::unique_ptr<iso8583::Message> iso_request;
   nlohmann::json query;          // admin_query: the request; admin_echo: the answer
   std::shared_ptr<ReplySink> sink;
 };
@@ -64,6 +69,12 @@ class EngineQueue {
   // Queues `request` (moved from only when queued). When full, `on_space` is kept and called
   // once there is room (or at close); the caller retries then.
   Push push(EngineRequest& request, std::function<void()> on_space);
+  // The same in two steps, so that the common case builds no callback: try_push never keeps
+  // anything; after `full`, notify_when_space keeps `on_space` and returns true when the
+  // queue is still full, or returns false (keeping nothing) when there is room again or the
+  // queue closed, and the caller retries at once.
+  Push try_push(EngineRequest& request);
+  bool notify_when_space(std::function<void()> on_space);
 
   // Moves up to `max` requests into `out` (cleared first), waiting until at least one is there,
   // `deadline` passes, or the queue is closed. Returns false when closed and empty.

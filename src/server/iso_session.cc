@@ -1,5 +1,7 @@
 #include "server/iso_session.h"
 
+#include <spdlog/fmt/fmt.h>
+
 #include "base/assert.h"
 #include "iso8583/codec.h"
 
@@ -13,12 +15,39 @@ bool is_sensitive(int de) {
 }
 
 constexpr size_t kReadChunkBytes = 16 * 1024;
+// Messages kept for reuse per connection (each is ~1.1 KiB plus its buffer).
+constexpr size_t kMaxFreeMessages = 1024;
+// Error log limiter: this many in full per connection, then one summary per interval.
+constexpr uint64_t kLoggedErrors = 10;
+constexpr auto kErrorSummaryInterval = std::chrono::seconds(10);
 
 }  // namespace
 
 IsoSession::IsoSession(asio::ip::tcp::socket socket, const SessionContext& context)
     : Session(std::move(socket), context),
       reader_(context.config->framing, context.config->max_frame_bytes) {}
+
+IsoSession::~IsoSession() {
+  if (decode_log_.suppressed > 0) log_suppressed(decode_log_, "decode errors", "");
+  if (format_log_.suppressed > 0) log_suppressed(format_log_, "format errors", "");
+}
+
+bool IsoSession::ErrorLog::admit() {
+  if (++seen <= kLoggedErrors) {
+    if (seen == kLoggedErrors) last_summary = std::chrono::steady_clock::now();
+    return true;
+  }
+  ++suppressed;
+  return false;
+}
+
+// One line for the errors not logged since the last summary; `last` describes the newest.
+void IsoSession::log_suppressed(ErrorLog& log, const char* what, std::string_view last) {
+  log.last_summary = std::chrono::steady_clock::now();
+  ctx_.log->warn("connection {}: {} more {} not logged individually ({} in all){}{}", peer_,
+                 log.suppressed, what, log.seen, last.empty() ? "" : "; latest: ", last);
+  log.suppressed = 0;
+}
 
 std::span<uint8_t> IsoSession::read_area() { return reader_.write_area(kReadChunkBytes); }
 void IsoSession::commit_read(size_t n) { reader_.commit_written(n); }
@@ -45,55 +74,109 @@ Session::Step IsoSession::handle_next() {
   HF_UNREACHABLE();
 }
 
+std::unique_ptr<iso8583::Message> IsoSession::take_message() {
+  if (free_messages_.empty()) return std::make_unique<iso8583::Message>();
+  std::unique_ptr<iso8583::Message> m = std::move(free_messages_.back());
+  free_messages_.pop_back();
+  return m;
+}
+
+void IsoSession::recycle(std::unique_ptr<iso8583::Message> message) {
+  if (message && free_messages_.size() < kMaxFreeMessages) {
+    free_messages_.push_back(std::move(message));
+  }
+}
+
 void IsoSession::handle_message(std::span<const uint8_t> wire) {
-  auto decoded = iso8583::decode(*ctx_.spec, wire);
-  if (!decoded) {
+  std::unique_ptr<iso8583::Message> message = take_message();
+  if (auto decoded = iso8583::decode_into(*ctx_.spec, wire, *message); !decoded) {
     log_decode_error(decoded.error(), wire.size());
+    recycle(std::move(message));
     return;
   }
-  auto card_message = gateway::to_card_message(*decoded, *ctx_.pan_hasher);
+  auto card_message = gateway::to_card_message(*message, *ctx_.pan_hasher);
   if (!card_message) {
     ServerMetrics::bump(ctx_.metrics->format_errors);
     // The translate reason names fields and rules, never values.
-    ctx_.log->info("connection {}: MTI {} answered with 30: {}", peer_, decoded->mti(),
-                   card_message.error().reason);
-    iso8583::Message response;
-    if (gateway::format_error_response(*ctx_.spec, *decoded, &response)) send_response(response, false);
+    if (format_log_.admit()) {
+      ctx_.log->info("connection {}: MTI {} answered with 30: {}", peer_, message->mti(),
+                     card_message.error().reason);
+    } else if (std::chrono::steady_clock::now() - format_log_.last_summary >=
+               kErrorSummaryInterval) {
+      log_suppressed(format_log_, "format errors (answered with 30)", card_message.error().reason);
+    }
+    if (gateway::format_error_response(*ctx_.spec, *message, &response_)) {
+      send_response(response_, false);
+    }
+    recycle(std::move(message));
     return;
   }
   EngineRequest request;
   request.kind = EngineRequest::Kind::card_message;
   request.body = *card_message;
-  request.iso_request = std::move(*decoded);
+  request.iso_request = std::move(message);
   submit(std::move(request));
 }
 
 void IsoSession::log_decode_error(const iso8583::DecodeError& error, size_t wire_size) {
   ServerMetrics::bump(ctx_.metrics->decode_errors);
-  if (is_sensitive(error.field)) {
-    ctx_.log->warn("connection {}: {}-byte message does not decode with {}: field {} at offset {} "
-                   "is malformed (content withheld)",
-                   peer_, wire_size, ctx_.config->spec, error.field, error.offset);
+  const bool full = decode_log_.admit();
+  if (!full && std::chrono::steady_clock::now() - decode_log_.last_summary < kErrorSummaryInterval) {
     return;
   }
-  ctx_.log->warn("connection {}: {}-byte message does not decode with {}: {}", peer_, wire_size,
-                 ctx_.config->spec, iso8583::describe(error));
+  std::string what;
+  if (is_sensitive(error.field)) {
+    what = fmt::format("{}-byte message does not decode with {}: field {} at offset {} is "
+                       "malformed (content withheld)",
+                       wire_size, ctx_.config->spec, error.field, error.offset);
+  } else {
+    what = fmt::format("{}-byte message does not decode with {}: {}", wire_size,
+                       ctx_.config->spec, iso8583::describe(error));
+  }
+  if (full) {
+    ctx_.log->warn("connection {}: {}", peer_, what);
+  } else {
+    log_suppressed(decode_log_, "decode errors", what);
+  }
 }
 
-void IsoSession::deliver_iso(iso8583::Message request, const engine::Reply& reply) {
-  auto self = std::static_pointer_cast<IsoSession>(shared_from_this());
-  on_strand([self, request = std::move(request), reply](Session&) {
-    iso8583::Message response;
-    gateway::build_response(*self->ctx_.spec, request, reply, &response);
-    self->send_response(response, true);
-  });
+// Engine thread: one lock per reply, one strand hop per burst.
+void IsoSession::deliver_iso(std::unique_ptr<iso8583::Message> request,
+                             const engine::Reply& reply) {
+  bool post = false;
+  {
+    std::lock_guard lock(inbox_mu_);
+    inbox_.push_back(Answered{std::move(request), reply});
+    post = !drain_posted_;
+    drain_posted_ = true;
+  }
+  if (post) on_strand([](Session& s) { static_cast<IsoSession&>(s).drain_replies(); });
+}
+
+void IsoSession::drain_replies() {
+  {
+    std::lock_guard lock(inbox_mu_);
+    draining_.swap(inbox_);
+    drain_posted_ = false;
+  }
+  for (Answered& a : draining_) {
+    respond(*a.request, a.reply);
+    recycle(std::move(a.request));
+  }
+  draining_.clear();
+  flush_replies();
+}
+
+void IsoSession::respond(const iso8583::Message& request, const engine::Reply& reply) {
+  gateway::build_response(*ctx_.spec, request, reply, &response_);
+  send_response(response_, /*from_engine=*/true, /*flush=*/false);
 }
 
 void IsoSession::deliver_line(std::string) {
   HF_UNREACHABLE();  // the engine answers an ISO link with ISO messages only
 }
 
-void IsoSession::send_response(const iso8583::Message& response, bool from_engine) {
+void IsoSession::send_response(const iso8583::Message& response, bool from_engine, bool flush) {
   std::vector<uint8_t>& out = outbox();
   const size_t start = out.size();
   const size_t header = begin_frame(ctx_.config->framing, &out);
@@ -107,7 +190,7 @@ void IsoSession::send_response(const iso8583::Message& response, bool from_engin
     reply_dropped(from_engine);
     return;
   }
-  reply_added(from_engine);
+  reply_added(from_engine, flush);
 }
 
 }  // namespace holdfast::server

@@ -15,20 +15,21 @@
 namespace holdfast::server {
 namespace {
 
-bool same_engine_config(const engine::EngineConfig& a, const engine::EngineConfig& b) {
-  if (a.mcc_hold_rules.size() != b.mcc_hold_rules.size()) return false;
-  for (size_t i = 0; i < a.mcc_hold_rules.size(); ++i) {
-    const auto& x = a.mcc_hold_rules[i];
-    const auto& y = b.mcc_hold_rules[i];
-    if (x.mcc_low != y.mcc_low || x.mcc_high != y.mcc_high || x.hold_days != y.hold_days) {
-      return false;
-    }
-  }
-  return a.default_hold_days == b.default_hold_days &&
-         a.message_record_retention_days == b.message_record_retention_days &&
-         a.max_message_records == b.max_message_records &&
-         a.max_expiries_per_tick == b.max_expiries_per_tick &&
-         a.require_sign_on == b.require_sign_on;
+// Which engine settings differ, by config key (values are not secret, but keep it short).
+std::string describe_engine_config_change(const engine::EngineConfig& a,
+                                          const engine::EngineConfig& b) {
+  std::string keys;
+  auto note = [&](bool differs, const char* key) {
+    if (differs) keys += (keys.empty() ? "engine." : ", engine.") + std::string(key);
+  };
+  note(a.default_hold_days != b.default_hold_days, "default_hold_days");
+  note(!(a.mcc_hold_rules == b.mcc_hold_rules), "mcc_hold_rules");
+  note(a.message_record_retention_days != b.message_record_retention_days,
+       "message_record_retention_days");
+  note(a.max_message_records != b.max_message_records, "max_message_records");
+  note(a.max_expiries_per_tick != b.max_expiries_per_tick, "max_expiries_per_tick");
+  note(a.require_sign_on != b.require_sign_on, "require_sign_on");
+  return keys.empty() ? "none" : keys;
 }
 
 }  // namespace
@@ -58,7 +59,8 @@ Result<Ok, ServerError> Server::start() {
     std::lock_guard lock(sessions_mu_);
     accepting_ = true;
   }
-  loop_ = std::make_unique<EngineLoop>(config_, *journal_, *engine_, *queue_, metrics_, log_);
+  loop_ = std::make_unique<EngineLoop>(config_, *journal_, *engine_, *queue_, metrics_, log_,
+                                       recovery_.snapshot_sequence);
   engine_thread_ = std::thread([this] { loop_->run(); });
   work_.emplace(asio::make_work_guard(io_));
   accept<IsoSession>(iso_acceptor_);
@@ -76,7 +78,11 @@ Result<Ok, ServerError> Server::open_state() {
   std::error_code ec;
   std::filesystem::create_directories(data_dir_, ec);
   if (ec) return ServerError{"cannot create data directory " + data_dir_ + ": " + ec.message()};
-  auto journal = journal::Journal::open(data_dir_, journal::JournalOptions{});
+  // delete_covered_segments stays off: snapshot children (engine_loop.h) run
+  // Journal::write_snapshot on a copy of this object, and must not delete segments it lists.
+  journal::JournalOptions options;
+  options.delete_covered_segments = false;
+  auto journal = journal::Journal::open(data_dir_, options);
   if (!journal) {
     return ServerError{"cannot open the journal in " + data_dir_ + ": " + journal.error().message};
   }
@@ -103,10 +109,21 @@ Result<Ok, ServerError> Server::open_state() {
              recovery_.snapshot_sequence, recovery_.entries_replayed, recovery_.last_sequence,
              recovery_.torn_bytes_cut, recovery_.torn_reason.empty() ? "" : ": ",
              recovery_.torn_reason, recovery_.seconds);
-  if (recovery_.snapshot_loaded && !same_engine_config(engine_->config(), config_.engine)) {
-    // The snapshot carries the settings its journal was written under, so replay stays exact.
-    log_->warn("engine settings in the config differ from the data directory's; the data "
-               "directory's settings stay in force");
+  // The config file's engine settings win; they are journaled (Configure) so that a replay
+  // applies every command under the settings it was first applied under.
+  const engine::EngineConfig before = engine_->config();
+  auto configured = apply_engine_config(*journal_, *engine_, config_.engine);
+  if (!configured) return ServerError{configured.error().message};
+  if (*configured) {
+    if (fresh) {
+      log_->info("new data directory: engine settings journaled at sequence {}",
+                 journal_->last_committed_sequence());
+    } else {
+      log_->warn("engine settings in the config differ from the data directory's ({}); the "
+                 "config's are journaled at sequence {} and in force from now on",
+                 describe_engine_config_change(before, config_.engine),
+                 journal_->last_committed_sequence());
+    }
   }
   return Ok{};
 }

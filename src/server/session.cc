@@ -74,25 +74,28 @@ void Session::pump() {
 // Offers the held request again; true when it is gone (queued or dropped at shutdown).
 bool Session::retry_held() {
   HF_ASSERT(held_.has_value());
-  std::weak_ptr<Session> weak = shared_from_this();
-  auto wake = [weak] {
-    if (auto self = weak.lock()) self->on_strand([](Session& s) { s.pump(); });
-  };
-  switch (ctx_.queue->push(*held_, std::move(wake))) {
-    case EngineQueue::Push::queued:
-      held_.reset();
-      ++in_flight_;
-      return true;
-    case EngineQueue::Push::full:
-      return false;
-    case EngineQueue::Push::closed:
-      // The server is stopping and the engine has finished: the request was never journaled,
-      // so dropping it unanswered is the same as a lost connection to the client.
-      held_.reset();
-      input_closed_ = true;
-      return true;
+  for (;;) {
+    switch (ctx_.queue->try_push(*held_)) {
+      case EngineQueue::Push::queued:
+        held_.reset();
+        ++in_flight_;
+        return true;
+      case EngineQueue::Push::full:
+        break;
+      case EngineQueue::Push::closed:
+        // The server is stopping and the engine has finished: the request was never
+        // journaled, so dropping it unanswered is the same as a lost connection to the client.
+        held_.reset();
+        input_closed_ = true;
+        return true;
+    }
+    // Full: leave a wake-up (built only now, off the common path); retry if room appeared.
+    std::weak_ptr<Session> weak = shared_from_this();
+    auto wake = [weak] {
+      if (auto self = weak.lock()) self->on_strand([](Session& s) { s.pump(); });
+    };
+    if (ctx_.queue->notify_when_space(std::move(wake))) return false;
   }
-  HF_UNREACHABLE();
 }
 
 void Session::submit(EngineRequest request) {
@@ -125,7 +128,7 @@ void Session::on_read(const std::error_code& ec, size_t n) {
   pump();
 }
 
-void Session::reply_added(bool from_engine) {
+void Session::reply_added(bool from_engine, bool flush) {
   if (!from_engine) ++in_flight_;  // answered here: in flight until written
   ++outbox_replies_;
   if (dead_) {  // nobody to write to: forget it, and what is still queued with it
@@ -134,8 +137,10 @@ void Session::reply_added(bool from_engine) {
     outbox_.clear();
     return;
   }
-  start_write();
+  if (flush) start_write();
 }
+
+void Session::flush_replies() { start_write(); }
 
 void Session::reply_dropped(bool from_engine) {
   if (!from_engine) return;

@@ -78,8 +78,11 @@ class Session : public ReplySink, public std::enable_shared_from_this<Session> {
   // Replies: append one complete reply to outbox(), then call reply_added(); a reply that
   // could not be made calls reply_dropped(). `from_engine`: it answers a queued request
   // (already counted in flight), rather than one answered on the I/O thread.
+  // `flush` false: more replies follow at once; the caller calls flush_replies() after the
+  // last, so that they leave in one write.
   std::vector<uint8_t>& outbox() { return outbox_; }
-  void reply_added(bool from_engine);
+  void reply_added(bool from_engine, bool flush = true);
+  void flush_replies();
   void reply_dropped(bool from_engine);
   // Runs `fn` on this connection's strand, keeping the session alive until it has run.
   template <typename Fn>

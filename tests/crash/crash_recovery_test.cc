@@ -523,7 +523,7 @@ void verify(ServerProcess& server, Traffic& traffic, Model& model, int round, Ro
   const auto after = pending_holds(*admin);
   CHECK_OR_FAIL(after == resolved, "round {}: re-sending acknowledged requests changed pending holds", round);
 
-  auto stats = admin->call({{"op", "stats"}});
+  auto stats = admin->call({{"op", "audit"}});  // stats + the full ledger check
   CHECK_OR_FAIL(stats.ok() && stats->value("books_balance", false), "round {}: books do not balance: {}", round,
                 stats.ok() ? stats->dump() : stats.error().message);
 }
