@@ -14,6 +14,7 @@ namespace {
 
 struct Iso8583Options {
   std::string spec = "iso87ascii";
+  bool hex_given = false;  // --hex "" is an empty message, not a missing option
   std::string hex;
   std::string file;
 };
@@ -32,7 +33,7 @@ int decode_command(const Iso8583Options& o) {
   const auto* spec = spec_or_complain(o.spec);
   if (spec == nullptr) return 2;
   std::vector<uint8_t> bytes;
-  if (!o.hex.empty()) {
+  if (o.hex_given) {
     auto parsed = from_hex(o.hex);
     if (!parsed) {
       std::cerr << "holdfast: --hex is not an even-length hex string\n";
@@ -52,7 +53,16 @@ int decode_command(const Iso8583Options& o) {
     std::cerr << "holdfast: " << iso8583::describe(message.error()) << '\n';
     return 2;
   }
-  std::cout << iso8583::to_json(*spec, *message).dump() << '\n';
+  // Fields in data element order (the JSON object in to_json is sorted as text: "10" < "2").
+  const nlohmann::json doc = iso8583::to_json(*spec, *message);
+  nlohmann::ordered_json out;
+  out["mti"] = doc["mti"];
+  out["fields"] = nlohmann::ordered_json::object();
+  for (auto [de, value] : message->fields()) {
+    const std::string key = std::to_string(de);
+    out["fields"][key] = doc["fields"][key].get<std::string>();
+  }
+  std::cout << out.dump() << '\n';
   return 0;
 }
 
@@ -67,7 +77,7 @@ int encode_command(const Iso8583Options& o) {
   }
   auto message = iso8583::from_json(*spec, json);
   if (!message.ok()) {
-    std::cerr << "holdfast: field " << message.error().field << ": " << message.error().reason << "\n";
+    std::cerr << "holdfast: " << message.error().reason << "\n";
     return 2;
   }
   auto bytes = iso8583::encode(*spec, *message);
@@ -89,8 +99,9 @@ void add_iso8583_commands(CLI::App& app, int* exit_code) {
   decode->add_option("--spec", options->spec, "Message specification")->required();
   auto* hex = decode->add_option("--hex", options->hex, "The message as hex");
   decode->add_option("file", options->file, "A file holding the raw message bytes")->excludes(hex);
-  decode->callback([options, exit_code] {
-    if (options->hex.empty() && options->file.empty()) {
+  decode->callback([options, hex, exit_code] {
+    options->hex_given = hex->count() > 0;
+    if (!options->hex_given && options->file.empty()) {
       std::cerr << "holdfast: give --hex HEX or a FILE\n";
       *exit_code = 2;
       return;
