@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include <asio.hpp>
 #include <nlohmann/json.hpp>
@@ -359,6 +360,90 @@ TEST_F(ServerTest, StatsCarryTheServerCounters) {
   EXPECT_GE(server.at("messages_in").get<int>(), 5);  // 3 portfolio lines, 1 0100, stats
   EXPECT_GE(server.at("batches").get<int>(), 1);
   EXPECT_GE(server.at("entries_per_commit").get<double>(), 1.0);
+}
+
+TEST_F(ServerTest, StatsAreCountersOnlyAndAuditChecksTheBooks) {
+  start();
+  AdminClient ops = admin();
+  load_portfolio(ops);
+  const json stats = ops.request({{"op", "stats"}});
+  EXPECT_FALSE(stats.contains("books_balance"));
+  const json audit = ops.request({{"op", "audit"}});
+  EXPECT_TRUE(audit.at("books_balance").get<bool>());
+  EXPECT_TRUE(audit.contains("audit_ms"));
+  EXPECT_TRUE(audit.at("server").contains("ticks"));
+}
+
+TEST_F(ServerTest, AnIdleServerJournalsNoTicks) {
+  config_.tick_interval_ms = 10;
+  start();
+  AdminClient ops = admin();
+  load_portfolio(ops);  // no holds, no message records: no timer is ever due
+  const uint64_t before = ops.request({{"op", "stats"}}).at("server").at("journal_last_sequence");
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // ~20 checks
+  const json server = ops.request({{"op", "stats"}}).at("server");
+  EXPECT_EQ(server.at("journal_last_sequence").get<uint64_t>(), before);
+  EXPECT_EQ(server.at("ticks").get<uint64_t>(), 0u);
+}
+
+TEST_F(ServerTest, ChangedEngineSettingsAreJournaledOnceAndSurviveReplay) {
+  start();
+  // A fresh data directory starts with its settings: entry 1 is a Configure.
+  EXPECT_EQ(server_->recovery().last_sequence, 0u);
+  {
+    AdminClient ops = admin();
+    EXPECT_EQ(ops.request({{"op", "stats"}}).at("server").at("journal_last_sequence"), 1);
+  }
+  config_.engine.default_hold_days = 5;
+  restart();
+  EXPECT_NE(log_text().find("engine.default_hold_days"), std::string::npos);
+  {
+    AdminClient ops = admin();
+    EXPECT_EQ(ops.request({{"op", "stats"}}).at("server").at("journal_last_sequence"), 2);
+  }
+  restart();  // same settings: nothing more is journaled
+  {
+    AdminClient ops = admin();
+    EXPECT_EQ(ops.request({{"op", "stats"}}).at("server").at("journal_last_sequence"), 2);
+  }
+}
+
+TEST_F(ServerTest, ASnapshotIsWrittenByAChildWhileTheServerKeepsAnswering) {
+  config_.snapshot_every_commands = 3;
+  start();
+  AdminClient ops = admin();
+  load_portfolio(ops);  // Configure + 3 commands: a snapshot is due
+  IsoClient link = iso();
+  json server;
+  for (int i = 0; i < 500; ++i) {
+    ASSERT_EQ(link.exchange(authorization(100 + i, 1)).get(39), "00");
+    server = ops.request({{"op", "stats"}}).at("server");
+    if (server.at("snapshots").get<int>() >= 1 && !server.at("snapshot_running").get<bool>()) break;
+  }
+  EXPECT_GE(server.at("snapshots").get<int>(), 1);
+  EXPECT_EQ(server.at("snapshot_failures").get<int>(), 0);
+  EXPECT_NE(log_text().find("by child"), std::string::npos);
+  restart();
+  EXPECT_TRUE(server_->recovery().snapshot_loaded);
+}
+
+TEST_F(ServerTest, DecodeErrorsAreLoggedTenTimesPerConnectionThenSummarised) {
+  start();
+  AdminClient ops = admin();
+  {
+    IsoClient link = iso();
+    const std::vector<uint8_t> garbage{'0', '1', '0', '0', 0xFF};  // a bitmap cut short
+    for (int i = 0; i < 25; ++i) link.send_raw(garbage);
+    EXPECT_EQ(link.exchange(sign_on(7)).get(39), "00");  // the link is still served
+  }
+  EXPECT_EQ(ops.request({{"op", "stats"}}).at("server").at("decode_errors"), 25);
+  const std::string log = log_text();
+  size_t full = 0;
+  for (size_t at = log.find("does not decode with"); at != std::string::npos;
+       at = log.find("does not decode with", at + 1)) {
+    ++full;
+  }
+  EXPECT_EQ(full, 10u);
 }
 
 TEST_F(ServerTest, ATinyEngineQueueSlowsReadersDownButLosesNothing) {
