@@ -60,7 +60,9 @@ struct EncodeError {
 
 [[nodiscard]] Result<Message, DecodeError> decode(const MessageSpec& spec,
                                                   std::span<const uint8_t> wire);
-// Hot-path form: decodes into `out`, reusing its buffer. On error `out` is unspecified.
+// Hot-path form: decodes into `out`, reusing its buffer. On error `out` holds the MTI (if it
+// was readable) and every field before the failing one, in order: enough for a server to answer
+// a request whose MTI and matching keys were readable with response code 30 (format error).
 [[nodiscard]] Result<Ok, DecodeError> decode_into(const MessageSpec& spec,
                                                   std::span<const uint8_t> wire, Message& out);
 

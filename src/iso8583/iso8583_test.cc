@@ -545,3 +545,32 @@ TEST(Json, ErrorsNameTheField) {
 
 }  // namespace
 }  // namespace holdfast::iso8583
+
+namespace holdfast::iso8583 {
+namespace {
+
+TEST(PartialDecode, AFailedDecodeKeepsTheFieldsBeforeTheFailingOne) {
+  const MessageSpec& binbitmap = *find_spec("iso87binbitmap");
+  Message msg;
+  msg.set_mti("0100");
+  msg.set(3, "000000");
+  msg.set(4, "000000010000");
+  msg.set(7, "1129120000");
+  msg.set(11, "123456");
+  msg.set(41, "TERM0001");
+  auto wire = encode(binbitmap, msg);
+  ASSERT_TRUE(wire.ok());
+  // Cut inside DE 41: the keys before it were readable.
+  std::vector<uint8_t> cut(wire->begin(), wire->end() - 3);
+  Message partial;
+  auto result = decode_into(binbitmap, cut, partial);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().field, 41);
+  EXPECT_EQ(partial.mti(), "0100");
+  EXPECT_EQ(partial.get(11), "123456");
+  EXPECT_EQ(partial.get(7), "1129120000");
+  EXPECT_FALSE(partial.has(41));
+}
+
+}  // namespace
+}  // namespace holdfast::iso8583
