@@ -94,6 +94,30 @@ class Engine {
   // tolerance; time never moves the state backwards (the engine uses max(time, last time)).
   Reply apply(const Command& command, std::vector<Event>* events);
 
+  // One remembered card message: enough to answer a duplicate with the same reply and to let a
+  // reversal find and undo what its original did.
+  struct MessageRecord {
+    uint64_t sequence = 0;
+    uint8_t group = 0;
+    MessageKind kind = MessageKind::authorization_request;
+    MessageKey key;
+    cards::PanHash pan_hash;
+    Timestamp at;
+    Reply reply;
+    uint64_t card_id = 0;
+    uint64_t hold_id = 0;            // the hold it placed, 0 if none
+    int64_t transaction_amount_minor = 0;  // DE 4 as sent
+    int64_t account_amount_minor = 0;      // what it held or posted, in account currency
+    int64_t undone_minor = 0;              // how much reversals have given back so far
+    bool posted = false;                   // it posted (financial) rather than held
+    bool credit = false;                   // it was a refund (credit to the cardholder)
+    bool voided = false;                   // a reversal arrived before it did
+  };
+
+  // The remembered message of this kind with these keys (duplicate detection window), for
+  // operators asking why a message was answered as it was; nullptr when not (or no longer) known.
+  const MessageRecord* find_message(MessageKind kind, const MessageKey& key) const;
+
   // Reads for the CLI, tests and projections.
   const cards::Card* find_card(cards::CardId id) const;
   const cards::Card* find_card(const cards::PanHash& pan_hash) const;
@@ -117,26 +141,6 @@ class Engine {
   bool deserialize(std::span<const uint8_t> in);
 
  private:
-  // One remembered card message: enough to answer a duplicate with the same reply and to let a
-  // reversal find and undo what its original did.
-  struct MessageRecord {
-    uint64_t sequence = 0;
-    uint8_t group = 0;
-    MessageKind kind = MessageKind::authorization_request;
-    MessageKey key;
-    cards::PanHash pan_hash;
-    Timestamp at;
-    Reply reply;
-    uint64_t card_id = 0;
-    uint64_t hold_id = 0;            // the hold it placed, 0 if none
-    int64_t transaction_amount_minor = 0;  // DE 4 as sent
-    int64_t account_amount_minor = 0;      // what it held or posted, in account currency
-    int64_t undone_minor = 0;              // how much reversals have given back so far
-    bool posted = false;                   // it posted (financial) rather than held
-    bool credit = false;                   // it was a refund (credit to the cardholder)
-    bool voided = false;                   // a reversal arrived before it did
-  };
-
   struct RecordKey {
     uint8_t group = 0;  // 1 authorisation, 2 financial, 4 reversal (MTI class)
     MessageKey key;

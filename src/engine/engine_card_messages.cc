@@ -32,6 +32,10 @@ Engine::MessageRecord* Engine::find_record(uint8_t group, const MessageKey& key)
   return &records_[static_cast<size_t>(*sequence - records_dropped_)];
 }
 
+const Engine::MessageRecord* Engine::find_message(MessageKind kind, const MessageKey& key) const {
+  return const_cast<Engine*>(this)->find_record(record_group(kind), key);
+}
+
 void Engine::remember(const CardMessage& m, const cards::Card* card, const Reply& reply,
                       uint64_t hold_id, int64_t account_amount) {
   MessageRecord r;

@@ -47,6 +47,16 @@ TEST_F(EngineStory, EveryAuthorisationMovesOpenToBuyAtOnce) {
   EXPECT_TRUE(story.engine.ledger().books_balance());
 }
 
+TEST_F(EngineStory, OperatorsCanAskWhyAMessageWasAnsweredAsItWas) {
+  const CardMessage auth = story.authorization(kPan, 70'000);
+  story.run(auth);
+  const auto* record = story.engine.find_message(MessageKind::authorization_request, auth.key);
+  ASSERT_NE(record, nullptr);
+  EXPECT_EQ(record->reply.outcome, Outcome::insufficient_funds);
+  EXPECT_EQ(record->card_id, card);
+  EXPECT_EQ(story.engine.find_message(MessageKind::reversal_request, auth.key), nullptr);
+}
+
 TEST_F(EngineStory, CardStatusAndExpiryDeclineWithTheirOwnCodes) {
   EXPECT_EQ(story.code(story.run(story.authorization(9999, 100))), "14");
   story.run(SetCardStatus{card, cards::CardStatus::lost});
