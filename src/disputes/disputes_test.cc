@@ -241,6 +241,30 @@ TEST(DisputeStory, ChipLiabilityShiftGoesStraightToArbitrationAndCanBeLost) {
   EXPECT_EQ(plan.issuer_net_loss_minor, 61500);
 }
 
+TEST(DisputeStory, AVisaFraudCaseDeclinedAtPreArbitrationIsWonInArbitration) {
+  Case c = must(open_claim(rules(), claim(13, Scheme::visa, "10.4", 45000, day(0), day(1)), day(2)));
+  EXPECT_EQ(refused(c, RecordRepresentment{}, day(2)).code, RefusalCode::transition_not_allowed);
+  EXPECT_EQ(refused(c, FileArbitration{}, day(2)).code, RefusalCode::transition_not_allowed);
+  c = step(c, AttachEvidence{EvidenceKind::cardholder_statement, Party::cardholder, "not me"}, day(2));
+  c = step(c, FileChargeback{45000, ""}, day(3));
+  EXPECT_EQ(c.deadline, day(33));  // Visa: 30 days for the acquirer
+  c = step(c, RecordRepresentment{}, day(30));
+  EXPECT_EQ(refused(c, FileArbitration{}, day(31)).code, RefusalCode::transition_not_allowed);  // pre-arb first
+  const Refusal late = refused(c, FilePreArbitration{}, day(61));
+  EXPECT_EQ(late.code, RefusalCode::deadline_passed);
+  EXPECT_EQ(late.deadline, day(60));
+  c = step(c, FilePreArbitration{}, day(60));
+  c = step(c, RecordPreArbitrationDeclined{}, day(80));
+  EXPECT_EQ(c.deadline, day(125));  // 45 days to file arbitration
+  EXPECT_EQ(c.deadline_party, Party::issuer);
+  c = step(c, FileArbitration{}, day(100));
+  EXPECT_EQ(refused(c, Tick{}, day(400)).code, RefusalCode::nothing_due);
+  c = step(c, RecordArbitrationRuling{true}, day(150));
+  EXPECT_EQ(c.state, CaseState::closed_won);
+  EXPECT_EQ(c.history.size(), 6u);
+  EXPECT_EQ(plan_compensation(c, CompensationTerms{}).issuer_net_loss_minor, 0);
+}
+
 // ---- Liability ---------------------------------------------------------------------------------
 
 TEST(Liability, ALateReportShiftsTheEnlargedLossButTheIssuerThatDidNotStopKeepsTheMainShare) {
