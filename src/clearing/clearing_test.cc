@@ -318,6 +318,8 @@ TEST(ClearingStory, CsvStrictness) {
   EXPECT_EQ(read_csv(head + "a,first_presentment,6212345678901234,1,XXX,,,,,,,,,,\n").errors.at(0).field_name, "currency");
   EXPECT_EQ(read_csv(head + "a,first_presentment,6212345678901234,1,CNY,5,,,,,,,,,\n").errors.at(0).field_name, "billing_currency");
   EXPECT_EQ(read_csv(head + "a,first_presentment,6212345678901234,1,CNY,,,,,,,,,2026-02-30 10:00:00,\n").errors.at(0).field_name, "local_time");
+  EXPECT_EQ(read_csv(head + "a,first_presentment,6212345678901234,1,CNY,,,,,,,,,2026-02-29T10:00:00,\n").errors.at(0).field_name, "local_time");
+  EXPECT_TRUE(read_csv(head + "a,first_presentment,6212345678901234,1,CNY,,,,,,,,,2028-02-29T10:00:00,\n").errors.empty());
   const auto cut = read_csv(head + good);  // no line ending: cut short
   EXPECT_EQ(cut.errors.at(0).code, ClearingErrc::kTruncated);
   EXPECT_FALSE(cut.complete);
@@ -357,7 +359,7 @@ ClearingRecord random_record(std::mt19937_64& rng, bool csv) {
   if (country == 1) r.country = digits(3);
   if (country == 2) r.country = std::string{static_cast<char>('A' + pick(26)), static_cast<char>('A' + pick(26)), static_cast<char>('A' + pick(26))};
   if (pick(2)) r.local_time = LocalDateTime{static_cast<uint16_t>(2000 + pick(100)), static_cast<uint8_t>(1 + pick(12)),
-                                            static_cast<uint8_t>(1 + pick(31)), static_cast<uint8_t>(pick(24)),
+                                            static_cast<uint8_t>(1 + pick(28)), static_cast<uint8_t>(pick(24)),
                                             static_cast<uint8_t>(pick(60)), static_cast<uint8_t>(pick(60))};
   if (r.mti == 1442 || pick(4) == 0) r.reason_code = static_cast<uint16_t>(pick(10000));
   if (csv) {

@@ -60,9 +60,7 @@ std::optional<LocalDateTime> parse_iso_time(std::string_view s) {
   if (!y || !mo || !d || !h || !mi || !se || s.substr(0, 4).size() != 4) return std::nullopt;
   LocalDateTime t{static_cast<uint16_t>(*y), static_cast<uint8_t>(*mo), static_cast<uint8_t>(*d),
                   static_cast<uint8_t>(*h), static_cast<uint8_t>(*mi), static_cast<uint8_t>(*se)};
-  if (t.year < 2000 || t.year > 2099 || t.month < 1 || t.month > 12 || t.day < 1 || t.day > 31 ||
-      t.hour > 23 || t.minute > 59 || t.second > 59)
-    return std::nullopt;
+  if (!valid_local_time(t)) return std::nullopt;
   return t;
 }
 

@@ -52,6 +52,8 @@ bool is_digits(std::string_view s);
 bool is_alnum(std::string_view s);
 std::optional<uint32_t> parse_u32(std::string_view digits);  // up to 9 digits
 std::string pad_digits(uint64_t value, size_t width);
+// Year 2000..2099, a real calendar day (leap years included), hh:mm:ss in range.
+bool valid_local_time(const LocalDateTime& t);
 
 struct Pds {
   std::string_view tag;

@@ -137,6 +137,14 @@ void append_pds(std::string* de48, std::string_view tag, std::string_view data) 
   de48->append(data);
 }
 
+bool valid_local_time(const LocalDateTime& t) {
+  static constexpr uint8_t kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (t.year < 2000 || t.year > 2099 || t.month < 1 || t.month > 12 || t.day < 1) return false;
+  const bool leap = t.year % 4 == 0 && (t.year % 100 != 0 || t.year % 400 == 0);
+  const int days = kDays[t.month - 1] + (t.month == 2 && leap ? 1 : 0);
+  return t.day <= days && t.hour <= 23 && t.minute <= 59 && t.second <= 59;
+}
+
 std::string de_name(int de) {
   std::string_view what;
   switch (de) {
@@ -207,16 +215,12 @@ Result<std::optional<ConversionRate>, FieldProblem> rate(const iso8583::Message&
       ConversionRate{static_cast<uint8_t>(v[0] - '0'), *parse_u32(v.substr(1))}};
 }
 
-bool valid_time(const LocalDateTime& t) {
-  return t.year >= 2000 && t.year <= 2099 && t.month >= 1 && t.month <= 12 && t.day >= 1 &&
-         t.day <= 31 && t.hour <= 23 && t.minute <= 59 && t.second <= 59;
-}
 
 std::optional<LocalDateTime> parse_de12(std::string_view v) {
   if (v.size() != 12 || !is_digits(v)) return std::nullopt;
   auto two = [&](size_t i) { return static_cast<uint8_t>((v[i] - '0') * 10 + (v[i + 1] - '0')); };
   LocalDateTime t{static_cast<uint16_t>(2000 + two(0)), two(2), two(4), two(6), two(8), two(10)};
-  if (!valid_time(t)) return std::nullopt;
+  if (!valid_local_time(t)) return std::nullopt;
   return t;
 }
 
@@ -386,7 +390,7 @@ Result<Ok, FieldProblem> message_from_record(const ClearingRecord& r, iso8583::M
     msg->set(22, r.card_presence == CardPresence::kPresent ? "999991999999" : "999990999999");
   }
   if (r.local_time) {
-    if (!valid_time(*r.local_time)) return problem(ClearingErrc::kBadField, 12, "not a valid local time");
+    if (!valid_local_time(*r.local_time)) return problem(ClearingErrc::kBadField, 12, "not a valid local time");
     msg->set(12, format_de12(*r.local_time));
   }
   if (r.reason_code) {
