@@ -1,5 +1,7 @@
 #include "server/server.h"
 
+#include <pthread.h>
+
 #include <chrono>
 #include <csignal>
 #include <filesystem>
@@ -51,6 +53,8 @@ Result<Ok, ServerError> Server::start() {
   queue_ = std::make_unique<EngineQueue>(config_.engine_queue_capacity);
   session_context_ = SessionContext{&config_, spec,     pan_hasher_.get(), queue_.get(),
                                     &metrics_, this, log_};
+  session_context_.security = security_.get();
+  session_context_.keys = key_ring_.get();
   if (auto r = listen(iso_acceptor_, config_.iso_address, config_.iso_port, "iso"); !r) return r;
   if (auto r = listen(admin_acceptor_, config_.admin_address, config_.admin_port, "admin"); !r) {
     return r;
@@ -61,11 +65,21 @@ Result<Ok, ServerError> Server::start() {
   }
   loop_ = std::make_unique<EngineLoop>(config_, *journal_, *engine_, *queue_, metrics_, log_,
                                        recovery_.snapshot_sequence);
-  engine_thread_ = std::thread([this] { loop_->run(); });
+  loop_->set_security(security_.get(), key_ring_.get());
+  // Named for top -H, perf and gdb.
+  engine_thread_ = std::thread([this] {
+    ::pthread_setname_np(::pthread_self(), "hf-engine");
+    loop_->run();
+  });
   work_.emplace(asio::make_work_guard(io_));
   accept<IsoSession>(iso_acceptor_);
   accept<AdminSession>(admin_acceptor_);
-  for (uint32_t i = 0; i < config_.io_threads; ++i) io_threads_.emplace_back([this] { io_.run(); });
+  for (uint32_t i = 0; i < config_.io_threads; ++i) {
+    io_threads_.emplace_back([this, i] {
+      ::pthread_setname_np(::pthread_self(), ("hf-io-" + std::to_string(i)).c_str());
+      io_.run();
+    });
+  }
   started_ = true;
   log_->info("serving {} ISO 8583 ({} framing) on {}:{}, admin JSON lines on {}:{}, {} I/O "
              "thread(s)", config_.spec, framing_name(config_.framing), config_.iso_address,
@@ -95,6 +109,16 @@ Result<Ok, ServerError> Server::open_state() {
   auto key = load_or_create_pan_key(key_path, fresh);
   if (!key) return ServerError{key.error().message};
   pan_hasher_ = std::make_unique<gateway::PanHasher>(*key);
+  if (!config_.key_store_file.empty()) {
+    key_ring_ = std::make_unique<security::KeyRing>(
+        config_.key_store_file, security::MasterKeySource{config_.master_key_file});
+    auto loaded = key_ring_->reload();
+    if (!loaded) return ServerError{"card security keys: " + loaded.error().message};
+    security::disable_core_dumps();  // the process now holds clear keys
+    log_->info("card security: {} keys loaded from {}", *loaded, config_.key_store_file);
+  }
+  security_ = std::make_unique<security::SecurityStage>(key_ring_.get(),
+                                                        iso8583::find_spec(config_.spec));
 
   engine_ = std::make_unique<engine::Engine>(config_.engine);
   auto recovered = recover(*journal_, *engine_);
