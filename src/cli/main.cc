@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   holdfast::cli::add_iso8583_commands(app, &exit_code);
   holdfast::cli::add_admin_commands(app, &exit_code);
   holdfast::cli::add_demo_command(app, &exit_code);
+  holdfast::cli::add_keys_command(app, &exit_code);
 #if HOLDFAST_HAS_LOADGEN
   holdfast::loadgen::add_loadgen_command(app, &exit_code);
 #endif

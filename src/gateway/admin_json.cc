@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <fstream>
 
+#include "crypto/luhn.h"
+
 namespace holdfast::gateway {
 namespace {
 
@@ -92,10 +94,16 @@ engine::CreateCardRange card_range(const json& r) {
   return c;
 }
 
-engine::IssueCard issue_card(const json& r, const PanHasher& hasher) {
+engine::IssueCard issue_card(const json& r, const PanHasher& hasher, const PanEncryptFn& encrypt_pan) {
   engine::IssueCard c;
   const std::string pan = string_member(r, "pan");
   if (!is_valid_pan(pan)) throw Fail{"pan", "must be 12 to 19 digits"};
+  if (const auto luhn = crypto::luhn_valid(pan); !luhn.ok() || !*luhn) {
+    throw Fail{"pan", "fails the Luhn check"};
+  }
+  if (encrypt_pan && !encrypt_pan(pan, &c.encrypted_pan)) {
+    throw Fail{"pan", "cannot be encrypted: no active pan key in the key store"};
+  }
   c.requested_id = r.contains("id") ? unsigned_member(r, "id") : 0;
   c.account_id = unsigned_member(r, "account_id");
   c.pan_hash = hasher.hash(pan);
@@ -125,7 +133,7 @@ engine::IssueCard issue_card(const json& r, const PanHasher& hasher) {
   return c;
 }
 
-engine::CommandBody parse(const json& r, const PanHasher& hasher) {
+engine::CommandBody parse(const json& r, const PanHasher& hasher, const PanEncryptFn& encrypt_pan) {
   const std::string op = string_member(r, "op");
   if (op == "create_card_range") return card_range(r);
   if (op == "open_account") {
@@ -135,7 +143,7 @@ engine::CommandBody parse(const json& r, const PanHasher& hasher) {
     c.credit_limit_minor = amount_member(r, "credit_limit_minor");
     return c;
   }
-  if (op == "issue_card") return issue_card(r, hasher);
+  if (op == "issue_card") return issue_card(r, hasher, encrypt_pan);
   if (op == "set_card_status") {
     const auto status = cards::parse_card_status(string_member(r, "status"));
     if (!status) throw Fail{"status", "must be active, blocked, lost, stolen, expired or closed"};
@@ -171,14 +179,15 @@ json account_json(const engine::Engine& engine, const cards::Account& a) {
 bool is_admin_query(const json& request) {
   if (!request.is_object() || !request.contains("op") || !request["op"].is_string()) return false;
   const std::string op = request["op"].get<std::string>();
-  return op == "get_account" || op == "get_card" || op == "stats";
+  return op == "get_account" || op == "get_card" || op == "stats" || op == "reload_keys";
 }
 
 Result<engine::CommandBody, AdminParseError> parse_admin_command(const json& request,
-                                                                 const PanHasher& pan_hasher) {
+                                                                 const PanHasher& pan_hasher,
+                                                                 const PanEncryptFn& encrypt_pan) {
   if (!request.is_object()) return AdminParseError{"", "a request must be a JSON object"};
   try {
-    return parse(request, pan_hasher);
+    return parse(request, pan_hasher, encrypt_pan);
   } catch (const Fail& f) {
     return AdminParseError{f.field, f.reason};
   } catch (const std::exception& e) {

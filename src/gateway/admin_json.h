@@ -8,10 +8,14 @@
 //   {"op":"set_uplift","account_id":1001,"uplift_minor":20000,"expires_at_s":1767225600}
 // plus read-only queries the server answers from engine state without journaling:
 //   {"op":"get_account","account_id":1001}   {"op":"get_card","card_id":5001}   {"op":"stats"}
-// A clear PAN appears only in issue_card requests and is hashed and masked here, at the edge.
+// A clear PAN appears only in issue_card requests and is hashed, masked and (with a PAN key)
+// encrypted here, at the edge; a PAN that fails the Luhn check is refused.
+// {"op":"reload_keys"} is answered by the server (it reloads the card security key store).
 #pragma once
 
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -30,9 +34,15 @@ struct AdminParseError {
 // True for ops that read state and are not journaled.
 bool is_admin_query(const nlohmann::json& request);
 
-// Translates a mutating admin request into a command body.
-Result<engine::CommandBody, AdminParseError> parse_admin_command(const nlohmann::json& request,
-                                                                 const PanHasher& pan_hasher);
+// Encrypts a PAN for storage (AES-256-GCM under the PAN key: security::pan_encryptor);
+// false when it cannot (no PAN key).
+using PanEncryptFn = std::function<bool(std::string_view pan, engine::EncryptedPan* out)>;
+
+// Translates a mutating admin request into a command body. With `encrypt_pan`, issue_card
+// carries the encrypted PAN (and fails when it cannot be encrypted); without, none.
+Result<engine::CommandBody, AdminParseError> parse_admin_command(
+    const nlohmann::json& request, const PanHasher& pan_hasher,
+    const PanEncryptFn& encrypt_pan = {});
 // Answers a read-only query from engine state.
 nlohmann::json answer_admin_query(const nlohmann::json& request, const engine::Engine& engine);
 // The JSON answer to a journaled admin command.

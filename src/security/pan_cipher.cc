@@ -80,4 +80,12 @@ std::optional<std::string> decrypt_pan(const KeyStore& keys, const uint8_t* data
   return std::nullopt;
 }
 
+PanEncryptFn pan_encryptor(const KeyRing* ring) {
+  if (ring == nullptr) return {};
+  return [ring](std::string_view pan, engine::EncryptedPan* out) {
+    const std::shared_ptr<const KeyStore> keys = ring->current();
+    return keys != nullptr && encrypt_pan(*keys, pan, out);
+  };
+}
+
 }  // namespace holdfast::security

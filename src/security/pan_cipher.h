@@ -6,6 +6,7 @@
 // Threading: pure functions over an immutable KeyStore.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,5 +20,10 @@ namespace holdfast::security {
 bool encrypt_pan(const KeyStore& keys, std::string_view pan, engine::EncryptedPan* out);
 // The clear PAN, or nullopt when no pan key authenticates the ciphertext.
 std::optional<std::string> decrypt_pan(const KeyStore& keys, const uint8_t* data, size_t size);
+
+// For gateway::parse_admin_command: encrypts under the keys `ring` has in force at each call
+// (so a reload_keys rotation applies to the next issue_card). Empty when `ring` is null.
+using PanEncryptFn = std::function<bool(std::string_view pan, engine::EncryptedPan* out)>;
+PanEncryptFn pan_encryptor(const KeyRing* ring);
 
 }  // namespace holdfast::security

@@ -7,6 +7,7 @@
 
 #include "base/assert.h"
 #include "gateway/admin_json.h"
+#include "security/pan_cipher.h"
 
 namespace holdfast::server {
 namespace {
@@ -81,7 +82,8 @@ void AdminSession::handle_line(std::string_view line) {
     return;
   }
   // Logged by op only: an issue_card request carries a clear PAN.
-  auto command = gateway::parse_admin_command(request, *ctx_.pan_hasher);
+  auto command = gateway::parse_admin_command(request, *ctx_.pan_hasher,
+                                              security::pan_encryptor(ctx_.keys));
   if (!command) {
     ServerMetrics::bump(ctx_.metrics->format_errors);
     send_error(error_json(command.error().reason, command.error().field));

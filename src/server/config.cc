@@ -180,7 +180,7 @@ Result<ServerConfig, ConfigError> parse_server_config(std::string_view json_text
                             "engine_queue_capacity", "max_batch", "max_in_flight_per_connection",
                             "snapshot_every_commands", "snapshot_interval_s", "snapshot_fork",
                             "tick_interval_ms", "stats_log_interval_s",
-                            "shutdown_grace_ms", "pan_key_file", "engine"})) {
+                            "shutdown_grace_ms", "pan_key_file", "key_store_file", "master_key_file", "engine"})) {
     return *e;
   }
   ServerConfig c;
@@ -189,6 +189,8 @@ Result<ServerConfig, ConfigError> parse_server_config(std::string_view json_text
   if (auto e = read_uint(root, "", "admin_port", 0, 65535, &c.admin_port)) return *e;
   if (auto e = read_limits(root, &c)) return *e;
   if (auto e = read_string(root, "", "pan_key_file", &c.pan_key_file)) return *e;
+  if (auto e = read_string(root, "", "key_store_file", &c.key_store_file)) return *e;
+  if (auto e = read_string(root, "", "master_key_file", &c.master_key_file)) return *e;
   if (auto e = read_engine(root, &c.engine)) return *e;
   return c;
 }

@@ -54,6 +54,11 @@ struct ServerConfig {
 
   // 32-byte PAN hashing key; empty = <data dir>/pan.key (created at first start).
   std::string pan_key_file;
+  // Card security (src/security/README.md): the key store file; empty = no key store, and then
+  // every carried security value is not_checked and PANs are not encrypted at rest. The
+  // master key file (64 hex characters); empty = the HOLDFAST_MASTER_KEY environment variable.
+  std::string key_store_file;
+  std::string master_key_file;
 
   engine::EngineConfig engine;
 };

@@ -33,6 +33,12 @@ Timestamp wall_clock_now() {
   return Timestamp{std::chrono::duration_cast<std::chrono::microseconds>(since_epoch).count()};
 }
 
+// The request a card message carries, whichever way the queue holds it.
+[[maybe_unused]] iso8583::Message* request_of(iso8583::Message& m) { return &m; }
+[[maybe_unused]] iso8583::Message* request_of(const std::unique_ptr<iso8583::Message>& m) {
+  return m.get();
+}
+
 double ms_since(Clock::time_point t) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
 }
@@ -229,6 +235,15 @@ void EngineLoop::add_due_tick(std::vector<EngineRequest>& batch, Clock::time_poi
 }
 
 void EngineLoop::process(std::vector<EngineRequest>& batch) {
+  // Card security, before anything is journaled: the values stay in the request (memory
+  // only), the command carries the results.
+  if (security_ != nullptr) {
+    for (EngineRequest& r : batch) {
+      iso8583::Message* request = request_of(r.iso_request);
+      if (r.kind == EngineRequest::Kind::card_message && request != nullptr)
+        security_->check(engine_, *request, &std::get<engine::CardMessage>(r.body));
+    }
+  }
   const Timestamp time = next_stamp();
   size_t from = 0;
   while (from < batch.size()) {
@@ -292,6 +307,10 @@ void EngineLoop::apply_and_answer(std::vector<EngineRequest>& batch, size_t from
 }
 
 void EngineLoop::answer_query(EngineRequest& request) {
+  if (request.kind == EngineRequest::Kind::admin_query && request.query.value("op", "") == "reload_keys") {
+    if (request.sink) request.sink->deliver_line(dump_line(reload_keys()));
+    return;
+  }
   if (request.kind == EngineRequest::Kind::admin_echo) {
     if (request.sink) request.sink->deliver_line(dump_line(request.query));
     return;
@@ -445,6 +464,18 @@ void EngineLoop::maybe_log_stats(Clock::time_point now) {
   if (now < next_stats_) return;
   next_stats_ = now + std::chrono::seconds(config_.stats_log_interval_s);
   log_->info("stats {}", metrics_.to_json().dump());
+}
+
+// Reloads the key store between two batches; a failure keeps the keys in force.
+nlohmann::json EngineLoop::reload_keys() {
+  if (keys_ == nullptr) return {{"error", "no key store configured (key_store_file)"}};
+  auto loaded = keys_->reload();
+  if (!loaded) {
+    log_->error("reload_keys failed, the keys in force stay: {}", loaded.error().message);
+    return {{"error", "reload_keys failed: " + loaded.error().message}};
+  }
+  log_->info("reload_keys: {} keys in force", *loaded);
+  return {{"op", "reload_keys"}, {"keys", *loaded}};
 }
 
 }  // namespace holdfast::server

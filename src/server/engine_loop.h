@@ -56,6 +56,7 @@
 #include "server/config.h"
 #include "server/engine_queue.h"
 #include "server/metrics.h"
+#include "security/verifier.h"
 
 namespace holdfast::server {
 
@@ -99,6 +100,13 @@ class EngineLoop {
   // and writes a final snapshot when anything was journaled since the last one.
   void run();
 
+  // Card security: `stage` verifies each card message before it is journaled; `keys` is what
+  // the admin op reload_keys reloads. Either may be null. REQUIRES: before run().
+  void set_security(const security::SecurityStage* stage, security::KeyRing* keys) {
+    security_ = stage;
+    keys_ = keys;
+  }
+
  private:
   void process(std::vector<EngineRequest>& batch);
   size_t append_until_full(const std::vector<EngineRequest>& batch, size_t from, Timestamp time);
@@ -106,6 +114,7 @@ class EngineLoop {
   void apply_and_answer(std::vector<EngineRequest>& batch, size_t from, size_t to,
                         Timestamp time);
   void answer_query(EngineRequest& request);
+  nlohmann::json reload_keys();
   nlohmann::json stats_json(bool audit) const;
   void add_due_tick(std::vector<EngineRequest>& batch, std::chrono::steady_clock::time_point now);
   void maybe_log_stats(std::chrono::steady_clock::time_point now);
@@ -122,6 +131,8 @@ class EngineLoop {
   EngineQueue& queue_;
   ServerMetrics& metrics_;
   std::shared_ptr<spdlog::logger> log_;
+  const security::SecurityStage* security_ = nullptr;
+  security::KeyRing* keys_ = nullptr;
 
   Timestamp last_stamp_;
   std::chrono::steady_clock::time_point next_tick_check_;

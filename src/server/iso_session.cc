@@ -169,6 +169,7 @@ void IsoSession::drain_replies() {
 
 void IsoSession::respond(const iso8583::Message& request, const engine::Reply& reply) {
   gateway::build_response(*ctx_.spec, request, reply, &response_);
+  if (ctx_.security != nullptr) ctx_.security->add_arpc(request, reply.response_code, &response_);
   send_response(response_, /*from_engine=*/true, /*flush=*/false);
 }
 

@@ -53,6 +53,8 @@ Result<Ok, ServerError> Server::start() {
   queue_ = std::make_unique<EngineQueue>(config_.engine_queue_capacity);
   session_context_ = SessionContext{&config_, spec,     pan_hasher_.get(), queue_.get(),
                                     &metrics_, this, log_};
+  session_context_.security = security_.get();
+  session_context_.keys = key_ring_.get();
   if (auto r = listen(iso_acceptor_, config_.iso_address, config_.iso_port, "iso"); !r) return r;
   if (auto r = listen(admin_acceptor_, config_.admin_address, config_.admin_port, "admin"); !r) {
     return r;
@@ -64,6 +66,7 @@ Result<Ok, ServerError> Server::start() {
   loop_ = std::make_unique<EngineLoop>(config_, *journal_, *engine_, *queue_, metrics_, log_,
                                        recovery_.snapshot_sequence);
   // Named for top -H, perf and gdb.
+  loop_->set_security(security_.get(), key_ring_.get());
   engine_thread_ = std::thread([this] {
     ::pthread_setname_np(::pthread_self(), "hf-engine");
     loop_->run();
@@ -106,6 +109,16 @@ Result<Ok, ServerError> Server::open_state() {
   auto key = load_or_create_pan_key(key_path, fresh);
   if (!key) return ServerError{key.error().message};
   pan_hasher_ = std::make_unique<gateway::PanHasher>(*key);
+  if (!config_.key_store_file.empty()) {
+    key_ring_ = std::make_unique<security::KeyRing>(
+        config_.key_store_file, security::MasterKeySource{config_.master_key_file});
+    auto loaded = key_ring_->reload();
+    if (!loaded) return ServerError{"card security keys: " + loaded.error().message};
+    security::disable_core_dumps();  // the process now holds clear keys
+    log_->info("card security: {} keys loaded from {}", *loaded, config_.key_store_file);
+  }
+  security_ = std::make_unique<security::SecurityStage>(key_ring_.get(),
+                                                        iso8583::find_spec(config_.spec));
 
   engine_ = std::make_unique<engine::Engine>(config_.engine);
   auto recovered = recover(*journal_, *engine_);

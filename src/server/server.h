@@ -35,6 +35,8 @@
 #include "server/engine_queue.h"
 #include "server/metrics.h"
 #include "server/session.h"
+#include "security/key_store.h"
+#include "security/verifier.h"
 
 namespace holdfast::server {
 
@@ -89,6 +91,8 @@ class Server final : private SessionTracker {
   std::unique_ptr<journal::Journal> journal_;
   std::unique_ptr<engine::Engine> engine_;
   std::unique_ptr<gateway::PanHasher> pan_hasher_;
+  std::unique_ptr<security::KeyRing> key_ring_;        // null without key_store_file
+  std::unique_ptr<security::SecurityStage> security_;
   std::unique_ptr<EngineQueue> queue_;
   std::unique_ptr<EngineLoop> loop_;
   std::thread engine_thread_;

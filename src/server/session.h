@@ -30,6 +30,7 @@
 #include "server/config.h"
 #include "server/engine_queue.h"
 #include "server/metrics.h"
+#include "security/verifier.h"
 
 namespace holdfast::server {
 
@@ -51,6 +52,8 @@ struct SessionContext {
   ServerMetrics* metrics = nullptr;
   SessionTracker* tracker = nullptr;
   std::shared_ptr<spdlog::logger> log;
+  const security::SecurityStage* security = nullptr;  // ARPC (DE 55 tag 91) in responses
+  const security::KeyRing* keys = nullptr;            // PAN encryption in issue_card; may be null
 };
 
 class Session : public ReplySink, public std::enable_shared_from_this<Session> {
