@@ -65,8 +65,8 @@ Result<Ok, ServerError> Server::start() {
   }
   loop_ = std::make_unique<EngineLoop>(config_, *journal_, *engine_, *queue_, metrics_, log_,
                                        recovery_.snapshot_sequence);
-  // Named for top -H, perf and gdb.
   loop_->set_security(security_.get(), key_ring_.get());
+  // Named for top -H, perf and gdb.
   engine_thread_ = std::thread([this] {
     ::pthread_setname_np(::pthread_self(), "hf-engine");
     loop_->run();
