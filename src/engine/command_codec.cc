@@ -1,35 +1,15 @@
 #include "engine/command_codec.h"
 
 #include "base/bytes.h"
+#include "engine/wire.h"
 
 namespace holdfast::engine {
 namespace {
 
+using namespace wire;
+
 constexpr size_t kMaxString = 256;
 
-template <size_t N>
-void put_chars(ByteWriter& w, const std::array<char, N>& a) {
-  w.bytes({reinterpret_cast<const uint8_t*>(a.data()), N});
-}
-template <size_t N>
-bool get_chars(ByteReader& r, std::array<char, N>* a) {
-  return r.bytes(reinterpret_cast<uint8_t*>(a->data()), N);
-}
-template <typename T>
-bool get_enum(ByteReader& r, T* out, int count) {
-  uint8_t v = 0;
-  if (!r.u8(&v) || v >= count) return false;
-  *out = static_cast<T>(v);
-  return true;
-}
-void put_key(ByteWriter& w, const MessageKey& k) {
-  w.u64(k.acquirer_id);
-  w.u32(k.stan);
-  w.u64(k.transmission_time);
-}
-bool get_key(ByteReader& r, MessageKey* k) {
-  return r.u64(&k->acquirer_id) && r.u32(&k->stan) && r.u64(&k->transmission_time);
-}
 void put_masked(ByteWriter& w, const cards::PanHash& h, const cards::MaskedPan& m) {
   w.bytes(h.bytes);
   put_chars(w, m.first6);
@@ -111,25 +91,12 @@ void put(ByteWriter& w, const CreateCardRange& c) {
   w.u64(x.prefix_low);
   w.u64(x.prefix_high);
   w.u8(x.prefix_length);
-  w.str(x.product.name);
-  w.u16(x.product.issuer_country);
-  w.boolean(x.product.allow_card_not_present);
-  w.boolean(x.product.allow_cross_border);
-  w.boolean(x.product.allow_cash);
-  w.i64(x.product.single_authorization_limit_minor);
-  w.u8(x.product.pin_try_limit);
-  w.u16(x.product.atc_window);
-  w.boolean(x.product.decline_fallback);
-  w.boolean(x.product.require_cvv2_card_not_present);
+  put_product(w, x.product);
 }
 bool get(ByteReader& r, CreateCardRange* c) {
   auto& x = c->range;
   return r.u64(&x.prefix_low) && r.u64(&x.prefix_high) && r.u8(&x.prefix_length) &&
-         r.str(&x.product.name, kMaxString) && r.u16(&x.product.issuer_country) &&
-         r.boolean(&x.product.allow_card_not_present) && r.boolean(&x.product.allow_cross_border) &&
-         r.boolean(&x.product.allow_cash) && r.i64(&x.product.single_authorization_limit_minor) &&
-         r.u8(&x.product.pin_try_limit) && r.u16(&x.product.atc_window) &&
-         r.boolean(&x.product.decline_fallback) && r.boolean(&x.product.require_cvv2_card_not_present);
+         get_product(r, &x.product, kMaxString);
 }
 void put(ByteWriter& w, const OpenAccount& c) {
   w.u16(c.currency.code);

@@ -5,40 +5,18 @@
 
 #include "base/assert.h"
 #include "base/bytes.h"
+#include "engine/wire.h"
 #include "engine/engine.h"
 #include "engine/engine_internal.h"
 
 namespace holdfast::engine {
 namespace {
 
+using namespace wire;
+
 constexpr uint32_t kSnapshotMagic = 0x48465353;  // "HFSS"
 constexpr uint16_t kSnapshotVersion = 1;
 constexpr size_t kMaxString = 4096;
-
-template <size_t N>
-void put_chars(ByteWriter& w, const std::array<char, N>& a) {
-  w.bytes({reinterpret_cast<const uint8_t*>(a.data()), N});
-}
-template <size_t N>
-bool get_chars(ByteReader& r, std::array<char, N>* a) {
-  return r.bytes(reinterpret_cast<uint8_t*>(a->data()), N);
-}
-template <typename T>
-bool get_enum(ByteReader& r, T* out, int count) {
-  uint8_t v = 0;
-  if (!r.u8(&v) || v >= count) return false;
-  *out = static_cast<T>(v);
-  return true;
-}
-
-void put_key(ByteWriter& w, const MessageKey& k) {
-  w.u64(k.acquirer_id);
-  w.u32(k.stan);
-  w.u64(k.transmission_time);
-}
-bool get_key(ByteReader& r, MessageKey* k) {
-  return r.u64(&k->acquirer_id) && r.u32(&k->stan) && r.u64(&k->transmission_time);
-}
 
 void put_reply(ByteWriter& w, const Reply& x) {
   w.u8(static_cast<uint8_t>(x.outcome));
@@ -63,25 +41,11 @@ void put_range(ByteWriter& w, const cards::CardRange& x) {
   w.u64(x.prefix_low);
   w.u64(x.prefix_high);
   w.u8(x.prefix_length);
-  w.str(x.product.name);
-  w.u16(x.product.issuer_country);
-  w.boolean(x.product.allow_card_not_present);
-  w.boolean(x.product.allow_cross_border);
-  w.boolean(x.product.allow_cash);
-  w.i64(x.product.single_authorization_limit_minor);
-  w.u8(x.product.pin_try_limit);
-  w.u16(x.product.atc_window);
-  w.boolean(x.product.decline_fallback);
-  w.boolean(x.product.require_cvv2_card_not_present);
+  put_product(w, x.product);
 }
 bool get_range(ByteReader& r, cards::CardRange* x) {
   return r.u32(&x->id.value) && r.u64(&x->prefix_low) && r.u64(&x->prefix_high) &&
-         r.u8(&x->prefix_length) && r.str(&x->product.name, kMaxString) &&
-         r.u16(&x->product.issuer_country) && r.boolean(&x->product.allow_card_not_present) &&
-         r.boolean(&x->product.allow_cross_border) && r.boolean(&x->product.allow_cash) &&
-         r.i64(&x->product.single_authorization_limit_minor) && r.u8(&x->product.pin_try_limit) &&
-         r.u16(&x->product.atc_window) && r.boolean(&x->product.decline_fallback) &&
-         r.boolean(&x->product.require_cvv2_card_not_present);
+         r.u8(&x->prefix_length) && get_product(r, &x->product, kMaxString);
 }
 
 void put_account(ByteWriter& w, const cards::Account& x) {

@@ -1,0 +1,60 @@
+// Field encoders shared by the engine's two byte formats, the command codec (journal entries)
+// and the snapshot: one definition of how a fixed char array, an enum, a message key and a
+// product are written, so the two formats cannot drift apart.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "base/bytes.h"
+#include "cards/cards.h"
+#include "engine/command.h"
+
+namespace holdfast::engine::wire {
+
+template <size_t N>
+void put_chars(ByteWriter& w, const std::array<char, N>& a) {
+  w.bytes({reinterpret_cast<const uint8_t*>(a.data()), N});
+}
+template <size_t N>
+bool get_chars(ByteReader& r, std::array<char, N>* a) {
+  return r.bytes(reinterpret_cast<uint8_t*>(a->data()), N);
+}
+// An enum stored as one byte; values at or above `count` are malformed.
+template <typename T>
+bool get_enum(ByteReader& r, T* out, int count) {
+  uint8_t v = 0;
+  if (!r.u8(&v) || v >= count) return false;
+  *out = static_cast<T>(v);
+  return true;
+}
+
+inline void put_key(ByteWriter& w, const MessageKey& k) {
+  w.u64(k.acquirer_id);
+  w.u32(k.stan);
+  w.u64(k.transmission_time);
+}
+inline bool get_key(ByteReader& r, MessageKey* k) {
+  return r.u64(&k->acquirer_id) && r.u32(&k->stan) && r.u64(&k->transmission_time);
+}
+
+inline void put_product(ByteWriter& w, const cards::Product& p) {
+  w.str(p.name);
+  w.u16(p.issuer_country);
+  w.boolean(p.allow_card_not_present);
+  w.boolean(p.allow_cross_border);
+  w.boolean(p.allow_cash);
+  w.i64(p.single_authorization_limit_minor);
+  w.u8(p.pin_try_limit);
+  w.u16(p.atc_window);
+  w.boolean(p.decline_fallback);
+  w.boolean(p.require_cvv2_card_not_present);
+}
+inline bool get_product(ByteReader& r, cards::Product* p, size_t max_name) {
+  return r.str(&p->name, max_name) && r.u16(&p->issuer_country) && r.boolean(&p->allow_card_not_present) &&
+         r.boolean(&p->allow_cross_border) && r.boolean(&p->allow_cash) &&
+         r.i64(&p->single_authorization_limit_minor) && r.u8(&p->pin_try_limit) && r.u16(&p->atc_window) &&
+         r.boolean(&p->decline_fallback) && r.boolean(&p->require_cvv2_card_not_present);
+}
+
+}  // namespace holdfast::engine::wire
