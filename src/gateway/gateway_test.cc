@@ -1,0 +1,142 @@
+#include "gateway/gateway.h"
+
+#include <gtest/gtest.h>
+
+#include "iso8583/spec.h"
+
+namespace holdfast::gateway {
+namespace {
+
+const PanHasher kHasher(std::array<uint8_t, 32>{7, 7, 7});
+
+iso8583::Message authorization() {
+  iso8583::Message m;
+  m.set_mti("0100");
+  m.set(2, "6225880000000018");
+  m.set(3, "000000");
+  m.set(4, "000000012345");
+  m.set(7, "1129120000");
+  m.set(11, "000042");
+  m.set(14, "2812");
+  m.set(18, "5411");
+  m.set(19, "156");
+  m.set(22, "051");
+  m.set(25, "00");
+  m.set(32, "12345678");
+  m.set(37, "RRN000000001");
+  m.set(41, "TERM0001");
+  m.set(49, "156");
+  return m;
+}
+
+TEST(Translate, AnAuthorisationBecomesAFixedSizeCommandWithTheCardHashedAndMasked) {
+  auto m = to_card_message(authorization(), kHasher);
+  ASSERT_TRUE(m.ok()) << m.error().reason;
+  EXPECT_EQ(m->kind, engine::MessageKind::authorization_request);
+  EXPECT_EQ(m->amount_minor, 12345);
+  EXPECT_EQ(m->currency.code, 156);
+  EXPECT_EQ(m->key.stan, 42u);
+  EXPECT_EQ(m->key.acquirer_id, 12345678u);
+  EXPECT_EQ(m->key.transmission_time, 1129120000u);
+  EXPECT_EQ(m->expiry_yymm, 2812);
+  EXPECT_EQ(m->mcc, 5411);
+  EXPECT_EQ(m->channel, engine::Channel::card_present);
+  EXPECT_EQ(m->pan_hash, kHasher.hash("6225880000000018"));
+  EXPECT_NE(m->pan_hash, PanHasher(std::array<uint8_t, 32>{8}).hash("6225880000000018"));  // keyed
+  EXPECT_EQ(m->masked_pan.display(), "622588******0018");
+}
+
+TEST(Translate, MissingOrMalformedElementsNameTheField) {
+  auto no_amount = authorization();
+  no_amount.clear(4);
+  auto r = to_card_message(no_amount, kHasher);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().field, 4);
+  EXPECT_EQ(r.error().code, TranslateErrc::missing_field);
+  auto short_pan = authorization();
+  short_pan.set(2, "12345");
+  EXPECT_EQ(to_card_message(short_pan, kHasher).error().field, 2);
+  auto bad_de90 = authorization();
+  bad_de90.set_mti("0400");
+  bad_de90.set(90, "0100");
+  EXPECT_EQ(to_card_message(bad_de90, kHasher).error().field, 90);
+  auto response = authorization();
+  response.set_mti("0110");
+  EXPECT_EQ(to_card_message(response, kHasher).error().code, TranslateErrc::unsupported_message);
+}
+
+TEST(Translate, CardNotPresentAndTrack2AreRecognised) {
+  auto online = authorization();
+  online.set(22, "812");
+  online.set(25, "59");
+  EXPECT_EQ(to_card_message(online, kHasher)->channel, engine::Channel::card_not_present);
+  auto swiped = authorization();
+  swiped.clear(2);
+  swiped.clear(14);
+  swiped.set(35, "6225880000000018=28122011234567890");
+  auto m = to_card_message(swiped, kHasher);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->pan_hash, kHasher.hash("6225880000000018"));
+  EXPECT_EQ(m->expiry_yymm, 2812);
+}
+
+TEST(Translate, ReversalsCarryTheOriginalAndTheReplacementAmount) {
+  auto reversal = authorization();
+  reversal.set_mti("0400");
+  reversal.set(90, "010000004211291200000001234567800000000000");
+  reversal.set(95, "000000005000000000005000C00000000C00000000");
+  auto m = to_card_message(reversal, kHasher);
+  ASSERT_TRUE(m.ok()) << m.error().reason;
+  EXPECT_TRUE(m->has_original);
+  EXPECT_EQ(m->original_mti, 100);
+  EXPECT_EQ(m->original_key.stan, 42u);
+  EXPECT_EQ(m->original_key.acquirer_id, 12345678u);
+  EXPECT_TRUE(m->has_replacement_amount);
+  EXPECT_EQ(m->replacement_amount_minor, 5000);
+}
+
+TEST(Respond, TheResponseEchoesTheKeysAndAddsCodeApprovalAndBalance) {
+  const auto& spec = *iso8583::find_spec("iso87binbitmap");
+  engine::Reply reply;
+  reply.outcome = engine::Outcome::approved;
+  reply.response_code = {'0', '0'};
+  reply.approval_code = {'0', '0', '0', '1', '2', '3'};
+  reply.account_currency = Currency{156};
+  reply.open_to_buy_minor = -2400;
+  iso8583::Message response;
+  build_response(spec, authorization(), reply, &response);
+  EXPECT_EQ(response.mti(), "0110");
+  EXPECT_EQ(response.get(11), "000042");
+  EXPECT_EQ(response.get(37), "RRN000000001");
+  EXPECT_EQ(response.get(39), "00");
+  EXPECT_EQ(response.get(38), "000123");
+  EXPECT_EQ(response.get(54), "0002156D000000002400");
+  EXPECT_FALSE(response.has(14));  // the expiry is never echoed
+  // A decline carries no approval code.
+  reply.outcome = engine::Outcome::insufficient_funds;
+  reply.response_code = {'5', '1'};
+  build_response(spec, authorization(), reply, &response);
+  EXPECT_FALSE(response.has(38));
+  EXPECT_EQ(response.get(39), "51");
+}
+
+TEST(Respond, A1993LinkGetsActionCodesAndFormatErrorsGet30) {
+  const auto& spec93 = *iso8583::find_spec("iso93ascii");
+  auto request = authorization();
+  request.set_mti("1100");
+  request.clear(22);
+  request.clear(25);
+  iso8583::Message response;
+  ASSERT_TRUE(format_error_response(spec93, request, &response));
+  EXPECT_EQ(response.mti(), "1110");
+  EXPECT_EQ(response.get(39), "904");
+  const auto& spec87 = *iso8583::find_spec("iso87binbitmap");
+  ASSERT_TRUE(format_error_response(spec87, authorization(), &response));
+  EXPECT_EQ(response.get(39), "30");
+  auto not_a_request = authorization();
+  not_a_request.set_mti("0110");
+  EXPECT_FALSE(format_error_response(spec87, not_a_request, &response));
+}
+
+}  // namespace
+}  // namespace holdfast::gateway
