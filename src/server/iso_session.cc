@@ -91,6 +91,13 @@ void IsoSession::handle_message(std::span<const uint8_t> wire) {
   std::unique_ptr<iso8583::Message> message = take_message();
   if (auto decoded = iso8583::decode_into(*ctx_.spec, wire, *message); !decoded) {
     log_decode_error(decoded.error(), wire.size());
+    // A request whose MTI and STAN were readable before the bad field can still be answered:
+    // the acquirer gets 30 (format error) instead of waiting for a timeout.
+    if (message->mti().size() == 4 && message->has(11) &&
+        gateway::format_error_response(*ctx_.spec, *message, &response_)) {
+      ServerMetrics::bump(ctx_.metrics->format_errors);
+      send_response(response_, false);
+    }
     recycle(std::move(message));
     return;
   }

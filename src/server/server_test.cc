@@ -277,6 +277,20 @@ TEST_F(ServerTest, AnAuthorizationWithoutAmountIsAnsweredWithFormatError) {
   EXPECT_EQ(reply.get(11), "000003");
 }
 
+TEST_F(ServerTest, ARequestCutShortAfterItsStanIsAnsweredWithFormatError) {
+  start();
+  IsoClient link = iso();
+  auto encoded = iso8583::encode(*spec_, authorization(4, 100));
+  ASSERT_TRUE(encoded.ok());
+  std::vector<uint8_t> cut(encoded->begin(), encoded->end() - 1);  // the last field is short
+  link.send_raw(cut);
+  const iso8583::Message reply = link.receive();
+  EXPECT_EQ(reply.mti(), "0110");
+  EXPECT_EQ(reply.get(39), "30");
+  EXPECT_EQ(reply.get(11), "000004");
+  EXPECT_EQ(server_->metrics().decode_errors.load(), 1u);
+}
+
 TEST_F(ServerTest, ADuplicateTransmissionGetsTheSameApprovalCode) {
   start();
   AdminClient ops = admin();
