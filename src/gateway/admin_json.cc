@@ -174,12 +174,44 @@ json account_json(const engine::Engine& engine, const cards::Account& a) {
               {"open_to_buy_minor", engine.open_to_buy(a)}};
 }
 
+// Why a card message was answered as it was: the outcome the engine remembered for it (within
+// the duplicate-detection window). The keys are the ones the acquirer sent: MTI, DE 32, DE 11, DE 7.
+json explain(const json& request, const engine::Engine& engine) {
+  size_t n = 0;
+  const uint64_t mti = digits_member(request, "mti", 4, &n);
+  if (n != 4) throw Fail{"mti", "must be 4 digits"};
+  engine::MessageKind kind = engine::MessageKind::authorization_request;
+  switch (mti / 100 % 10 * 10 + mti / 10 % 10) {
+    case 10: kind = engine::MessageKind::authorization_request; break;
+    case 12: kind = engine::MessageKind::authorization_advice; break;
+    case 20: kind = engine::MessageKind::financial_request; break;
+    case 22: kind = engine::MessageKind::financial_advice; break;
+    case 40: kind = engine::MessageKind::reversal_request; break;
+    case 42: kind = engine::MessageKind::reversal_advice; break;
+    default: throw Fail{"mti", "is not a card request or advice"};
+  }
+  const engine::MessageKey key{digits_member(request, "acquirer_id", 11, &n),
+                               static_cast<uint32_t>(digits_member(request, "stan", 6, &n)),
+                               digits_member(request, "transmission_time", 10, &n)};
+  const auto* record = engine.find_message(kind, key);
+  if (record == nullptr) return json{{"error", "no such message remembered"}};
+  return json{{"kind", engine::message_kind_name(record->kind)},
+              {"outcome", std::string(engine::outcome_name(record->reply.outcome))},
+              {"response_code", std::string(record->reply.response_code.begin(), record->reply.response_code.end())},
+              {"card_id", record->card_id},
+              {"amount_minor", record->account_amount_minor},
+              {"reversed_minor", record->undone_minor},
+              {"voided", record->voided},
+              {"at_us", record->at.us}};
+}
+
 }  // namespace
 
 bool is_admin_query(const json& request) {
   if (!request.is_object() || !request.contains("op") || !request["op"].is_string()) return false;
   const std::string op = request["op"].get<std::string>();
-  return op == "get_account" || op == "get_card" || op == "stats" || op == "reload_keys";
+  return op == "get_account" || op == "get_card" || op == "stats" || op == "reload_keys" ||
+         op == "explain";
 }
 
 Result<engine::CommandBody, AdminParseError> parse_admin_command(const json& request,
@@ -215,6 +247,7 @@ json answer_admin_query(const json& request, const engine::Engine& engine) {
                   {"pin_tries", c->pin_tries},
                   {"last_atc", c->has_atc ? nlohmann::json(c->last_atc) : nlohmann::json(nullptr)}};
     }
+    if (op == "explain") return explain(request, engine);
     const auto& k = engine.counters();
     return json{{"commands", k.commands},
                 {"card_messages", k.card_messages},

@@ -140,3 +140,35 @@ TEST(Respond, A1993LinkGetsActionCodesAndFormatErrorsGet30) {
 
 }  // namespace
 }  // namespace holdfast::gateway
+
+#include "engine/engine_test_support.h"
+#include "gateway/admin_json.h"
+
+namespace holdfast::gateway {
+namespace {
+
+TEST(Explain, AnOperatorAsksWhyAnAuthorisationWasDeclined) {
+  engine::testing::Story story;
+  story.range();
+  story.card(story.account(1'000), 42);
+  const engine::CardMessage auth = story.authorization(42, 5'000);
+  story.run(auth);
+  const nlohmann::json request{{"op", "explain"},
+                               {"mti", "0100"},
+                               {"acquirer_id", std::to_string(auth.key.acquirer_id)},
+                               {"stan", std::to_string(auth.key.stan)},
+                               {"transmission_time", std::to_string(auth.key.transmission_time)}};
+  ASSERT_TRUE(is_admin_query(request));
+  const nlohmann::json answer = answer_admin_query(request, story.engine);
+  EXPECT_EQ(answer["outcome"], "insufficient_funds") << answer.dump();
+  EXPECT_EQ(answer["response_code"], "51");
+  nlohmann::json unknown = request;
+  unknown["stan"] = "999999";
+  EXPECT_TRUE(answer_admin_query(unknown, story.engine).contains("error"));
+  nlohmann::json bad = request;
+  bad["mti"] = "0800";
+  EXPECT_NE(answer_admin_query(bad, story.engine)["error"].get<std::string>().find("mti"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace holdfast::gateway
