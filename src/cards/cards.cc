@@ -32,6 +32,40 @@ std::optional<CardStatus> parse_card_status(std::string_view s) noexcept {
   return std::nullopt;
 }
 
+const char* card_scheme_name(CardScheme s) noexcept {
+  switch (s) {
+    case CardScheme::visa: return "visa";
+    case CardScheme::mastercard: return "mastercard";
+    case CardScheme::unionpay: return "unionpay";
+  }
+  return "?";
+}
+
+std::optional<CardScheme> parse_card_scheme(std::string_view s) noexcept {
+  for (int i = 0; i < kCardSchemeCount; ++i) {
+    const auto scheme = static_cast<CardScheme>(i);
+    if (s == card_scheme_name(scheme)) return scheme;
+  }
+  return std::nullopt;
+}
+
+const char* token_status_name(TokenStatus s) noexcept {
+  switch (s) {
+    case TokenStatus::active: return "active";
+    case TokenStatus::suspended: return "suspended";
+    case TokenStatus::deleted: return "deleted";
+  }
+  return "?";
+}
+
+std::optional<TokenStatus> parse_token_status(std::string_view s) noexcept {
+  for (int i = 0; i < kTokenStatusCount; ++i) {
+    const auto status = static_cast<TokenStatus>(i);
+    if (s == token_status_name(status)) return status;
+  }
+  return std::nullopt;
+}
+
 bool is_expired(uint16_t expiry_yymm, Timestamp now) noexcept {
   const int year = 2000 + expiry_yymm / 100;
   const int month = expiry_yymm % 100;

@@ -60,6 +60,32 @@ constexpr int kCardStatusCount = 6;
 const char* card_status_name(CardStatus s) noexcept;
 std::optional<CardStatus> parse_card_status(std::string_view s) noexcept;
 
+enum class CardScheme : uint8_t { visa = 0, mastercard = 1, unionpay = 2 };
+constexpr int kCardSchemeCount = 3;
+const char* card_scheme_name(CardScheme s) noexcept;
+std::optional<CardScheme> parse_card_scheme(std::string_view s) noexcept;
+
+enum class PinVerification : uint8_t { visa_pvv = 0, ibm3624_offset = 1 };
+constexpr int kPinVerificationCount = 2;
+
+// Where a card was used: lets a floor limit or a control tell a terminal from a web shop.
+enum class UseChannel : uint8_t { any = 0, card_present = 1, card_not_present = 2 };
+constexpr int kUseChannelCount = 3;
+
+// The largest amount a merchant may complete without asking the issuer (offline or no
+// authorisation), for items matching the MCC range, acquirer country (0 = any) and channel.
+// First matching rule of the product wins, else Product::default_floor_limit_minor. Amounts in
+// the account currency. RULES.md section 3: Visa zero since 2014, Mastercard offline chip up
+// to USD 200, fallback always zero.
+struct FloorLimitRule {
+  uint16_t mcc_low = 0;
+  uint16_t mcc_high = 9999;
+  uint16_t country = 0;
+  UseChannel channel = UseChannel::any;
+  int64_t floor_limit_minor = 0;
+  friend bool operator==(const FloorLimitRule&, const FloorLimitRule&) = default;
+};
+
 // Product settings carried by a card range: what the cards in it may do.
 struct Product {
   std::string name;
@@ -73,6 +99,26 @@ struct Product {
   uint16_t atc_window = 50;          // an ARQC's ATC may run this far ahead of the last seen
   bool decline_fallback = true;      // chip card read by stripe: decline (else let risk score it)
   bool require_cvv2_card_not_present = false;  // card-not-present without CVV2: decline
+  PinVerification pin_verification = PinVerification::visa_pvv;
+
+  CardScheme scheme = CardScheme::mastercard;  // whose dispute rules apply
+  // Offline exposure: floor limits (see FloorLimitRule).
+  int64_t default_floor_limit_minor = 0;
+  std::vector<FloorLimitRule> floor_limits;
+  // Cross-border fee on presentments in a foreign currency, basis points of the billing amount.
+  uint32_t foreign_fee_bp = 0;
+
+  // Temporary uplifts abroad, granted per request by risk (never blindly): the credit limit
+  // may be raised to at most uplift_max_multiplier_bp of itself (20000 = 2x), in the listed
+  // acquirer countries (empty = any country but the issuer's), for uplift_days.
+  uint32_t uplift_max_multiplier_bp = 0;  // 0 = no uplifts for this product
+  std::vector<uint16_t> uplift_countries;
+  uint32_t uplift_days = 7;
+  bool uplift_on_authorization = false;   // ask for one when an authorisation abroad exceeds open-to-buy
+  // Risk signals behind the uplift gate: a card or token unused this long is dormant; a token
+  // provisioned less than token_cooling_days ago is too new to trust with more credit.
+  uint32_t dormant_days = 90;
+  uint32_t token_cooling_days = 30;
 };
 
 struct CardRange {
@@ -92,6 +138,9 @@ struct Account {
   int64_t uplift_minor = 0;
   Timestamp uplift_expires_at;
   uint32_t ledger_index = 0;  // the account's row in the ledger
+  // Legacy mode only (EngineMode::legacy): what online authorisations see as used, refreshed
+  // from the books once a day (T+1).
+  int64_t legacy_used_minor = 0;
   int64_t active_uplift_minor(Timestamp now) const noexcept {
     return now < uplift_expires_at ? uplift_minor : 0;
   }
@@ -116,7 +165,37 @@ struct Card {
   uint8_t pin_tries = 0;     // wrong PINs in a row
   bool has_atc = false;      // an ARQC was verified before
   uint16_t last_atc = 0;     // the highest verified ATC
+  // IBM 3624 PIN offset (digits, '\0'-padded; all '\0' = none), for products verifying that way.
+  std::array<char, 12> pin_offset{};
+  // Burst protection: transaction times of the latest unauthorised offline items.
+  static constexpr size_t kOfflineItemsKept = 8;
+  std::array<Timestamp, kOfflineItemsKept> offline_item_times{};
+  uint8_t offline_item_count = 0;  // how many of offline_item_times are set
+  Timestamp protected_at;          // when burst protection blocked the card (0 = never)
+  uint64_t fraud_case_id = 0;      // the fraud case opened for the card (0 = none)
   bool chip() const noexcept { return service_code[0] == '2' || service_code[0] == '6'; }
+};
+
+// A payment token (a device PAN in a phone wallet) standing for a card. Messages with the
+// token's number find the card through it; a suspended token is refused.
+struct TokenId {
+  uint64_t value = 0;
+  friend auto operator<=>(const TokenId&, const TokenId&) = default;
+};
+enum class TokenStatus : uint8_t { active = 0, suspended, deleted };
+constexpr int kTokenStatusCount = 3;
+const char* token_status_name(TokenStatus s) noexcept;
+std::optional<TokenStatus> parse_token_status(std::string_view s) noexcept;
+
+struct Token {
+  TokenId id;
+  CardId card;
+  PanHash pan_hash;
+  MaskedPan masked_pan;
+  TokenStatus status = TokenStatus::active;
+  uint8_t wallet = 0;  // wallet provider, an operator-defined number
+  Timestamp provisioned_at;
+  Timestamp last_used_at;  // 0 = never used
 };
 
 // True when the card's expiry month is over at `now` (a card is valid through the last day of

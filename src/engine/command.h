@@ -154,6 +154,7 @@ struct IssueCard {
   std::array<char, 3> service_code{'2', '0', '1'};  // on the stripe/track: 2xx = chip card
   std::array<char, 4> pin_verification_value{};     // Visa PVV; all zero bytes = no PIN on file
   uint8_t pan_sequence_number = 0;                   // EMV PSN (tag 5F34)
+  std::array<char, 12> pin_offset{};                 // IBM 3624 offset; all zero bytes = none
   cards::PanHash pan_hash;
   cards::MaskedPan masked_pan;
   uint64_t prefix = 0;  // leading digits of the PAN for card range lookup (up to 11)
@@ -185,8 +186,73 @@ struct Configure {
 // A timer pulse: expires holds and old message records that are due at the command's time.
 struct Tick {};
 
+// One clearing record (src/clearing) in the engine's terms: what the acquirer presents for
+// settlement, days after the purchase, with or without an authorisation behind it. The gateway
+// hashes the PAN and the record id; nothing sensitive is carried.
+enum class PresentmentKind : uint8_t {
+  first_presentment = 0,       // 1240/200: the purchase, to be matched and posted
+  first_presentment_reversal,  // 1240/200 reversed: undo an earlier presentment
+  second_presentment,          // 1240/205, 282: the acquirer's representment of a chargeback
+  other,                       // chargeback-cycle records the issuer sent itself: acknowledged
+};
+constexpr int kPresentmentKindCount = 4;
+const char* presentment_kind_name(PresentmentKind k) noexcept;
+
+// 16 bytes of SHA-256 over a text id (clearing record id, ARN): fixed size and no free text.
+struct Digest16 {
+  std::array<uint8_t, 16> bytes{};
+  friend bool operator==(const Digest16&, const Digest16&) = default;
+};
+
+struct Presentment {
+  PresentmentKind kind = PresentmentKind::first_presentment;
+  uint16_t function_code = 200;   // DE 24 as sent
+  bool partial = false;           // a partial amount (282; or one of several clearings)
+  Digest16 record_id;             // the clearing record's stable id: applied at most once
+  Digest16 arn;                   // acquirer reference (DE 31): links chargeback cycles
+  std::array<char, 23> arn_text{};  // the ARN itself (not sensitive), shown to operators
+  cards::PanHash pan_hash;
+  cards::MaskedPan masked_pan;
+  int64_t amount_minor = 0;          // DE 4, transaction currency
+  Currency currency;                 // DE 49
+  int64_t billing_amount_minor = 0;  // DE 6 in the cardholder billing currency (0 = absent)
+  Currency billing_currency;         // DE 51
+  std::array<char, 6> approval_code{};          // DE 38 ('\0' = none)
+  std::array<char, 12> retrieval_reference{};   // DE 37 ('\0' = none)
+  uint16_t mcc = 0;                  // DE 26
+  uint16_t acquirer_country = 0;     // ISO 3166 numeric; 0 = unknown
+  cards::UseChannel channel = cards::UseChannel::any;  // from DE 22 (any = unknown)
+  Timestamp transaction_time;        // DE 12 (local time taken as UTC); 0 = unknown
+  uint16_t reason_code = 0;          // DE 25 message reason
+};
+
+// Payment tokens (phone wallets) on a card.
+struct ProvisionToken {
+  uint64_t requested_id = 0;  // 0 = engine assigns
+  uint64_t card_id = 0;
+  cards::PanHash pan_hash;    // the token number's keyed hash
+  cards::MaskedPan masked_pan;
+  uint8_t wallet = 0;
+};
+struct SetTokenStatus {
+  uint64_t token_id = 0;
+  cards::TokenStatus status = cards::TokenStatus::active;
+};
+
+// A request for a temporary uplift abroad (from the cardholder's app or the card centre):
+// granted by the product's settings and the card's risk signals, never blindly.
+struct RequestUplift {
+  uint64_t card_id = 0;
+  uint64_t token_id = 0;         // the token it is for, if any (0 = the card itself)
+  uint16_t country = 0;          // where the cardholder will spend (ISO 3166 numeric)
+  uint32_t multiplier_bp = 0;    // asked-for limit as a multiple of the credit limit (20000 = 2x)
+  cards::UseChannel channel = cards::UseChannel::card_present;
+  bool fallback = false;         // asked for on the back of a stripe fallback read
+};
+
 using CommandBody = std::variant<CardMessage, CreateCardRange, OpenAccount, IssueCard,
-                                 SetCardStatus, SetCreditLimit, SetUplift, Tick, ResetPinTries, Configure>;
+                                 SetCardStatus, SetCreditLimit, SetUplift, Tick, ResetPinTries, Configure,
+                                 Presentment, ProvisionToken, SetTokenStatus, RequestUplift>;
 
 struct Command {
   Timestamp time;

@@ -118,13 +118,15 @@ void put(ByteWriter& w, const IssueCard& c) {
   put_chars(w, c.service_code);
   put_chars(w, c.pin_verification_value);
   w.u8(c.pan_sequence_number);
+  put_chars(w, c.pin_offset);
 }
 bool get(ByteReader& r, IssueCard* c) {
   return r.u64(&c->requested_id) && r.u64(&c->account_id) && get_masked(r, &c->pan_hash, &c->masked_pan) &&
          r.u64(&c->prefix) && r.u8(&c->prefix_length) && r.u16(&c->expiry_yymm) &&
          r.u8(&c->encrypted_pan.size) && c->encrypted_pan.size <= c->encrypted_pan.bytes.size() &&
          r.bytes(c->encrypted_pan.bytes.data(), c->encrypted_pan.bytes.size()) && get_chars(r, &c->service_code) &&
-         get_chars(r, &c->pin_verification_value) && r.u8(&c->pan_sequence_number);
+         get_chars(r, &c->pin_verification_value) && r.u8(&c->pan_sequence_number) &&
+         get_chars(r, &c->pin_offset);
 }
 void put(ByteWriter& w, const Configure& c) { write_config(w, c.config); }
 bool get(ByteReader& r, Configure* c) { return read_config(r, &c->config); }
@@ -149,6 +151,65 @@ void put(ByteWriter& w, const SetUplift& c) {
 }
 bool get(ByteReader& r, SetUplift* c) {
   return r.u64(&c->account_id) && r.i64(&c->uplift_minor) && r.i64(&c->expires_at.us);
+}
+void put(ByteWriter& w, const Presentment& p) {
+  w.u8(static_cast<uint8_t>(p.kind));
+  w.u16(p.function_code);
+  w.boolean(p.partial);
+  w.bytes(p.record_id.bytes);
+  w.bytes(p.arn.bytes);
+  put_chars(w, p.arn_text);
+  put_masked(w, p.pan_hash, p.masked_pan);
+  w.i64(p.amount_minor);
+  w.u16(p.currency.code);
+  w.i64(p.billing_amount_minor);
+  w.u16(p.billing_currency.code);
+  put_chars(w, p.approval_code);
+  put_chars(w, p.retrieval_reference);
+  w.u16(p.mcc);
+  w.u16(p.acquirer_country);
+  w.u8(static_cast<uint8_t>(p.channel));
+  w.i64(p.transaction_time.us);
+  w.u16(p.reason_code);
+}
+bool get(ByteReader& r, Presentment* p) {
+  return get_enum(r, &p->kind, kPresentmentKindCount) && r.u16(&p->function_code) && r.boolean(&p->partial) &&
+         r.bytes(p->record_id.bytes.data(), p->record_id.bytes.size()) &&
+         r.bytes(p->arn.bytes.data(), p->arn.bytes.size()) && get_chars(r, &p->arn_text) &&
+         get_masked(r, &p->pan_hash, &p->masked_pan) && r.i64(&p->amount_minor) && r.u16(&p->currency.code) &&
+         r.i64(&p->billing_amount_minor) && r.u16(&p->billing_currency.code) &&
+         get_chars(r, &p->approval_code) && get_chars(r, &p->retrieval_reference) && r.u16(&p->mcc) &&
+         r.u16(&p->acquirer_country) && get_enum(r, &p->channel, cards::kUseChannelCount) &&
+         r.i64(&p->transaction_time.us) && r.u16(&p->reason_code);
+}
+void put(ByteWriter& w, const ProvisionToken& c) {
+  w.u64(c.requested_id);
+  w.u64(c.card_id);
+  put_masked(w, c.pan_hash, c.masked_pan);
+  w.u8(c.wallet);
+}
+bool get(ByteReader& r, ProvisionToken* c) {
+  return r.u64(&c->requested_id) && r.u64(&c->card_id) && get_masked(r, &c->pan_hash, &c->masked_pan) &&
+         r.u8(&c->wallet);
+}
+void put(ByteWriter& w, const SetTokenStatus& c) {
+  w.u64(c.token_id);
+  w.u8(static_cast<uint8_t>(c.status));
+}
+bool get(ByteReader& r, SetTokenStatus* c) {
+  return r.u64(&c->token_id) && get_enum(r, &c->status, cards::kTokenStatusCount);
+}
+void put(ByteWriter& w, const RequestUplift& c) {
+  w.u64(c.card_id);
+  w.u64(c.token_id);
+  w.u16(c.country);
+  w.u32(c.multiplier_bp);
+  w.u8(static_cast<uint8_t>(c.channel));
+  w.boolean(c.fallback);
+}
+bool get(ByteReader& r, RequestUplift* c) {
+  return r.u64(&c->card_id) && r.u64(&c->token_id) && r.u16(&c->country) && r.u32(&c->multiplier_bp) &&
+         get_enum(r, &c->channel, cards::kUseChannelCount) && r.boolean(&c->fallback);
 }
 void put(ByteWriter&, const Tick&) {}
 bool get(ByteReader&, Tick*) { return true; }

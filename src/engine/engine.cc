@@ -34,6 +34,41 @@ const char* event_kind_name(EventKind k) noexcept {
     case EventKind::card_issued: return "card_issued";
     case EventKind::link_signed_on: return "link_signed_on";
     case EventKind::link_signed_off: return "link_signed_off";
+    case EventKind::presentment_posted: return "presentment_posted";
+    case EventKind::unauthorised_item: return "unauthorised_item";
+    case EventKind::late_presentment: return "late_presentment";
+    case EventKind::fee_posted: return "fee_posted";
+    case EventKind::chargeback_raised: return "chargeback_raised";
+    case EventKind::chargeback_recovered: return "chargeback_recovered";
+    case EventKind::chargeback_lost: return "chargeback_lost";
+    case EventKind::card_protected: return "card_protected";
+    case EventKind::token_suspended: return "token_suspended";
+    case EventKind::cardholder_alerted: return "cardholder_alerted";
+    case EventKind::fraud_case_opened: return "fraud_case_opened";
+    case EventKind::token_provisioned: return "token_provisioned";
+    case EventKind::token_status_changed: return "token_status_changed";
+    case EventKind::uplift_granted: return "uplift_granted";
+    case EventKind::uplift_refused: return "uplift_refused";
+  }
+  return "?";
+}
+
+const char* presentment_kind_name(PresentmentKind k) noexcept {
+  switch (k) {
+    case PresentmentKind::first_presentment: return "first_presentment";
+    case PresentmentKind::first_presentment_reversal: return "first_presentment_reversal";
+    case PresentmentKind::second_presentment: return "second_presentment";
+    case PresentmentKind::other: return "other";
+  }
+  return "?";
+}
+
+const char* case_origin_name(CaseOrigin o) noexcept {
+  switch (o) {
+    case CaseOrigin::no_authorisation: return "no_authorisation";
+    case CaseOrigin::late_presentment: return "late_presentment";
+    case CaseOrigin::over_clearing: return "over_clearing";
+    case CaseOrigin::cardholder_claim: return "cardholder_claim";
   }
   return "?";
 }
@@ -46,13 +81,18 @@ size_t Engine::RecordKeyHash::operator()(const RecordKey& k) const noexcept {
   return static_cast<size_t>(h ^ (h >> 31));
 }
 
-Engine::Engine(EngineConfig config) : config_(std::move(config)) {}
+Engine::Engine(EngineConfig config) : config_(std::move(config)) {
+  // The rules in the configuration were checked when they were configured; the embedded copy
+  // is checked by tests. A constructor cannot refuse, so bad rules here are a bug.
+  HF_REQUIRE(load_rules());
+}
 
 Reply Engine::apply(const Command& command, std::vector<Event>* events) {
   HF_REQUIRE(events != nullptr);
   // Time never moves the state backwards, even if a clock stepped back between commands.
   now_ = std::max(now_, command.time);
   ++counters_.commands;
+  if (config_.mode == EngineMode::legacy) legacy_refresh();
   const Reply reply = std::visit(
       [&](const auto& body) -> Reply {
         using T = std::decay_t<decltype(body)>;
@@ -66,6 +106,10 @@ Reply Engine::apply(const Command& command, std::vector<Event>* events) {
         if constexpr (std::is_same_v<T, Tick>) return tick(events);
         if constexpr (std::is_same_v<T, ResetPinTries>) return reset_pin_tries(body, events);
         if constexpr (std::is_same_v<T, Configure>) return configure(body, events);
+        if constexpr (std::is_same_v<T, Presentment>) return apply_presentment(body, events);
+        if constexpr (std::is_same_v<T, ProvisionToken>) return provision_token(body, events);
+        if constexpr (std::is_same_v<T, SetTokenStatus>) return set_token_status(body, events);
+        if constexpr (std::is_same_v<T, RequestUplift>) return request_uplift(body, events);
       },
       command.body);
   return reply;
@@ -113,10 +157,13 @@ int64_t Engine::pending_holds(const cards::Account& account) const {
 }
 
 // Invariant E1, computed from the books every time: nothing to refresh, nothing to drift.
+// Legacy mode replays the seed's issuer instead: online authorisations see what was booked at
+// the last daily refresh plus their own approvals since (legacy_used_minor).
 int64_t Engine::open_to_buy(const cards::Account& account) const {
-  const Wide otb = static_cast<Wide>(account.credit_limit_minor) +
-                       account.active_uplift_minor(now_) - posted_balance(account) -
-                       pending_holds(account);
+  const Wide used = config_.mode == EngineMode::legacy
+                        ? static_cast<Wide>(account.legacy_used_minor)
+                        : static_cast<Wide>(posted_balance(account)) + pending_holds(account);
+  const Wide otb = static_cast<Wide>(account.credit_limit_minor) + account.active_uplift_minor(now_) - used;
   if (otb > INT64_MAX) return INT64_MAX;
   if (otb < INT64_MIN) return INT64_MIN;
   return static_cast<int64_t>(otb);
@@ -128,6 +175,33 @@ uint32_t Engine::settlement_account_for_currency(Currency c) {
   const uint32_t index = ledger_.open_account(ledger::AccountKind::scheme_settlement, c);
   settlement_accounts_.emplace(c.code, index);
   return index;
+}
+
+uint32_t Engine::internal_account(ledger::AccountKind kind, Currency c) {
+  const uint32_t key = static_cast<uint32_t>(kind) << 16 | c.code;
+  auto it = internal_accounts_.find(key);
+  if (it != internal_accounts_.end()) return it->second;
+  const uint32_t index = ledger_.open_account(kind, c);
+  internal_accounts_.emplace(key, index);
+  return index;
+}
+
+int64_t Engine::internal_balance(ledger::AccountKind kind, Currency c) const {
+  auto it = internal_accounts_.find(static_cast<uint32_t>(kind) << 16 | c.code);
+  if (it == internal_accounts_.end()) return 0;
+  const ledger::LedgerAccount& a = ledger_.account(it->second);
+  return a.debits_posted - a.credits_posted;
+}
+
+// Legacy mode: once a day (at legacy_refresh_hour UTC) every account's used amount is taken
+// from the books again; in between only online approvals and reversals move it.
+void Engine::legacy_refresh() {
+  const int64_t hour_s = static_cast<int64_t>(config_.legacy_refresh_hour % 24) * 3600;
+  const int64_t day = (now_.seconds() - hour_s) / kSecondsPerDay;
+  if (day <= legacy_refreshed_day_) return;
+  legacy_refreshed_day_ = day;
+  for (auto& [id, account] : accounts_)
+    account.legacy_used_minor = posted_balance(account) + pending_holds(account);
 }
 
 Reply Engine::account_reply(Outcome outcome, const cards::Account* account) const {

@@ -21,6 +21,8 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
+#include <set>
 #include <optional>
 #include <span>
 #include <unordered_map>
@@ -29,6 +31,8 @@
 #include "base/chunked_ring.h"
 #include "base/flat_hash_map.h"
 #include "cards/cards.h"
+#include "disputes/case.h"
+#include "disputes/rules.h"
 #include "engine/command.h"
 #include "engine/config.h"
 #include "engine/outcome.h"
@@ -62,6 +66,22 @@ enum class EventKind : uint8_t {
   card_issued,
   link_signed_on,
   link_signed_off,
+  // Clearing and offline exposure.
+  presentment_posted,       // a presentment posted (from its hold and/or directly)
+  unauthorised_item,        // an offline advice or presentment with no authorisation behind it
+  late_presentment,         // a presentment whose hold had expired
+  fee_posted,               // cross-border fee on a foreign-currency presentment
+  chargeback_raised,        // case_id: a chargeback filed, its recovery booked as a receivable
+  chargeback_recovered,     // case_id: the receivable settled (case won)
+  chargeback_lost,          // case_id: the receivable written off as issuer loss
+  card_protected,           // burst protection blocked the card for online use
+  token_suspended,
+  cardholder_alerted,
+  fraud_case_opened,        // case_id: the fraud case
+  token_provisioned,
+  token_status_changed,
+  uplift_granted,
+  uplift_refused,
 };
 const char* event_kind_name(EventKind k) noexcept;
 
@@ -71,6 +91,7 @@ struct Event {
   uint64_t account_id = 0;
   uint64_t hold_id = 0;
   int64_t amount_minor = 0;
+  uint64_t case_id = 0;  // chargeback or fraud case, for the events that name one
 };
 
 struct EngineCounters {
@@ -81,6 +102,42 @@ struct EngineCounters {
   uint64_t duplicates = 0;
   uint64_t advices_over_limit = 0;
   uint64_t holds_expired = 0;
+  uint64_t presentments = 0;
+  uint64_t unauthorised_items = 0;
+  uint64_t chargebacks_raised = 0;
+  uint64_t cards_protected = 0;
+};
+
+// What started a dispute case.
+enum class CaseOrigin : uint8_t {
+  no_authorisation = 0,  // an unauthorised offline item above the floor limit (or after a block)
+  late_presentment,      // presented after its hold expired, leaving the account over its limit
+  over_clearing,         // the part of a presentment above the authorised amount plus tolerance
+  cardholder_claim,      // the cardholder disputes a transaction
+};
+constexpr int kCaseOriginCount = 4;
+const char* case_origin_name(CaseOrigin o) noexcept;
+
+// A dispute case (the disputes module's lifecycle) with what it charges back and where its
+// money stands in the books.
+struct DisputeRecord {
+  disputes::Case dispute;
+  CaseOrigin origin = CaseOrigin::no_authorisation;
+  uint64_t presentment_sequence = 0;  // the clearing record it disputes (0 = none)
+  Digest16 arn;
+  std::array<char, 23> arn_text{};
+  int64_t receivable_minor = 0;       // booked as due from the acquirer, not yet settled
+  int64_t recovered_minor = 0;        // settled in the issuer's favour
+  int64_t written_off_minor = 0;      // lost: borne by the issuer
+};
+
+// The fraud case burst protection opens on a card.
+struct FraudCase {
+  uint64_t case_id = 0;
+  uint64_t card_id = 0;
+  Timestamp opened_at;
+  uint32_t items = 0;           // unauthorised offline items counted into it so far
+  int64_t amount_minor = 0;     // their total, account currency
 };
 
 class Engine {
@@ -112,11 +169,52 @@ class Engine {
     bool posted = false;                   // it posted (financial) rather than held
     bool credit = false;                   // it was a refund (credit to the cardholder)
     bool voided = false;                   // a reversal arrived before it did
+    // Clearing: what presentments have posted against it so far, and how to find it.
+    bool offline = false;                  // an advice: approved elsewhere, not by holdfast
+    uint16_t mcc = 0;
+    Channel channel = Channel::card_present;
+    std::array<char, 12> retrieval_reference{};
+    uint64_t chain_head = 0;               // incremental authorisations: the first one's sequence
+    uint64_t chain_next = 0;               // ... and the next one in the chain (0 = last)
+    int64_t cleared_minor = 0;             // account currency, posted by presentments
+    uint16_t presentments = 0;
+  };
+
+  // One applied clearing record: for idempotency (its record id), presentment reversals and
+  // representments (its ARN), and operators' questions.
+  struct PresentmentRecord {
+    uint64_t sequence = 0;
+    Digest16 record_id;
+    Digest16 arn;
+    Timestamp at;
+    PresentmentKind kind = PresentmentKind::first_presentment;
+    Reply reply;
+    uint64_t card_id = 0;
+    uint64_t matched_sequence = 0;   // the authorisation's message record (0 = none)
+    bool matched = false;
+    int64_t posted_minor = 0;        // account currency, cardholder debit (fee excluded)
+    int64_t fee_minor = 0;
+    int64_t unauthorised_minor = 0;  // the part with no authorisation behind it
+    uint64_t case_id = 0;            // the chargeback raised for it
+    bool reversed = false;
   };
 
   // The remembered message of this kind with these keys (duplicate detection window), for
   // operators asking why a message was answered as it was; nullptr when not (or no longer) known.
   const MessageRecord* find_message(MessageKind kind, const MessageKey& key) const;
+
+  // Clearing, tokens, cases: reads for operators, scenarios and tests.
+  const PresentmentRecord* find_presentment(const Digest16& record_id) const;
+  const cards::Token* find_token(cards::TokenId id) const;
+  const cards::Token* find_token(const cards::PanHash& pan_hash) const;
+  std::vector<const cards::Token*> tokens_of(cards::CardId card) const;
+  const std::map<uint64_t, DisputeRecord>& disputes() const { return disputes_; }
+  const std::map<uint64_t, FraudCase>& fraud_cases() const { return fraud_cases_; }
+  const disputes::RulesBook& rules() const { return rules_; }
+  // The floor limit (account currency) for an item on this card; what burst protection and the
+  // no-authorisation chargeback compare with.
+  int64_t floor_limit(const cards::Card& card, uint16_t mcc, uint16_t acquirer_country,
+                      cards::UseChannel channel) const;
 
   // Reads for the CLI, tests and projections.
   const cards::Card* find_card(cards::CardId id) const;
@@ -126,6 +224,8 @@ class Engine {
   int64_t open_to_buy(const cards::Account& account) const;
   int64_t posted_balance(const cards::Account& account) const;
   int64_t pending_holds(const cards::Account& account) const;
+  // Balance of the issuer's internal account of this kind and currency (0 when never opened).
+  int64_t internal_balance(ledger::AccountKind kind, Currency c) const;
   const ledger::Ledger& ledger() const { return ledger_; }
   const EngineConfig& config() const { return config_; }
   const EngineCounters& counters() const { return counters_; }
@@ -181,6 +281,57 @@ class Engine {
   Reply configure(const Configure& c, std::vector<Event>* events);
   Reply tick(std::vector<Event>* events);
   void prune_records();
+  bool load_rules();  // rules_ from config_.scheme_rules_json (or the embedded copy)
+
+  // Clearing and offline exposure (engine_clearing.cc).
+  Reply apply_presentment(const Presentment& p, std::vector<Event>* events);
+  Reply first_presentment(const Presentment& p, cards::Card& card, cards::Account& account,
+                          std::vector<Event>* events);
+  Reply reverse_presentment(const Presentment& p, std::vector<Event>* events);
+  Reply record_representment(const Presentment& p, std::vector<Event>* events);
+  MessageRecord* match_authorisation(const Presentment& p, const cards::Card& card);
+  uint32_t tolerance_bp(const MessageRecord& auth, bool foreign_currency) const;
+  // An unauthorised offline item on `card` (an advice, or the unauthorised part of a
+  // presentment): counts it for burst protection and protects the card when the burst is
+  // reached. Returns true when the card was protected now.
+  bool note_offline_item(cards::Card& card, Timestamp transaction_time, int64_t amount,
+                         std::vector<Event>* events);
+  void protect_card(cards::Card& card, std::vector<Event>* events);
+  // Files an issuer chargeback for `amount` and books its recovery as a receivable; returns the
+  // case id (0 when the scheme has no rules for it).
+  uint64_t raise_chargeback(CaseOrigin origin, const cards::Card& card, const cards::Account& account,
+                            const PresentmentRecord& presentment, Timestamp transaction_time,
+                            int64_t amount, std::vector<Event>* events);
+  // The one way a dispute case changes: stores `next` as the case's new state, keeps the
+  // deadline index, and books what the transition means for the receivable (won: recovered
+  // from the acquirer; lost or expired: written off as issuer loss).
+  void store_case(DisputeRecord& record, disputes::Case next, std::vector<Event>* events);
+  void index_match_keys(const MessageRecord& record);
+  void join_chain(MessageRecord& record);
+  void maybe_uplift_abroad(const CardMessage& m, const cards::Card& card, const cards::Token* token,
+                           cards::Account& account, const cards::Product& product, std::vector<Event>* events);
+  static uint64_t rrn_match_value(const std::array<char, 12>& rrn);
+  void forget_match_keys(const MessageRecord& record);
+  void tick_cases(std::vector<Event>* events);
+  void push_presentment(const PresentmentRecord& record);
+  void prune_presentments();
+  void legacy_refresh();
+  void serialize_clearing(ByteWriter& w) const;
+  bool deserialize_clearing(ByteReader& r);
+  // Which card a PAN hash stands for, directly or through a token; `token` is set for tokens.
+  cards::Card* card_or_token(const cards::PanHash& pan_hash, cards::Token** token);
+
+  // Tokens and uplifts (engine_uplift.cc).
+  Reply provision_token(const ProvisionToken& c, std::vector<Event>* events);
+  Reply set_token_status(const SetTokenStatus& c, std::vector<Event>* events);
+  Reply request_uplift(const RequestUplift& c, std::vector<Event>* events);
+  // The uplift gate: the first reason to refuse, or uplift_granted.
+  Outcome uplift_gate(const cards::Card& card, const cards::Token* token, uint16_t country,
+                      cards::UseChannel channel, bool fallback) const;
+  // Grants an uplift to `multiplier_bp` of the credit limit (capped by the product) and
+  // returns the uplift amount.
+  int64_t grant_uplift(cards::Account& account, const cards::Product& product, uint32_t multiplier_bp,
+                       const cards::Card& card, std::vector<Event>* events);
 
   cards::Card* card_by_pan(const cards::PanHash& pan_hash);
   cards::Account* account_by_id(uint64_t id);
@@ -190,6 +341,9 @@ class Engine {
   EngineCounters counters_;
   ledger::Ledger ledger_;
   uint32_t settlement_account_for_currency(Currency c);
+  // The issuer's own ledger account of this kind and currency (receivables, losses, fees).
+  uint32_t internal_account(ledger::AccountKind kind, Currency c);
+  std::map<uint32_t, uint32_t> internal_accounts_;  // kind << 16 | currency -> ledger index
 
   std::vector<cards::CardRange> card_ranges_;
   std::unordered_map<uint64_t, cards::Account> accounts_;
@@ -206,6 +360,37 @@ class Engine {
   FlatHashMap<RecordKey, uint64_t, RecordKeyHash> record_index_{UINT64_MAX, 1 << 16};  // -> sequence
   uint64_t waiting_reversals_ = 0;  // records of reversals that came before their original
   std::vector<uint64_t> signed_on_acquirers_;
+
+  // Clearing: incremental authorisations and presentments find their authorisation by
+  // (card, approval code) and (card, retrieval reference).
+  struct MatchKey {
+    uint64_t card_id = 0;
+    uint64_t value = 0;  // approval code or RRN packed into 8 bytes, tagged in the top bits
+    friend bool operator==(const MatchKey&, const MatchKey&) = default;
+  };
+  struct MatchKeyHash {
+    size_t operator()(const MatchKey& k) const noexcept;
+  };
+  struct DigestHash {
+    size_t operator()(const Digest16& d) const noexcept;
+  };
+  FlatHashMap<MatchKey, uint64_t, MatchKeyHash> match_index_{UINT64_MAX, 1 << 16};  // -> sequence
+  ChunkedRing<PresentmentRecord> presentments_;
+  uint64_t presentments_dropped_ = 0;
+  FlatHashMap<Digest16, uint64_t, DigestHash> presentment_index_{UINT64_MAX, 1 << 12};  // record id ->
+  std::unordered_map<Digest16, uint64_t, DigestHash> presentment_by_arn_;                // arn -> sequence
+
+  // Tokens, dispute cases, fraud cases.
+  std::unordered_map<uint64_t, cards::Token> tokens_;
+  std::unordered_map<cards::PanHash, uint64_t, cards::PanHashHasher> token_by_pan_;
+  uint64_t next_token_id_ = 1;
+  disputes::RulesBook rules_;
+  std::map<uint64_t, DisputeRecord> disputes_;
+  std::set<std::pair<int64_t, uint64_t>> case_deadlines_;  // (deadline, case id) of open cases
+  std::map<uint64_t, std::vector<uint64_t>> tokens_by_card_;
+  std::map<uint64_t, FraudCase> fraud_cases_;
+  uint64_t next_case_id_ = 1;
+  int64_t legacy_refreshed_day_ = INT64_MIN;  // legacy mode: the last daily refresh
 };
 
 }  // namespace holdfast::engine

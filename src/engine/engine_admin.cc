@@ -52,7 +52,8 @@ Reply Engine::open_account(const OpenAccount& c, std::vector<Event>* events) {
 Reply Engine::issue_card(const IssueCard& c, std::vector<Event>* events) {
   if (!accounts_.contains(c.account_id)) return admin_reply(Outcome::admin_unknown_account, 0);
   if (!valid_expiry(c.expiry_yymm)) return admin_reply(Outcome::admin_invalid, 0);
-  if (card_by_pan_.contains(c.pan_hash)) return admin_reply(Outcome::admin_duplicate_card, 0);
+  if (card_by_pan_.contains(c.pan_hash) || token_by_pan_.contains(c.pan_hash))
+    return admin_reply(Outcome::admin_duplicate_card, 0);
   const uint64_t id = c.requested_id != 0 ? c.requested_id : next_card_id_;
   if (cards_.contains(id)) return admin_reply(Outcome::admin_duplicate_id, id);
   // The first range whose prefix covers the card's leading digits.
@@ -81,6 +82,7 @@ Reply Engine::issue_card(const IssueCard& c, std::vector<Event>* events) {
   card.service_code = c.service_code;
   card.pin_verification_value = c.pin_verification_value;
   card.pan_sequence_number = c.pan_sequence_number;
+  card.pin_offset = c.pin_offset;
   cards_.emplace(id, card);
   card_by_pan_.emplace(c.pan_hash, id);
   events->push_back({EventKind::card_issued, id, c.account_id, 0, 0});
@@ -131,7 +133,13 @@ Reply Engine::set_uplift(const SetUplift& c, std::vector<Event>* events) {
 Reply Engine::configure(const Configure& c, std::vector<Event>*) {
   if (c.config.default_hold_days == 0 || c.config.max_message_records == 0 || c.config.max_expiries_per_tick == 0)
     return admin_reply(Outcome::admin_invalid, 0);
+  const EngineConfig previous = config_;
   config_ = c.config;
+  if (!load_rules()) {  // unusable scheme rules: keep the settings in force
+    config_ = previous;
+    HF_ASSERT(load_rules());
+    return admin_reply(Outcome::admin_invalid, 0);
+  }
   prune_records();  // a smaller bound applies at once
   return admin_reply(Outcome::admin_done, 0);
 }
@@ -145,6 +153,19 @@ std::optional<Timestamp> Engine::next_timer_due() const {
     const Timestamp after{forget.us == INT64_MAX ? forget.us : forget.us + 1};
     if (!due || after < *due) due = after;
   }
+  if (!presentments_.empty()) {
+    const int64_t retention_s = static_cast<int64_t>(config_.clearing_record_retention_days) * kSecondsPerDay;
+    const Timestamp forget = add_seconds_saturating(presentments_.front().at, retention_s);
+    const Timestamp after{forget.us == INT64_MAX ? forget.us : forget.us + 1};
+    if (!due || after < *due) due = after;
+  }
+  for (const auto& [id, record] : disputes_) {
+    // The lifecycle expires a case strictly after its deadline.
+    const Timestamp d = record.dispute.deadline;
+    if (disputes::is_closed(record.dispute.state) || d == disputes::kNoDeadline) continue;
+    const Timestamp after{d.us + 1};
+    if (!due || after < *due) due = after;
+  }
   return due;
 }
 
@@ -156,6 +177,8 @@ Reply Engine::tick(std::vector<Event>* events) {
     ++counters_.holds_expired;
   }
   prune_records();
+  prune_presentments();
+  tick_cases(events);
   return admin_reply(Outcome::admin_done, expired.size());
 }
 
@@ -168,6 +191,7 @@ void Engine::prune_records() {
     const RecordKey key{oldest.group, oldest.key};
     const uint64_t* sequence = record_index_.find(key);
     if (sequence != nullptr && *sequence == oldest.sequence) record_index_.erase(key);
+    forget_match_keys(oldest);
     if (oldest.group == kGroupWaitingReversal) --waiting_reversals_;
     records_.pop_front();
     ++records_dropped_;

@@ -50,6 +50,10 @@ void Engine::remember(const CardMessage& m, const cards::Card* card, const Reply
   r.hold_id = hold_id;
   r.transaction_amount_minor = m.amount_minor;
   r.account_amount_minor = account_amount;
+  r.mcc = m.mcc;
+  r.channel = m.channel;
+  r.retrieval_reference = m.retrieval_reference;
+  r.chain_head = r.sequence;
   push_record(r);
 }
 
@@ -180,11 +184,14 @@ Reply Engine::authorize(const CardMessage& m, std::vector<Event>* events) {
   };
   if (!m.has_pan) return decline(Outcome::format_error, nullptr, nullptr);
   if (m.transaction_type == TransactionType::other) return decline(Outcome::invalid_transaction, nullptr, nullptr);
-  cards::Card* card = card_by_pan(m.pan_hash);
+  cards::Token* token = nullptr;
+  cards::Card* card = card_or_token(m.pan_hash, &token);
   if (card == nullptr) return decline(Outcome::unknown_card, nullptr, nullptr);
   cards::Account* account = account_by_id(card->account.value);
   HF_ASSERT(account != nullptr);
   if (const Outcome o = check_card(m, *card); o != Outcome::approved) return decline(o, card, account);
+  if (token != nullptr && token->status != cards::TokenStatus::active)
+    return decline(Outcome::token_suspended, card, account);
   const cards::Product& product = find_card_range(card->range)->product;
   if (const Outcome o = check_security(m, *card, product); o != Outcome::approved)
     return decline(o, card, account);
@@ -213,7 +220,9 @@ Reply Engine::authorize(const CardMessage& m, std::vector<Event>* events) {
       events->push_back({EventKind::credited, card->id.value, account->id.value, 0, amount});
     }
   } else {
+    if (open_to_buy(*account) < amount) maybe_uplift_abroad(m, *card, token, *account, product, events);
     if (open_to_buy(*account) < amount) return decline(Outcome::insufficient_funds, card, account);
+    if (config_.mode == EngineMode::legacy) account->legacy_used_minor += amount;
     if (m.kind == MessageKind::financial_request) {
       if (!ledger_.post(account->ledger_index, settlement, amount))
         return decline(Outcome::ledger_overflow, card, account);
@@ -227,6 +236,7 @@ Reply Engine::authorize(const CardMessage& m, std::vector<Event>* events) {
     }
   }
   card->last_used_at = now_;
+  if (token != nullptr) token->last_used_at = now_;
   Reply reply = account_reply(outcome, account);
   reply.approval_code = next_approval_code();
   reply.entity_id = hold_id;
@@ -234,6 +244,7 @@ Reply Engine::authorize(const CardMessage& m, std::vector<Event>* events) {
   MessageRecord& record = records_.back();
   record.posted = posted;
   record.credit = credit;
+  if (hold_id != 0 || (posted && !credit)) join_chain(record);
   // A reversal that came first: the original is applied and then undone, so the books end as
   // if the two had arrived in order; the acquirer has already given up on this original.
   if (MessageRecord* waiting = waiting_reversals_ == 0 ? nullptr : find_record(kGroupWaitingReversal, m.key);
@@ -261,7 +272,8 @@ Reply Engine::apply_advice(const CardMessage& m, std::vector<Event>* events) {
     return r;
   };
   if (!m.has_pan) return refuse(Outcome::format_error, nullptr, nullptr);
-  cards::Card* card = card_by_pan(m.pan_hash);
+  cards::Token* token = nullptr;
+  cards::Card* card = card_or_token(m.pan_hash, &token);
   if (card == nullptr) return refuse(Outcome::unknown_card, nullptr, nullptr);
   cards::Account* account = account_by_id(card->account.value);
   HF_ASSERT(account != nullptr);
@@ -295,6 +307,10 @@ Reply Engine::apply_advice(const CardMessage& m, std::vector<Event>* events) {
     events->push_back({EventKind::advice_over_limit, card->id.value, account->id.value, hold_id, amount});
   }
   card->last_used_at = now_;
+  if (token != nullptr) token->last_used_at = now_;
+  // Completed without asking holdfast: an offline item, counted for burst protection (the
+  // card is protected before the rest of the burst is presented). Refunds are not.
+  if (!refund) note_offline_item(*card, now_, amount, events);
   Reply reply = account_reply(over_limit ? Outcome::advice_accepted_over_limit : Outcome::advice_accepted, account);
   reply.over_limit = over_limit;
   reply.entity_id = hold_id;
@@ -303,7 +319,49 @@ Reply Engine::apply_advice(const CardMessage& m, std::vector<Event>* events) {
   remember(m, card, reply, hold_id, amount);
   records_.back().posted = hold_id == 0 && !refund;
   records_.back().credit = refund;
+  records_.back().offline = true;
+  index_match_keys(records_.back());
   return reply;
+}
+
+// Incremental authorisations: an approval on a card with the retrieval reference of an earlier
+// approved authorisation still in its chain joins that chain, so one presentment clears them
+// all; otherwise it starts its own chain.
+void Engine::join_chain(MessageRecord& record) {
+  const uint64_t* head = nullptr;
+  if (record.retrieval_reference[0] != '\0' && record.retrieval_reference[0] != ' ')
+    head = match_index_.find(MatchKey{record.card_id, rrn_match_value(record.retrieval_reference)});
+  if (head != nullptr && *head >= records_dropped_ && *head != record.sequence) {
+    MessageRecord* link = &records_[static_cast<size_t>(*head - records_dropped_)];
+    if (link->card_id == record.card_id && !link->voided && !link->offline) {
+      record.chain_head = link->sequence;
+      while (link->chain_next != 0 && link->chain_next >= records_dropped_)
+        link = &records_[static_cast<size_t>(link->chain_next - records_dropped_)];
+      link->chain_next = record.sequence;
+    }
+  }
+  index_match_keys(record);
+}
+
+// Legacy mode, or a product that asks for uplifts on authorisations abroad: an authorisation
+// abroad beyond open-to-buy asks the uplift gate (legacy: granted blindly).
+void Engine::maybe_uplift_abroad(const CardMessage& m, const cards::Card& card, const cards::Token* token,
+                                 cards::Account& account, const cards::Product& product, std::vector<Event>* events) {
+  const bool abroad = m.acquirer_country != 0 && m.acquirer_country != product.issuer_country;
+  if (!abroad || m.transaction_type == TransactionType::refund) return;
+  if (config_.mode != EngineMode::legacy && !product.uplift_on_authorization) return;
+  const uint16_t pan_entry = m.pos_entry_mode / 10;
+  const bool fallback = pan_entry == 80 || ((pan_entry == 2 || pan_entry == 90) && (card.chip() || m.security.chip_card));
+  const Outcome gate = uplift_gate(card, token, m.acquirer_country,
+                                   m.channel == Channel::card_not_present ? cards::UseChannel::card_not_present
+                                                                          : cards::UseChannel::card_present,
+                                   fallback);
+  if (gate == Outcome::uplift_not_offered) return;
+  if (gate != Outcome::uplift_granted) {
+    events->push_back({EventKind::uplift_refused, card.id.value, account.id.value, 0, static_cast<int64_t>(gate)});
+    return;
+  }
+  grant_uplift(account, product, config_.mode == EngineMode::legacy ? config_.legacy_uplift_multiplier_bp : 0, card, events);
 }
 
 // Gives back `release_minor` (account currency) of what `original` held or posted.
@@ -314,6 +372,11 @@ void Engine::undo(MessageRecord& original, int64_t release_minor, std::vector<Ev
   const cards::Account* account = find_account(card->account);
   HF_ASSERT(account != nullptr);
   const uint32_t settlement = settlement_account_for_currency(account->currency);
+  if (config_.mode == EngineMode::legacy && !original.credit) {
+    // Online reversals reach the legacy limit system at once.
+    cards::Account& legacy = accounts_.at(account->id.value);
+    legacy.legacy_used_minor -= std::min(legacy.legacy_used_minor, release_minor);
+  }
   int64_t left = release_minor;
   if (original.hold_id != 0) {
     const int64_t released = ledger_.release_hold(ledger::HoldId{original.hold_id}, left);

@@ -7,6 +7,7 @@
 #include "base/bytes.h"
 #include "engine/wire.h"
 #include "engine/engine.h"
+#include "disputes/codec.h"
 #include "engine/engine_internal.h"
 
 namespace holdfast::engine {
@@ -15,7 +16,7 @@ namespace {
 using namespace wire;
 
 constexpr uint32_t kSnapshotMagic = 0x48465353;  // "HFSS"
-constexpr uint16_t kSnapshotVersion = 1;
+constexpr uint16_t kSnapshotVersion = 2;  // 2: clearing, tokens, disputes, legacy mode
 constexpr size_t kMaxString = 4096;
 
 void put_reply(ByteWriter& w, const Reply& x) {
@@ -55,10 +56,18 @@ void put_account(ByteWriter& w, const cards::Account& x) {
   w.i64(x.uplift_minor);
   w.i64(x.uplift_expires_at.us);
   w.u32(x.ledger_index);
+  w.i64(x.legacy_used_minor);
 }
 bool get_account(ByteReader& r, cards::Account* x) {
   return r.u64(&x->id.value) && r.u16(&x->currency.code) && r.i64(&x->credit_limit_minor) &&
-         r.i64(&x->uplift_minor) && r.i64(&x->uplift_expires_at.us) && r.u32(&x->ledger_index);
+         r.i64(&x->uplift_minor) && r.i64(&x->uplift_expires_at.us) && r.u32(&x->ledger_index) &&
+         r.i64(&x->legacy_used_minor);
+}
+
+bool get_times(ByteReader& r, std::array<Timestamp, cards::Card::kOfflineItemsKept>* times) {
+  for (Timestamp& t : *times)
+    if (!r.i64(&t.us)) return false;
+  return true;
 }
 
 void put_card(ByteWriter& w, const cards::Card& x) {
@@ -81,6 +90,11 @@ void put_card(ByteWriter& w, const cards::Card& x) {
   w.u8(x.pin_tries);
   w.boolean(x.has_atc);
   w.u16(x.last_atc);
+  put_chars(w, x.pin_offset);
+  w.u8(x.offline_item_count);
+  for (const Timestamp t : x.offline_item_times) w.i64(t.us);
+  w.i64(x.protected_at.us);
+  w.u64(x.fraud_case_id);
 }
 bool get_card(ByteReader& r, cards::Card* x) {
   return r.u64(&x->id.value) && r.u64(&x->account.value) && r.u32(&x->range.value) &&
@@ -92,7 +106,29 @@ bool get_card(ByteReader& r, cards::Card* x) {
          x->encrypted_pan_size <= x->encrypted_pan.size() &&
          r.bytes(x->encrypted_pan.data(), x->encrypted_pan.size()) && get_chars(r, &x->service_code) &&
          get_chars(r, &x->pin_verification_value) && r.u8(&x->pan_sequence_number) &&
-         r.u8(&x->pin_tries) && r.boolean(&x->has_atc) && r.u16(&x->last_atc);
+         r.u8(&x->pin_tries) && r.boolean(&x->has_atc) && r.u16(&x->last_atc) &&
+         get_chars(r, &x->pin_offset) && r.u8(&x->offline_item_count) &&
+         x->offline_item_count <= cards::Card::kOfflineItemsKept && get_times(r, &x->offline_item_times) &&
+         r.i64(&x->protected_at.us) && r.u64(&x->fraud_case_id);
+}
+
+void put_token(ByteWriter& w, const cards::Token& x) {
+  w.u64(x.id.value);
+  w.u64(x.card.value);
+  w.bytes(x.pan_hash.bytes);
+  put_chars(w, x.masked_pan.first6);
+  put_chars(w, x.masked_pan.last4);
+  w.u8(x.masked_pan.length);
+  w.u8(static_cast<uint8_t>(x.status));
+  w.u8(x.wallet);
+  w.i64(x.provisioned_at.us);
+  w.i64(x.last_used_at.us);
+}
+bool get_token(ByteReader& r, cards::Token* x) {
+  return r.u64(&x->id.value) && r.u64(&x->card.value) && r.bytes(x->pan_hash.bytes.data(), x->pan_hash.bytes.size()) &&
+         get_chars(r, &x->masked_pan.first6) && get_chars(r, &x->masked_pan.last4) && r.u8(&x->masked_pan.length) &&
+         get_enum(r, &x->status, cards::kTokenStatusCount) && r.u8(&x->wallet) && r.i64(&x->provisioned_at.us) &&
+         r.i64(&x->last_used_at.us);
 }
 
 template <typename Map>
@@ -119,6 +155,10 @@ void Engine::serialize(std::vector<uint8_t>* out) const {
   w.u64(counters_.duplicates);
   w.u64(counters_.advices_over_limit);
   w.u64(counters_.holds_expired);
+  w.u64(counters_.presentments);
+  w.u64(counters_.unauthorised_items);
+  w.u64(counters_.chargebacks_raised);
+  w.u64(counters_.cards_protected);
   ledger_.serialize(w);
   w.u32(static_cast<uint32_t>(card_ranges_.size()));
   for (const auto& range : card_ranges_) put_range(w, range);
@@ -154,9 +194,18 @@ void Engine::serialize(std::vector<uint8_t>* out) const {
     w.boolean(rec.posted);
     w.boolean(rec.credit);
     w.boolean(rec.voided);
+    w.boolean(rec.offline);
+    w.u16(rec.mcc);
+    w.u8(static_cast<uint8_t>(rec.channel));
+    put_chars(w, rec.retrieval_reference);
+    w.u64(rec.chain_head);
+    w.u64(rec.chain_next);
+    w.i64(rec.cleared_minor);
+    w.u16(rec.presentments);
   }
   w.u32(static_cast<uint32_t>(signed_on_acquirers_.size()));
   for (uint64_t id : signed_on_acquirers_) w.u64(id);
+  serialize_clearing(w);
 }
 
 bool Engine::deserialize(std::span<const uint8_t> in) {
@@ -167,7 +216,9 @@ bool Engine::deserialize(std::span<const uint8_t> in) {
   if (!read_config(r, &config_) || !r.i64(&now_.us)) return false;
   if (!r.u64(&counters_.commands) || !r.u64(&counters_.card_messages) || !r.u64(&counters_.approvals) ||
       !r.u64(&counters_.declines) || !r.u64(&counters_.duplicates) ||
-      !r.u64(&counters_.advices_over_limit) || !r.u64(&counters_.holds_expired))
+      !r.u64(&counters_.advices_over_limit) || !r.u64(&counters_.holds_expired) ||
+      !r.u64(&counters_.presentments) || !r.u64(&counters_.unauthorised_items) ||
+      !r.u64(&counters_.chargebacks_raised) || !r.u64(&counters_.cards_protected))
     return false;
   if (!ledger_.deserialize(r)) return false;
   uint32_t ranges = 0;
@@ -217,7 +268,9 @@ bool Engine::deserialize(std::span<const uint8_t> in) {
         !get_reply(r, &rec.reply) || !r.u64(&rec.card_id) || !r.u64(&rec.hold_id) ||
         !r.i64(&rec.transaction_amount_minor) || !r.i64(&rec.account_amount_minor) ||
         !r.i64(&rec.undone_minor) || !r.boolean(&rec.posted) || !r.boolean(&rec.credit) ||
-        !r.boolean(&rec.voided))
+        !r.boolean(&rec.voided) || !r.boolean(&rec.offline) || !r.u16(&rec.mcc) ||
+        !get_enum(r, &rec.channel, 2) || !get_chars(r, &rec.retrieval_reference) || !r.u64(&rec.chain_head) ||
+        !r.u64(&rec.chain_next) || !r.i64(&rec.cleared_minor) || !r.u16(&rec.presentments))
       return false;
     records_.push_back(rec);
     // Later records win, exactly as they did when they were first remembered.
@@ -229,7 +282,134 @@ bool Engine::deserialize(std::span<const uint8_t> in) {
   signed_on_acquirers_.assign(links, 0);
   for (auto& id : signed_on_acquirers_)
     if (!r.u64(&id)) return false;
-  return r.at_end();
+  match_index_.clear();
+  for (size_t i = 0; i < records_.size(); ++i) {
+    index_match_keys(records_[i]);
+  }
+  return deserialize_clearing(r) && r.at_end();
+}
+
+void Engine::serialize_clearing(ByteWriter& w) const {
+  std::vector<std::pair<uint32_t, uint32_t>> internal(internal_accounts_.begin(), internal_accounts_.end());
+  w.u32(static_cast<uint32_t>(internal.size()));
+  for (const auto& [key, index] : internal) {
+    w.u32(key);
+    w.u32(index);
+  }
+  w.u64(presentments_dropped_);
+  w.u64(presentments_.size());
+  for (size_t i = 0; i < presentments_.size(); ++i) {
+    const PresentmentRecord& p = presentments_[i];
+    w.bytes(p.record_id.bytes);
+    w.bytes(p.arn.bytes);
+    w.i64(p.at.us);
+    w.u8(static_cast<uint8_t>(p.kind));
+    put_reply(w, p.reply);
+    w.u64(p.card_id);
+    w.u64(p.matched_sequence);
+    w.boolean(p.matched);
+    w.i64(p.posted_minor);
+    w.i64(p.fee_minor);
+    w.i64(p.unauthorised_minor);
+    w.u64(p.case_id);
+    w.boolean(p.reversed);
+  }
+  w.u64(next_token_id_);
+  w.u64(tokens_.size());
+  for (const auto* token : sorted_values(tokens_)) put_token(w, *token);
+  w.u64(next_case_id_);
+  w.u64(disputes_.size());
+  for (const auto& [id, d] : disputes_) {
+    disputes::encode_case(d.dispute, &w);
+    w.u8(static_cast<uint8_t>(d.origin));
+    w.u64(d.presentment_sequence);
+    w.bytes(d.arn.bytes);
+    put_chars(w, d.arn_text);
+    w.i64(d.receivable_minor);
+    w.i64(d.recovered_minor);
+    w.i64(d.written_off_minor);
+  }
+  w.u64(fraud_cases_.size());
+  for (const auto& [id, f] : fraud_cases_) {
+    w.u64(f.case_id);
+    w.u64(f.card_id);
+    w.i64(f.opened_at.us);
+    w.u32(f.items);
+    w.i64(f.amount_minor);
+  }
+  w.i64(legacy_refreshed_day_);
+}
+
+bool Engine::deserialize_clearing(ByteReader& r) {
+  uint32_t internal = 0;
+  if (!r.u32(&internal) || internal > r.remaining()) return false;
+  internal_accounts_.clear();
+  for (uint32_t i = 0; i < internal; ++i) {
+    uint32_t key = 0;
+    uint32_t index = 0;
+    if (!r.u32(&key) || !r.u32(&index) || index >= ledger_.account_count()) return false;
+    internal_accounts_.emplace(key, index);
+  }
+  uint64_t count = 0;
+  if (!r.u64(&presentments_dropped_) || !r.u64(&count) || count > r.remaining()) return false;
+  presentments_.clear();
+  presentment_index_.clear();
+  presentment_by_arn_.clear();
+  for (uint64_t i = 0; i < count; ++i) {
+    PresentmentRecord p;
+    p.sequence = presentments_dropped_ + i;
+    if (!r.bytes(p.record_id.bytes.data(), p.record_id.bytes.size()) || !r.bytes(p.arn.bytes.data(), p.arn.bytes.size()) ||
+        !r.i64(&p.at.us) || !get_enum(r, &p.kind, kPresentmentKindCount) || !get_reply(r, &p.reply) ||
+        !r.u64(&p.card_id) || !r.u64(&p.matched_sequence) || !r.boolean(&p.matched) || !r.i64(&p.posted_minor) ||
+        !r.i64(&p.fee_minor) || !r.i64(&p.unauthorised_minor) || !r.u64(&p.case_id) || !r.boolean(&p.reversed))
+      return false;
+    if (p.card_id != 0 && !cards_.contains(p.card_id)) return false;
+    push_presentment(p);
+  }
+  if (!r.u64(&next_token_id_) || !r.u64(&count) || count > r.remaining()) return false;
+  tokens_.clear();
+  token_by_pan_.clear();
+  tokens_by_card_.clear();
+  std::vector<uint64_t> token_order;
+  for (uint64_t i = 0; i < count; ++i) {
+    cards::Token t;
+    if (!get_token(r, &t) || !cards_.contains(t.card.value) || tokens_.contains(t.id.value) ||
+        token_by_pan_.contains(t.pan_hash))
+      return false;
+    tokens_.emplace(t.id.value, t);
+    token_by_pan_.emplace(t.pan_hash, t.id.value);
+    token_order.push_back(t.id.value);
+  }
+  // Tokens were written by id; each card's list is in provisioning (id) order.
+  for (uint64_t id : token_order) tokens_by_card_[tokens_.at(id).card.value].push_back(id);
+  if (!r.u64(&next_case_id_) || !r.u64(&count) || count > r.remaining()) return false;
+  disputes_.clear();
+  case_deadlines_.clear();
+  for (uint64_t i = 0; i < count; ++i) {
+    auto decoded = disputes::decode_case(&r);
+    if (!decoded.ok()) return false;
+    DisputeRecord d;
+    d.dispute = std::move(decoded).value();
+    if (!get_enum(r, &d.origin, kCaseOriginCount) || !r.u64(&d.presentment_sequence) ||
+        !r.bytes(d.arn.bytes.data(), d.arn.bytes.size()) || !get_chars(r, &d.arn_text) ||
+        !r.i64(&d.receivable_minor) || !r.i64(&d.recovered_minor) || !r.i64(&d.written_off_minor))
+      return false;
+    const uint64_t id = d.dispute.case_id;
+    if (disputes_.contains(id) || !accounts_.contains(d.dispute.account_id)) return false;
+    if (!disputes::is_closed(d.dispute.state) && d.dispute.deadline != disputes::kNoDeadline)
+      case_deadlines_.insert({d.dispute.deadline.us, id});
+    disputes_.emplace(id, std::move(d));
+  }
+  if (!r.u64(&count) || count > r.remaining()) return false;
+  fraud_cases_.clear();
+  for (uint64_t i = 0; i < count; ++i) {
+    FraudCase f;
+    if (!r.u64(&f.case_id) || !r.u64(&f.card_id) || !r.i64(&f.opened_at.us) || !r.u32(&f.items) ||
+        !r.i64(&f.amount_minor) || fraud_cases_.contains(f.case_id))
+      return false;
+    fraud_cases_.emplace(f.case_id, f);
+  }
+  return r.i64(&legacy_refreshed_day_) && load_rules();
 }
 
 }  // namespace holdfast::engine

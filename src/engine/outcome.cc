@@ -14,6 +14,15 @@ std::string_view outcome_name(Outcome o) noexcept {
     case Outcome::reversal_already_applied: return "reversal_already_applied";
     case Outcome::reversal_before_original: return "reversal_before_original";
     case Outcome::network_accepted: return "network_accepted";
+    case Outcome::presentment_matched: return "presentment_matched";
+    case Outcome::presentment_late: return "presentment_late";
+    case Outcome::presentment_over_cleared: return "presentment_over_cleared";
+    case Outcome::presentment_unauthorised: return "presentment_unauthorised";
+    case Outcome::presentment_reversed: return "presentment_reversed";
+    case Outcome::presentment_already_applied: return "presentment_already_applied";
+    case Outcome::representment_recorded: return "representment_recorded";
+    case Outcome::clearing_acknowledged: return "clearing_acknowledged";
+    case Outcome::uplift_granted: return "uplift_granted";
     case Outcome::admin_done: return "admin_done";
     case Outcome::duplicate_transmission: return "duplicate_transmission";
     case Outcome::link_not_signed_on: return "link_not_signed_on";
@@ -25,6 +34,7 @@ std::string_view outcome_name(Outcome o) noexcept {
     case Outcome::card_lost: return "card_lost";
     case Outcome::card_stolen: return "card_stolen";
     case Outcome::card_blocked: return "card_blocked";
+    case Outcome::token_suspended: return "token_suspended";
     case Outcome::card_expired: return "card_expired";
     case Outcome::expiry_mismatch: return "expiry_mismatch";
     case Outcome::pin_tries_exceeded: return "pin_tries_exceeded";
@@ -44,12 +54,24 @@ std::string_view outcome_name(Outcome o) noexcept {
     case Outcome::original_not_found: return "original_not_found";
     case Outcome::original_already_reversed: return "original_already_reversed";
     case Outcome::ledger_overflow: return "ledger_overflow";
+    case Outcome::presentment_unknown_card: return "presentment_unknown_card";
+    case Outcome::presentment_currency_unusable: return "presentment_currency_unusable";
+    case Outcome::presentment_original_not_found: return "presentment_original_not_found";
+    case Outcome::uplift_not_offered: return "uplift_not_offered";
+    case Outcome::uplift_card_not_active: return "uplift_card_not_active";
+    case Outcome::uplift_country_not_allowed: return "uplift_country_not_allowed";
+    case Outcome::uplift_card_not_present: return "uplift_card_not_present";
+    case Outcome::uplift_fallback: return "uplift_fallback";
+    case Outcome::uplift_dormant: return "uplift_dormant";
+    case Outcome::uplift_token_too_new: return "uplift_token_too_new";
+    case Outcome::uplift_recent_offline_items: return "uplift_recent_offline_items";
     case Outcome::admin_unknown_account: return "unknown_account";
     case Outcome::admin_unknown_card: return "unknown_card";
     case Outcome::admin_duplicate_id: return "duplicate_id";
     case Outcome::admin_duplicate_card: return "duplicate_card";
     case Outcome::admin_no_card_range: return "no_card_range";
     case Outcome::admin_invalid: return "invalid_request";
+    case Outcome::admin_unknown_token: return "unknown_token";
   }
   return "?";
 }
@@ -67,6 +89,15 @@ std::array<char, 2> response_code(Outcome o) noexcept {
     case Outcome::reversal_already_applied:
     case Outcome::reversal_before_original:
     case Outcome::network_accepted:
+    case Outcome::presentment_matched:
+    case Outcome::presentment_late:
+    case Outcome::presentment_over_cleared:
+    case Outcome::presentment_unauthorised:
+    case Outcome::presentment_reversed:
+    case Outcome::presentment_already_applied:
+    case Outcome::representment_recorded:
+    case Outcome::clearing_acknowledged:
+    case Outcome::uplift_granted:
     case Outcome::admin_done: return code("00");
     case Outcome::duplicate_transmission: return code("94");
     case Outcome::link_not_signed_on: return code("91");
@@ -78,6 +109,7 @@ std::array<char, 2> response_code(Outcome o) noexcept {
     case Outcome::card_lost: return code("41");
     case Outcome::card_stolen: return code("43");
     case Outcome::card_blocked: return code("62");
+    case Outcome::token_suspended: return code("62");
     case Outcome::card_expired: return code("54");
     case Outcome::expiry_mismatch: return code("54");
     case Outcome::pin_tries_exceeded: return code("75");
@@ -97,16 +129,29 @@ std::array<char, 2> response_code(Outcome o) noexcept {
     case Outcome::original_not_found: return code("25");
     case Outcome::original_already_reversed: return code("12");
     case Outcome::ledger_overflow: return code("96");
+    case Outcome::presentment_unknown_card: return code("14");
+    case Outcome::presentment_currency_unusable: return code("12");
+    case Outcome::presentment_original_not_found: return code("25");
+    case Outcome::uplift_card_not_active: return code("62");
+    case Outcome::uplift_not_offered:
+    case Outcome::uplift_country_not_allowed:
+    case Outcome::uplift_card_not_present:
+    case Outcome::uplift_fallback:
+    case Outcome::uplift_dormant:
+    case Outcome::uplift_token_too_new:
+    case Outcome::uplift_recent_offline_items: return code("57");
     case Outcome::admin_unknown_account:
     case Outcome::admin_unknown_card:
     case Outcome::admin_duplicate_id:
     case Outcome::admin_duplicate_card:
     case Outcome::admin_no_card_range:
-    case Outcome::admin_invalid: return code("12");
+    case Outcome::admin_invalid:
+    case Outcome::admin_unknown_token: return code("12");
   }
   return code("96");
 }
 
-bool is_approval(Outcome o) noexcept { return o < Outcome::format_error; }
+// Approvals and accepted advices are the first group, up to admin_done.
+bool is_approval(Outcome o) noexcept { return o <= Outcome::admin_done; }
 
 }  // namespace holdfast::engine

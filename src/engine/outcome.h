@@ -22,6 +22,16 @@ enum class Outcome : uint8_t {
   reversal_already_applied,    // the same reversal again: nothing more to undo
   reversal_before_original,    // recorded; the original will find it and be voided
   network_accepted,
+  // Clearing (presentments) and uplifts.
+  presentment_matched,         // posted against its authorisation (within tolerance)
+  presentment_late,            // its authorisation's hold had expired: posted all the same
+  presentment_over_cleared,    // above the authorised amount plus tolerance: the excess is unauthorised
+  presentment_unauthorised,    // no authorisation behind it: force-posted and flagged
+  presentment_reversed,        // an earlier presentment undone
+  presentment_already_applied, // the same clearing record again: nothing changes
+  representment_recorded,      // the acquirer's second presentment, recorded on its chargeback
+  clearing_acknowledged,       // a chargeback-cycle record with nothing to apply
+  uplift_granted,
   admin_done,
 
   // Declines, in the order the authorisation pipeline checks them.
@@ -35,6 +45,7 @@ enum class Outcome : uint8_t {
   card_lost,                   // 41
   card_stolen,                 // 43
   card_blocked,                // 62: restricted
+  token_suspended,             // 62: the wallet token is suspended or deleted
   card_expired,                // 54: expired by date or by status
   expiry_mismatch,             // 54: the expiry sent is not the card's
   pin_tries_exceeded,          // 75: the PIN try limit was reached
@@ -55,6 +66,21 @@ enum class Outcome : uint8_t {
   original_already_reversed,   // 12: the original arrived after its reversal: voided
   ledger_overflow,             // 96: an amount that cannot be represented
 
+  // Clearing records the issuer cannot apply (returned to the scheme as clearing rejects).
+  presentment_unknown_card,        // 14: no card or token with this number
+  presentment_currency_unusable,   // 12: no amount in the account currency (DE 6 missing)
+  presentment_original_not_found,  // 25: a presentment reversal whose presentment is unknown
+
+  // Uplift refusals: the uplift gate (engine_uplift.cc), in the order it checks.
+  uplift_not_offered,          // 57: the product grants no uplifts
+  uplift_card_not_active,      // 62: blocked, lost, expired... or under a fraud case
+  uplift_country_not_allowed,  // 57: not abroad, or not a country the product lists
+  uplift_card_not_present,     // 57: card-not-present spend is not trusted with more credit
+  uplift_fallback,             // 57: a stripe fallback read
+  uplift_dormant,              // 57: the card (or token) was dormant
+  uplift_token_too_new,        // 57: the token was provisioned too recently
+  uplift_recent_offline_items, // 57: unauthorised offline items were seen lately
+
   // Administrative refusals.
   admin_unknown_account,
   admin_unknown_card,
@@ -62,8 +88,9 @@ enum class Outcome : uint8_t {
   admin_duplicate_card,
   admin_no_card_range,
   admin_invalid,
+  admin_unknown_token,
 };
-constexpr int kOutcomeCount = static_cast<int>(Outcome::admin_invalid) + 1;
+constexpr int kOutcomeCount = static_cast<int>(Outcome::admin_unknown_token) + 1;
 
 std::string_view outcome_name(Outcome o) noexcept;
 // Two-character ISO 8583:1987 response code (DE 39).

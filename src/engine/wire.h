@@ -49,12 +49,56 @@ inline void put_product(ByteWriter& w, const cards::Product& p) {
   w.u16(p.atc_window);
   w.boolean(p.decline_fallback);
   w.boolean(p.require_cvv2_card_not_present);
+  w.u8(static_cast<uint8_t>(p.pin_verification));
+  w.u8(static_cast<uint8_t>(p.scheme));
+  w.i64(p.default_floor_limit_minor);
+  w.u32(static_cast<uint32_t>(p.floor_limits.size()));
+  for (const auto& f : p.floor_limits) {
+    w.u16(f.mcc_low);
+    w.u16(f.mcc_high);
+    w.u16(f.country);
+    w.u8(static_cast<uint8_t>(f.channel));
+    w.i64(f.floor_limit_minor);
+  }
+  w.u32(p.foreign_fee_bp);
+  w.u32(p.uplift_max_multiplier_bp);
+  w.u32(static_cast<uint32_t>(p.uplift_countries.size()));
+  for (uint16_t c : p.uplift_countries) w.u16(c);
+  w.u32(p.uplift_days);
+  w.boolean(p.uplift_on_authorization);
+  w.u32(p.dormant_days);
+  w.u32(p.token_cooling_days);
+}
+
+inline bool get_floor_limits(ByteReader& r, std::vector<cards::FloorLimitRule>* out) {
+  uint32_t n = 0;
+  if (!r.u32(&n) || n > 1000) return false;
+  out->resize(n);
+  for (auto& f : *out)
+    if (!r.u16(&f.mcc_low) || !r.u16(&f.mcc_high) || !r.u16(&f.country) ||
+        !get_enum(r, &f.channel, cards::kUseChannelCount) || !r.i64(&f.floor_limit_minor))
+      return false;
+  return true;
+}
+inline bool get_countries(ByteReader& r, std::vector<uint16_t>* out) {
+  uint32_t n = 0;
+  if (!r.u32(&n) || n > 1000) return false;
+  out->resize(n);
+  for (auto& c : *out)
+    if (!r.u16(&c)) return false;
+  return true;
 }
 inline bool get_product(ByteReader& r, cards::Product* p, size_t max_name) {
   return r.str(&p->name, max_name) && r.u16(&p->issuer_country) && r.boolean(&p->allow_card_not_present) &&
          r.boolean(&p->allow_cross_border) && r.boolean(&p->allow_cash) &&
          r.i64(&p->single_authorization_limit_minor) && r.u8(&p->pin_try_limit) && r.u16(&p->atc_window) &&
-         r.boolean(&p->decline_fallback) && r.boolean(&p->require_cvv2_card_not_present);
+         r.boolean(&p->decline_fallback) && r.boolean(&p->require_cvv2_card_not_present) &&
+         get_enum(r, &p->pin_verification, cards::kPinVerificationCount) &&
+         get_enum(r, &p->scheme, cards::kCardSchemeCount) && r.i64(&p->default_floor_limit_minor) &&
+         get_floor_limits(r, &p->floor_limits) && r.u32(&p->foreign_fee_bp) &&
+         r.u32(&p->uplift_max_multiplier_bp) && get_countries(r, &p->uplift_countries) &&
+         r.u32(&p->uplift_days) && r.boolean(&p->uplift_on_authorization) && r.u32(&p->dormant_days) &&
+         r.u32(&p->token_cooling_days);
 }
 
 }  // namespace holdfast::engine::wire

@@ -282,7 +282,7 @@ bool Ledger::deserialize(ByteReader& in) {
   for (uint64_t i = 0; i < count; ++i) {
     LedgerAccount a;
     uint8_t kind = 0;
-    if (!in.u8(&kind) || kind > 1 || !in.u16(&a.currency.code) || !in.i64(&a.debits_pending) ||
+    if (!in.u8(&kind) || kind >= kAccountKindCount || !in.u16(&a.currency.code) || !in.i64(&a.debits_pending) ||
         !in.i64(&a.debits_posted) || !in.i64(&a.credits_pending) || !in.i64(&a.credits_posted))
       return false;
     a.kind = static_cast<AccountKind>(kind);

@@ -40,7 +40,11 @@ struct HoldId {
 enum class AccountKind : uint8_t {
   cardholder = 0,       // debit-normal: what the cardholder owes the issuer
   scheme_settlement,    // credit-normal: what the issuer owes the scheme for cleared spend
+  chargeback_receivable,  // debit-normal: chargebacks filed, due back from acquirers
+  issuer_loss,          // debit-normal (expense): chargebacks lost, compensation borne
+  fee_income,           // credit-normal: cross-border fees charged to cardholders
 };
+constexpr int kAccountKindCount = 5;
 
 struct LedgerAccount {
   AccountKind kind = AccountKind::cardholder;

@@ -1,0 +1,558 @@
+// Clearing and offline exposure: presentments matched to their authorisations and posted,
+// unauthorised offline items force-posted and flagged, floor-limit and late-presentment
+// chargebacks filed with their receivables, and burst protection. All of it moves open-to-buy
+// at once (E1): there is no batch behind any of this.
+#include <algorithm>
+
+#include "base/assert.h"
+#include "engine/engine.h"
+#include "engine/engine_internal.h"
+
+namespace holdfast::engine {
+namespace {
+
+constexpr uint64_t kApprovalTag = 1ull << 62;
+constexpr uint64_t kRrnTag = 2ull << 62;
+constexpr uint64_t kValueMask = (1ull << 62) - 1;
+
+template <size_t N>
+bool blank(const std::array<char, N>& a) {
+  return std::all_of(a.begin(), a.end(), [](char c) { return c == '\0' || c == ' '; });
+}
+
+// A short identifier as 62 bits: digits as their number (RRNs and approval codes are mostly
+// digits), anything else by FNV-1a. Collisions only matter between two messages of one card.
+template <size_t N>
+uint64_t pack(const std::array<char, N>& a) {
+  uint64_t number = 0;
+  bool digits = true;
+  for (char c : a) {
+    if (c == '\0' || c == ' ') continue;
+    if (c < '0' || c > '9') digits = false;
+    number = number * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (digits) return number & kValueMask;
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (char c : a) {
+    h ^= static_cast<uint8_t>(c);
+    h *= 0x100000001b3ull;
+  }
+  return h & kValueMask;
+}
+
+int64_t basis_points(int64_t amount, uint32_t bp) {
+  return static_cast<int64_t>(static_cast<Wide>(amount) * bp / 10'000);
+}
+
+disputes::Scheme dispute_scheme(cards::CardScheme s) {
+  switch (s) {
+    case cards::CardScheme::visa: return disputes::Scheme::visa;
+    case cards::CardScheme::mastercard: return disputes::Scheme::mastercard;
+    case cards::CardScheme::unionpay: return disputes::Scheme::unionpay;
+  }
+  return disputes::Scheme::visa;
+}
+
+}  // namespace
+
+size_t Engine::MatchKeyHash::operator()(const MatchKey& k) const noexcept {
+  uint64_t h = k.card_id * 0x9E3779B97F4A7C15ull ^ (k.value + 0xBF58476D1CE4E5B9ull + (k.card_id << 6));
+  h ^= h >> 31;
+  h *= 0x94D049BB133111EBull;
+  return static_cast<size_t>(h ^ (h >> 29));
+}
+
+size_t Engine::DigestHash::operator()(const Digest16& d) const noexcept {
+  uint64_t v;
+  __builtin_memcpy(&v, d.bytes.data(), sizeof v);  // already a cryptographic hash
+  return static_cast<size_t>(v);
+}
+
+// ---- Match keys: (card, approval code) and (card, RRN) of approved authorisations ---------
+
+uint64_t Engine::rrn_match_value(const std::array<char, 12>& rrn) { return kRrnTag | pack(rrn); }
+
+// Records that moved money (a hold, or a posted financial message) can be presented.
+void Engine::index_match_keys(const MessageRecord& r) {
+  if (r.card_id == 0 || (r.hold_id == 0 && !r.posted) || r.credit || !is_approval(r.reply.outcome)) return;
+  if (!blank(r.reply.approval_code)) match_index_.put(MatchKey{r.card_id, kApprovalTag | pack(r.reply.approval_code)}, r.sequence);
+  // The chain head keeps the RRN: incremental authorisations join its chain.
+  if (!blank(r.retrieval_reference) && r.chain_head == r.sequence)
+    match_index_.put(MatchKey{r.card_id, kRrnTag | pack(r.retrieval_reference)}, r.sequence);
+}
+
+void Engine::forget_match_keys(const MessageRecord& r) {
+  if (r.card_id == 0) return;
+  for (const MatchKey key : {MatchKey{r.card_id, kApprovalTag | pack(r.reply.approval_code)},
+                             MatchKey{r.card_id, kRrnTag | pack(r.retrieval_reference)}}) {
+    const uint64_t* sequence = match_index_.find(key);
+    if (sequence != nullptr && *sequence == r.sequence) match_index_.erase(key);
+  }
+}
+
+Engine::MessageRecord* Engine::match_authorisation(const Presentment& p, const cards::Card& card) {
+  auto lookup = [&](uint64_t tagged) -> MessageRecord* {
+    const uint64_t* sequence = match_index_.find(MatchKey{card.id.value, tagged});
+    if (sequence == nullptr || *sequence < records_dropped_) return nullptr;
+    MessageRecord& r = records_[static_cast<size_t>(*sequence - records_dropped_)];
+    if (r.card_id != card.id.value || r.voided || !is_approval(r.reply.outcome)) return nullptr;
+    return &r;
+  };
+  MessageRecord* found = nullptr;
+  if (!blank(p.approval_code)) found = lookup(kApprovalTag | pack(p.approval_code));
+  if (found == nullptr && !blank(p.retrieval_reference)) found = lookup(kRrnTag | pack(p.retrieval_reference));
+  if (found == nullptr) return nullptr;
+  // Presentments clear the whole chain of incremental authorisations from its head.
+  if (found->chain_head != found->sequence && found->chain_head >= records_dropped_)
+    found = &records_[static_cast<size_t>(found->chain_head - records_dropped_)];
+  return found;
+}
+
+uint32_t Engine::tolerance_bp(const MessageRecord& auth, bool foreign_currency) const {
+  uint32_t bp = config_.default_tolerance_bp;
+  for (const auto& rule : config_.clearing_tolerance_rules) {
+    if (auth.mcc >= rule.mcc_low && auth.mcc <= rule.mcc_high) {
+      bp = auth.channel == Channel::card_not_present ? rule.card_not_present_bp : rule.card_present_bp;
+      break;
+    }
+  }
+  return foreign_currency ? bp + config_.currency_drift_bp : bp;
+}
+
+int64_t Engine::floor_limit(const cards::Card& card, uint16_t mcc, uint16_t acquirer_country,
+                            cards::UseChannel channel) const {
+  const cards::CardRange* range = find_card_range(card.range);
+  HF_ASSERT(range != nullptr);
+  for (const auto& rule : range->product.floor_limits) {
+    if (mcc < rule.mcc_low || mcc > rule.mcc_high) continue;
+    if (rule.country != 0 && rule.country != acquirer_country) continue;
+    if (rule.channel != cards::UseChannel::any && rule.channel != channel) continue;
+    return rule.floor_limit_minor;
+  }
+  return range->product.default_floor_limit_minor;
+}
+
+cards::Card* Engine::card_or_token(const cards::PanHash& pan_hash, cards::Token** token) {
+  *token = nullptr;
+  if (cards::Card* card = card_by_pan(pan_hash)) return card;
+  auto t = token_by_pan_.find(pan_hash);
+  if (t == token_by_pan_.end()) return nullptr;
+  cards::Token& found = tokens_.at(t->second);
+  *token = &found;
+  auto c = cards_.find(found.card.value);
+  HF_ASSERT(c != cards_.end());
+  return &c->second;
+}
+
+// ---- Presentments ----------------------------------------------------------------------------
+
+void Engine::push_presentment(const PresentmentRecord& record) {
+  HF_REQUIRE(record.sequence == presentments_dropped_ + presentments_.size());
+  presentments_.push_back(record);
+  presentment_index_.put(record.record_id, record.sequence);
+  if (record.kind == PresentmentKind::first_presentment && record.arn != Digest16{})
+    presentment_by_arn_[record.arn] = record.sequence;
+}
+
+void Engine::prune_presentments() {
+  const int64_t retention_s = static_cast<int64_t>(config_.clearing_record_retention_days) * kSecondsPerDay;
+  while (!presentments_.empty() && add_seconds_saturating(presentments_.front().at, retention_s) < now_) {
+    const PresentmentRecord& oldest = presentments_.front();
+    const uint64_t* sequence = presentment_index_.find(oldest.record_id);
+    if (sequence != nullptr && *sequence == oldest.sequence) presentment_index_.erase(oldest.record_id);
+    auto arn = presentment_by_arn_.find(oldest.arn);
+    if (arn != presentment_by_arn_.end() && arn->second == oldest.sequence) presentment_by_arn_.erase(arn);
+    presentments_.pop_front();
+    ++presentments_dropped_;
+  }
+}
+
+const Engine::PresentmentRecord* Engine::find_presentment(const Digest16& record_id) const {
+  const uint64_t* sequence = presentment_index_.find(record_id);
+  if (sequence == nullptr || *sequence < presentments_dropped_) return nullptr;
+  return &presentments_[static_cast<size_t>(*sequence - presentments_dropped_)];
+}
+
+Reply Engine::apply_presentment(const Presentment& p, std::vector<Event>* events) {
+  ++counters_.presentments;
+  // A clearing file applied twice changes nothing the second time.
+  if (const PresentmentRecord* seen = find_presentment(p.record_id)) {
+    Reply again = seen->reply;
+    again.outcome = Outcome::presentment_already_applied;
+    again.response_code = response_code(again.outcome);
+    again.duplicate = true;
+    return again;
+  }
+  PresentmentRecord record;
+  record.sequence = presentments_dropped_ + presentments_.size();
+  record.record_id = p.record_id;
+  record.arn = p.arn;
+  record.at = now_;
+  record.kind = p.kind;
+  auto finish = [&](Reply reply) {
+    record.reply = reply;
+    push_presentment(record);
+    return reply;
+  };
+  if (p.amount_minor < 0 || p.billing_amount_minor < 0) return finish(account_reply(Outcome::invalid_amount, nullptr));
+
+  switch (p.kind) {
+    case PresentmentKind::first_presentment: break;
+    case PresentmentKind::first_presentment_reversal: {
+      Reply reply = reverse_presentment(p, events);
+      return finish(reply);
+    }
+    case PresentmentKind::second_presentment: return finish(record_representment(p, events));
+    case PresentmentKind::other: return finish(account_reply(Outcome::clearing_acknowledged, nullptr));
+  }
+  cards::Token* token = nullptr;
+  cards::Card* card = card_or_token(p.pan_hash, &token);
+  if (card == nullptr) return finish(account_reply(Outcome::presentment_unknown_card, nullptr));
+  cards::Account* account = account_by_id(card->account.value);
+  HF_ASSERT(account != nullptr);
+  record.card_id = card->id.value;
+  // first_presentment() fills the rest of the record through records_.back().
+  push_presentment(record);
+  Reply reply = first_presentment(p, *card, *account, events);
+  presentments_.back().reply = reply;
+  return reply;
+}
+
+Reply Engine::first_presentment(const Presentment& p, cards::Card& card, cards::Account& account,
+                                std::vector<Event>* events) {
+  PresentmentRecord& record = presentments_.back();
+  int64_t amount = 0;
+  if (p.billing_amount_minor > 0 && p.billing_currency == account.currency) amount = p.billing_amount_minor;
+  else if (p.currency == account.currency) amount = p.amount_minor;
+  else return account_reply(Outcome::presentment_currency_unusable, &account);
+  const cards::Product& product = find_card_range(card.range)->product;
+  const bool foreign = p.currency != account.currency;
+  const int64_t fee = foreign ? basis_points(amount, product.foreign_fee_bp) : 0;
+  const uint32_t settlement = settlement_account_for_currency(account.currency);
+  const Timestamp transaction_time = p.transaction_time.us != 0 ? p.transaction_time : now_;
+  const bool holdfast = config_.mode == EngineMode::holdfast;
+
+  // What authorisation, if any, stands behind it.
+  MessageRecord* auth = match_authorisation(p, card);
+  int64_t authorised_left = 0;   // authorised and not yet cleared, account currency
+  int64_t allowed_extra = 0;     // tolerance above it
+  int64_t posted = 0;            // what this presentment posted to the cardholder
+  bool late = false;
+  bool offline = false;          // matched an advice: nobody at holdfast authorised it
+  if (auth != nullptr) {
+    offline = auth->offline;
+    int64_t authorised = 0;
+    int64_t held = 0;
+    for (uint64_t seq = auth->sequence; seq != 0 && seq >= records_dropped_;) {
+      MessageRecord& link = records_[static_cast<size_t>(seq - records_dropped_)];
+      if (!link.voided && is_approval(link.reply.outcome)) authorised += link.account_amount_minor - link.undone_minor;
+      if (const ledger::Hold* hold = link.hold_id != 0 ? ledger_.find_hold(ledger::HoldId{link.hold_id}) : nullptr)
+        held += hold->remaining_minor;
+      seq = link.chain_next;
+    }
+    authorised_left = std::max<int64_t>(0, authorised - auth->cleared_minor);
+    allowed_extra = basis_points(authorised, tolerance_bp(*auth, foreign));
+    // Its hold ran out (expired) before it was cleared: a late presentment.
+    late = held == 0 && authorised_left > 0;
+    // Clear from the chain's holds first, oldest first; what a financial message (0200/0220)
+    // already posted is not posted again; the rest posts directly.
+    int64_t left = amount;
+    if (auth->posted) left -= std::min(left, authorised_left);
+    for (uint64_t seq = auth->sequence; left > 0 && seq != 0 && seq >= records_dropped_;) {
+      MessageRecord& link = records_[static_cast<size_t>(seq - records_dropped_)];
+      if (link.hold_id != 0) {
+        const int64_t moved = ledger_.post_from_hold(ledger::HoldId{link.hold_id}, left);
+        left -= moved;
+        posted += moved;
+      }
+      seq = link.chain_next;
+    }
+    if (left > 0) {
+      if (!ledger_.post(account.ledger_index, settlement, left)) return account_reply(Outcome::ledger_overflow, &account);
+      posted += left;
+    }
+    auth->cleared_minor += amount;
+    ++auth->presentments;
+    record.matched = true;
+    record.matched_sequence = auth->sequence;
+  } else {
+    // No authorisation behind it: the money has been spent; post it at once, past the limit.
+    if (!ledger_.post(account.ledger_index, settlement, amount)) return account_reply(Outcome::ledger_overflow, &account);
+    posted = amount;
+  }
+  record.posted_minor = posted;
+  events->push_back({EventKind::presentment_posted, card.id.value, account.id.value,
+                     auth != nullptr ? auth->hold_id : 0, posted});
+  if (fee > 0 && ledger_.post(account.ledger_index, internal_account(ledger::AccountKind::fee_income, account.currency), fee)) {
+    record.fee_minor = fee;
+    events->push_back({EventKind::fee_posted, card.id.value, account.id.value, 0, fee});
+  }
+  card.last_used_at = std::max(card.last_used_at, transaction_time);
+
+  // The part nobody at holdfast authorised.
+  Outcome outcome = Outcome::presentment_matched;
+  CaseOrigin origin = CaseOrigin::no_authorisation;
+  int64_t unauthorised = 0;
+  if (auth == nullptr || offline) {
+    unauthorised = amount;
+    outcome = Outcome::presentment_unauthorised;
+  } else if (amount > authorised_left + allowed_extra) {
+    unauthorised = amount - authorised_left - allowed_extra;
+    outcome = Outcome::presentment_over_cleared;
+    origin = CaseOrigin::over_clearing;
+  } else if (late) {
+    outcome = Outcome::presentment_late;
+    events->push_back({EventKind::late_presentment, card.id.value, account.id.value, auth->hold_id, amount});
+  }
+  record.unauthorised_minor = unauthorised;
+  if (unauthorised > 0) {
+    ++counters_.unauthorised_items;
+    events->push_back({EventKind::unauthorised_item, card.id.value, account.id.value, 0, unauthorised});
+  }
+  if (!holdfast) {
+    // The seed's issuer: the item is booked; nothing is recovered and nobody is warned.
+    Reply reply = account_reply(outcome, &account);
+    reply.over_limit = open_to_buy(account) < 0;
+    return reply;
+  }
+
+  // Floor limits: an item above the floor needed an authorisation, so it is charged back with
+  // the no-authorisation reason. A card already protected or blocked when the item was made
+  // has a zero floor (the listed card, RULES.md section 3).
+  uint64_t case_id = 0;
+  if (unauthorised > 0) {
+    const bool card_listed = card.protected_at.us != 0 && card.protected_at <= transaction_time;
+    const int64_t floor = card_listed ? 0 : floor_limit(card, p.mcc, p.acquirer_country, p.channel);
+    if (origin == CaseOrigin::over_clearing || amount > floor)
+      case_id = raise_chargeback(origin, card, account, record, transaction_time, unauthorised, events);
+    // Offline items not already counted as advices count towards the burst.
+    if (!offline) note_offline_item(card, transaction_time, unauthorised, events);
+  } else if (late && (!config_.late_chargeback_only_over_limit || open_to_buy(account) < 0)) {
+    case_id = raise_chargeback(CaseOrigin::late_presentment, card, account, record, transaction_time, amount, events);
+  }
+  record.case_id = case_id;
+  Reply reply = account_reply(outcome, &account);
+  reply.entity_id = case_id != 0 ? case_id : (auth != nullptr ? auth->hold_id : 0);
+  reply.over_limit = open_to_buy(account) < 0;
+  return reply;
+}
+
+Reply Engine::reverse_presentment(const Presentment& p, std::vector<Event>* events) {
+  auto it = presentment_by_arn_.find(p.arn);
+  if (p.arn == Digest16{} || it == presentment_by_arn_.end() || it->second < presentments_dropped_)
+    return account_reply(Outcome::presentment_original_not_found, nullptr);
+  PresentmentRecord& original = presentments_[static_cast<size_t>(it->second - presentments_dropped_)];
+  cards::Card* card = original.card_id != 0 ? &cards_.at(original.card_id) : nullptr;
+  cards::Account* account = card != nullptr ? account_by_id(card->account.value) : nullptr;
+  if (original.reversed || account == nullptr) return account_reply(Outcome::presentment_already_applied, account);
+  original.reversed = true;
+  const uint32_t settlement = settlement_account_for_currency(account->currency);
+  // What a chargeback already gave back to the cardholder is settled by the acquirer's reversal
+  // instead: the receivable is recovered, the cardholder is not credited twice.
+  int64_t credited_by_chargeback = 0;
+  if (original.case_id != 0) {
+    auto dispute = disputes_.find(original.case_id);
+    if (dispute != disputes_.end() && dispute->second.receivable_minor > 0) {
+      DisputeRecord& d = dispute->second;
+      credited_by_chargeback = d.receivable_minor;
+      disputes::Case closed = d.dispute;
+      auto accepted = disputes::apply(rules_, closed, disputes::AcquirerAccepts{}, now_);
+      if (accepted.ok()) store_case(d, std::move(accepted).value(), events);
+      else {
+        // The lifecycle no longer lets the acquirer accept (e.g. represented): settle directly.
+        HF_ASSERT(ledger_.post(settlement, internal_account(ledger::AccountKind::chargeback_receivable, account->currency),
+                               d.receivable_minor));
+        d.recovered_minor += d.receivable_minor;
+        d.receivable_minor = 0;
+      }
+    }
+  }
+  const int64_t give_back = original.posted_minor + original.fee_minor - credited_by_chargeback;
+  if (original.fee_minor > 0)
+    HF_ASSERT(ledger_.post(internal_account(ledger::AccountKind::fee_income, account->currency),
+                           account->ledger_index, original.fee_minor));
+  const int64_t purchase_back = give_back - original.fee_minor;
+  if (purchase_back > 0) {
+    HF_ASSERT(ledger_.post(settlement, account->ledger_index, purchase_back));
+    events->push_back({EventKind::credited, card->id.value, account->id.value, 0, purchase_back});
+  }
+  if (original.matched && original.matched_sequence >= records_dropped_) {
+    MessageRecord& auth = records_[static_cast<size_t>(original.matched_sequence - records_dropped_)];
+    auth.cleared_minor = std::max<int64_t>(0, auth.cleared_minor - original.posted_minor);
+  }
+  Reply reply = account_reply(Outcome::presentment_reversed, account);
+  reply.entity_id = original.case_id;
+  return reply;
+}
+
+Reply Engine::record_representment(const Presentment& p, std::vector<Event>* events) {
+  auto it = presentment_by_arn_.find(p.arn);
+  if (p.arn == Digest16{} || it == presentment_by_arn_.end() || it->second < presentments_dropped_)
+    return account_reply(Outcome::presentment_original_not_found, nullptr);
+  const PresentmentRecord& original = presentments_[static_cast<size_t>(it->second - presentments_dropped_)];
+  auto dispute = disputes_.find(original.case_id);
+  if (original.case_id == 0 || dispute == disputes_.end())
+    return account_reply(Outcome::clearing_acknowledged, nullptr);
+  DisputeRecord& d = dispute->second;
+  const cards::Account* account = find_account(cards::AccountId{d.dispute.account_id});
+  auto next = disputes::apply(rules_, d.dispute, disputes::RecordRepresentment{}, now_);
+  // A representment the lifecycle refuses (late, or the case closed) is acknowledged only.
+  if (!next.ok()) return account_reply(Outcome::clearing_acknowledged, account);
+  store_case(d, std::move(next).value(), events);
+  Reply reply = account_reply(Outcome::representment_recorded, account);
+  reply.entity_id = d.dispute.case_id;
+  return reply;
+}
+
+// ---- Chargebacks -----------------------------------------------------------------------------
+
+uint64_t Engine::raise_chargeback(CaseOrigin origin, const cards::Card& card, const cards::Account& account,
+                                  const PresentmentRecord& presentment, Timestamp transaction_time,
+                                  int64_t amount, std::vector<Event>* events) {
+  const cards::Product& product = find_card_range(card.range)->product;
+  const disputes::Scheme scheme = dispute_scheme(product.scheme);
+  const disputes::SchemeRules* rules = rules_.scheme(scheme);
+  if (rules == nullptr || amount <= 0) return 0;  // no dispute rules for this scheme (configured)
+  disputes::OpenClaim claim;
+  claim.case_id = next_case_id_;
+  claim.card_id = card.id.value;
+  claim.account_id = account.id.value;
+  claim.scheme = scheme;
+  claim.reason_code = rules->no_authorisation_code;
+  claim.disputed = Money{amount, account.currency};
+  claim.transaction_at = transaction_time;
+  claim.processed_at = now_;
+  auto opened = disputes::open_claim(rules_, claim, now_);
+  if (!opened.ok()) return 0;
+  auto filed = disputes::apply(rules_, opened.value(), disputes::FileChargeback{amount, ""}, now_);
+  if (!filed.ok()) return 0;
+  ++next_case_id_;
+  DisputeRecord record;
+  record.origin = origin;
+  record.presentment_sequence = presentment.sequence;
+  record.arn = presentment.arn;
+  record.dispute = std::move(opened).value();
+  const uint64_t case_id = record.dispute.case_id;
+  // The cardholder does not pay for what the issuer charges back; the acquirer owes it.
+  HF_ASSERT(ledger_.post(internal_account(ledger::AccountKind::chargeback_receivable, account.currency),
+                         account.ledger_index, amount));
+  record.receivable_minor = amount;
+  DisputeRecord& stored = disputes_.emplace(case_id, std::move(record)).first->second;
+  store_case(stored, std::move(filed).value(), events);
+  ++counters_.chargebacks_raised;
+  events->push_back({EventKind::chargeback_raised, card.id.value, account.id.value, 0, amount, case_id});
+  return case_id;
+}
+
+void Engine::store_case(DisputeRecord& record, disputes::Case next, std::vector<Event>* events) {
+  const disputes::Case& before = record.dispute;
+  if (!disputes::is_closed(before.state) && before.deadline != disputes::kNoDeadline)
+    case_deadlines_.erase({before.deadline.us, before.case_id});
+  const bool newly_closed = !disputes::is_closed(before.state) && disputes::is_closed(next.state);
+  record.dispute = std::move(next);
+  const disputes::Case& now_case = record.dispute;
+  if (!disputes::is_closed(now_case.state) && now_case.deadline != disputes::kNoDeadline)
+    case_deadlines_.insert({now_case.deadline.us, now_case.case_id});
+  if (!newly_closed || record.receivable_minor == 0) return;
+  const cards::Account* account = find_account(cards::AccountId{now_case.account_id});
+  HF_ASSERT(account != nullptr);
+  const uint32_t receivable = internal_account(ledger::AccountKind::chargeback_receivable, account->currency);
+  const int64_t amount = record.receivable_minor;
+  record.receivable_minor = 0;
+  if (now_case.state == disputes::CaseState::closed_won) {
+    HF_ASSERT(ledger_.post(settlement_account_for_currency(account->currency), receivable, amount));
+    record.recovered_minor += amount;
+    events->push_back({EventKind::chargeback_recovered, 0, account->id.value, 0, amount, now_case.case_id});
+  } else {
+    HF_ASSERT(ledger_.post(internal_account(ledger::AccountKind::issuer_loss, account->currency), receivable, amount));
+    record.written_off_minor += amount;
+    events->push_back({EventKind::chargeback_lost, 0, account->id.value, 0, amount, now_case.case_id});
+  }
+}
+
+// Deadlines that passed: the acquirer's silence wins the case for the issuer, the issuer's own
+// silence expires it (the lifecycle decides which).
+void Engine::tick_cases(std::vector<Event>* events) {
+  while (!case_deadlines_.empty() && case_deadlines_.begin()->first < now_.us) {
+    const uint64_t case_id = case_deadlines_.begin()->second;
+    DisputeRecord& record = disputes_.at(case_id);
+    auto next = disputes::apply(rules_, record.dispute, disputes::Tick{}, now_);
+    if (!next.ok()) {  // nothing due after all: drop the stale index entry
+      case_deadlines_.erase(case_deadlines_.begin());
+      continue;
+    }
+    store_case(record, std::move(next).value(), events);
+  }
+}
+
+// ---- Burst protection ------------------------------------------------------------------------
+
+bool Engine::note_offline_item(cards::Card& card, Timestamp transaction_time, int64_t amount,
+                               std::vector<Event>* events) {
+  if (config_.mode != EngineMode::holdfast) return false;
+  if (card.fraud_case_id != 0) {
+    auto fraud = fraud_cases_.find(card.fraud_case_id);
+    if (fraud != fraud_cases_.end()) {
+      ++fraud->second.items;
+      fraud->second.amount_minor += amount;
+    }
+  }
+  // Keep the latest kOfflineItemsKept transaction times, oldest first.
+  auto& times = card.offline_item_times;
+  if (card.offline_item_count < times.size()) {
+    times[card.offline_item_count++] = transaction_time;
+  } else {
+    std::rotate(times.begin(), times.begin() + 1, times.end());
+    times.back() = transaction_time;
+  }
+  if (card.protected_at.us != 0 || config_.burst_items == 0) return false;
+  // The most items inside any window of burst_window_s (items arrive out of order: sort).
+  std::array<int64_t, cards::Card::kOfflineItemsKept> sorted{};
+  for (size_t i = 0; i < card.offline_item_count; ++i) sorted[i] = times[i].us;
+  std::sort(sorted.begin(), sorted.begin() + card.offline_item_count);
+  const int64_t window_us = static_cast<int64_t>(config_.burst_window_s) * 1'000'000;
+  size_t most = 0;
+  for (size_t lo = 0, hi = 0; hi < card.offline_item_count; ++hi) {
+    while (sorted[hi] - sorted[lo] > window_us) ++lo;
+    most = std::max(most, hi - lo + 1);
+  }
+  if (most < config_.burst_items) return false;
+  protect_card(card, events);
+  if (auto fraud = fraud_cases_.find(card.fraud_case_id); fraud != fraud_cases_.end()) {
+    fraud->second.items = static_cast<uint32_t>(most);
+    fraud->second.amount_minor = amount;
+  }
+  return true;
+}
+
+// Blocks the card for online use, suspends its tokens, alerts the cardholder and opens a
+// fraud case: before the rest of the burst is presented.
+void Engine::protect_card(cards::Card& card, std::vector<Event>* events) {
+  const uint64_t account_id = card.account.value;
+  card.protected_at = now_;
+  if (card.status == cards::CardStatus::active) {
+    card.status = cards::CardStatus::blocked;
+    events->push_back({EventKind::card_status_changed, card.id.value, account_id, 0,
+                       static_cast<int64_t>(card.status)});
+  }
+  events->push_back({EventKind::card_protected, card.id.value, account_id, 0, 0});
+  if (auto list = tokens_by_card_.find(card.id.value); list != tokens_by_card_.end()) {
+    for (uint64_t token_id : list->second) {
+      cards::Token& token = tokens_.at(token_id);
+      if (token.status != cards::TokenStatus::active) continue;
+      token.status = cards::TokenStatus::suspended;
+      events->push_back({EventKind::token_suspended, card.id.value, account_id, token_id, 0});
+    }
+  }
+  events->push_back({EventKind::cardholder_alerted, card.id.value, account_id, 0, 0});
+  FraudCase fraud;
+  fraud.case_id = next_case_id_++;
+  fraud.card_id = card.id.value;
+  fraud.opened_at = now_;
+  card.fraud_case_id = fraud.case_id;
+  fraud_cases_.emplace(fraud.case_id, fraud);
+  ++counters_.cards_protected;
+  events->push_back({EventKind::fraud_case_opened, card.id.value, account_id, 0, 0, fraud.case_id});
+}
+
+}  // namespace holdfast::engine
