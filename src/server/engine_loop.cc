@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <variant>
 
 #include "base/assert.h"
 #include "engine/command_codec.h"
@@ -235,31 +236,50 @@ void EngineLoop::add_due_tick(std::vector<EngineRequest>& batch, Clock::time_poi
 }
 
 void EngineLoop::process(std::vector<EngineRequest>& batch) {
-  // Card security, before anything is journaled: the values stay in the request (memory
-  // only), the command carries the results.
-  if (security_ != nullptr) {
-    for (EngineRequest& r : batch) {
-      iso8583::Message* request = request_of(r.iso_request);
-      if (r.kind == EngineRequest::Kind::card_message && request != nullptr)
-        security_->check(engine_, *request, &std::get<engine::CardMessage>(r.body));
-    }
-  }
   const Timestamp time = next_stamp();
   size_t from = 0;
   while (from < batch.size()) {
-    const size_t to = append_until_full(batch, from, time);
-    commit_or_die();
-    apply_and_answer(batch, from, to, time);
-    from = to;
+    const size_t end = check_security(batch, from);
+    while (from < end) {
+      const size_t to = append_until_full(batch, from, end, time);
+      commit_or_die();
+      apply_and_answer(batch, from, to, time);
+      from = to;
+    }
   }
 }
 
-// Appends journaled requests from `from` on until the batch is done or the journal's batch
-// buffer is full; returns one past the last request covered.
-size_t EngineLoop::append_until_full(const std::vector<EngineRequest>& batch, size_t from,
-                                     Timestamp time) {
+// Card security, before anything is journaled: the values stay in the request (memory only),
+// the command carries the results. Verification reads the card from engine state, so a card
+// message that follows an issue_card of the same stretch must wait until that command is
+// applied: the stretch ends before it (one more group commit, only for such batches).
+// Returns one past the last request of the stretch.
+size_t EngineLoop::check_security(std::vector<EngineRequest>& batch, size_t from) {
+  if (security_ == nullptr) return batch.size();
+  bool issued = false;
   size_t i = from;
   for (; i < batch.size(); ++i) {
+    EngineRequest& r = batch[i];
+    if (r.kind == EngineRequest::Kind::admin_command &&
+        std::holds_alternative<engine::IssueCard>(r.body)) {
+      issued = true;
+      continue;
+    }
+    if (r.kind != EngineRequest::Kind::card_message) continue;
+    if (issued) break;
+    iso8583::Message* request = request_of(r.iso_request);
+    if (request != nullptr)
+      security_->check(engine_, *request, &std::get<engine::CardMessage>(r.body));
+  }
+  return i;
+}
+
+// Appends journaled requests from `from` on until `end` or until the journal's batch buffer
+// is full; returns one past the last request covered.
+size_t EngineLoop::append_until_full(const std::vector<EngineRequest>& batch, size_t from,
+                                     size_t end, Timestamp time) {
+  size_t i = from;
+  for (; i < end; ++i) {
     if (!is_journaled(batch[i])) continue;
     payload_.clear();
     engine::encode_command(engine::Command{time, batch[i].body}, &payload_);

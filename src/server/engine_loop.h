@@ -2,9 +2,12 @@
 // requests into durable, applied commands:
 //
 //   pop up to max_batch requests -> stamp them with one wall-clock time (never earlier than
-//   the last) -> encode + journal.append each command -> journal.commit() ONCE (group commit:
-//   one write + one fdatasync) -> apply each command in queue order, answering admin queries
-//   at their place in that order -> hand each reply to its connection's executor.
+//   the last) -> verify the card security values -> encode + journal.append each command ->
+//   journal.commit() ONCE (group commit: one write + one fdatasync) -> apply each command in
+//   queue order, answering admin queries at their place in that order -> hand each reply to
+//   its connection's executor.
+// Verification reads cards from engine state: a card message that follows an issue_card in the
+// same batch starts a new stretch (verify, journal, commit, apply), so it sees the new card.
 //
 // Durability rule: a command is applied, and its reply leaves, only after the commit covering
 // it returned Ok. So every answer a client ever saw is in the journal, and state after a crash
@@ -109,7 +112,9 @@ class EngineLoop {
 
  private:
   void process(std::vector<EngineRequest>& batch);
-  size_t append_until_full(const std::vector<EngineRequest>& batch, size_t from, Timestamp time);
+  size_t check_security(std::vector<EngineRequest>& batch, size_t from);
+  size_t append_until_full(const std::vector<EngineRequest>& batch, size_t from, size_t end,
+                           Timestamp time);
   void commit_or_die();
   void apply_and_answer(std::vector<EngineRequest>& batch, size_t from, size_t to,
                         Timestamp time);
