@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "base/assert.h"
+#include "crypto/track.h"
 
 namespace holdfast::gateway {
 namespace {
@@ -102,9 +103,11 @@ bool read_card(const iso8583::Message& m, const PanHasher& hasher, CardMessage* 
                TranslateError* error) {
   std::string_view pan;
   std::string_view track_expiry;
+  int pan_field = 2;  // where the PAN (and, without DE 14, the expiry) came from
   if (m.has(2)) {
     pan = m.get(2);
   } else if (m.has(35)) {
+    pan_field = 35;
     const std::string_view track2 = m.get(35);
     const size_t sep = track2.find_first_of("=D");
     if (sep == std::string_view::npos) {
@@ -113,11 +116,20 @@ bool read_card(const iso8583::Message& m, const PanHasher& hasher, CardMessage* 
     }
     pan = track2.substr(0, sep);
     track_expiry = track2.substr(sep + 1, 4);
+  } else if (m.has(45)) {
+    pan_field = 45;
+    auto track1 = crypto::parse_track1(m.get(45));
+    if (!track1) {
+      *error = invalid(45, track1.error().message);  // names the part at fault, not its content
+      return false;
+    }
+    pan = track1->pan;
+    track_expiry = track1->expiry_yymm;
   } else {
     return true;  // reversals and network messages may come without a card
   }
   if (!is_valid_pan(pan)) {
-    *error = invalid(m.has(2) ? 2 : 35, "PAN must be 12 to 19 digits");
+    *error = invalid(pan_field, "PAN must be 12 to 19 digits");
     return false;
   }
   out->has_pan = true;
@@ -130,11 +142,11 @@ bool read_card(const iso8583::Message& m, const PanHasher& hasher, CardMessage* 
       return false;
     }
   } else if (track_expiry.size() == 4 && !digits_value(track_expiry, &expiry)) {
-    *error = invalid(35, "track 2 expiry must be YYMM");
+    *error = invalid(pan_field, "track expiry must be YYMM");
     return false;
   }
   if (expiry != 0 && (expiry % 100 < 1 || expiry % 100 > 12)) {
-    *error = invalid(m.has(14) ? 14 : 35, "expiry month out of range");
+    *error = invalid(m.has(14) ? 14 : pan_field, "expiry month out of range");
     return false;
   }
   out->expiry_yymm = static_cast<uint16_t>(expiry);

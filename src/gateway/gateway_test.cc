@@ -80,6 +80,34 @@ TEST(Translate, CardNotPresentAndTrack2AreRecognised) {
   EXPECT_EQ(m->expiry_yymm, 2812);
 }
 
+TEST(Translate, Track1GivesThePanAndExpiryWhenNeitherDe2NorTrack2IsSent) {
+  auto swiped = authorization();
+  swiped.clear(2);
+  swiped.clear(14);
+  for (const char* track1 : {"%B6225880000000018^DOE/JOHN^2812201172116620000?",
+                             "B6225880000000018^DOE/JOHN^2812201172116620000"}) {
+    swiped.set(45, track1);
+    auto m = to_card_message(swiped, kHasher);
+    ASSERT_TRUE(m.ok()) << m.error().reason;
+    EXPECT_EQ(m->pan_hash, kHasher.hash("6225880000000018"));
+    EXPECT_EQ(m->expiry_yymm, 2812);
+  }
+  // Unreadable track 1 as the only card data: a format error naming DE 45, never its content.
+  for (const char* bad : {"B6225880000000018DOE/JOHN2812201", "%B6225880000000018^DOE/JOHN^2813201?",
+                          "B62258800^DOE/JOHN^2812201", "A6225880000000018^DOE/JOHN^2812201"}) {
+    swiped.set(45, bad);
+    auto m = to_card_message(swiped, kHasher);
+    ASSERT_FALSE(m.ok()) << bad;
+    EXPECT_EQ(m.error().field, 45) << bad;
+    EXPECT_EQ(m.error().reason.find("6225"), std::string::npos);
+    EXPECT_EQ(m.error().reason.find("JOHN"), std::string::npos);
+  }
+  // With DE 2 present, track 1 is left to the security stage.
+  auto keyed = authorization();
+  keyed.set(45, "garbage");
+  EXPECT_TRUE(to_card_message(keyed, kHasher).ok());
+}
+
 TEST(Translate, ReversalsCarryTheOriginalAndTheReplacementAmount) {
   auto reversal = authorization();
   reversal.set_mti("0400");

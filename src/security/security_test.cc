@@ -278,6 +278,65 @@ TEST(securityVerify, Cvv1FromAStripeAndIcvvFromAChip) {
   EXPECT_EQ(s.card_verification, CheckResult::mismatch);
 }
 
+iso8583::Message track1_request(const std::string& track1, const char* entry) {
+  iso8583::Message m = track_request("", entry);
+  m.clear(35);
+  m.set(45, track1);
+  return m;
+}
+
+TEST(securityVerify, Track1CarriesCvv1AndIcvvLikeTrack2) {
+  const KeyStore store = make_store();
+  const cards::Card card = card_with_pvv();
+  const cards::CardRange range;
+  const auto stripe = context(&store, 902, engine::Channel::card_present);
+  const auto chip = context(&store, 51, engine::Channel::card_present);
+  // cvv-jmeter-101: service code 101 -> CVV1 662, in the Visa layout PVKI PVV CVV.
+  const std::string cvv1 = vector_by_id("cvv-jmeter-101")["out"]["cvv"];
+  const std::string body = std::string("B") + kPan + "^CARDHOLDER/TEST^9911101" + "17211" + cvv1 + "000000";
+  for (const std::string& t : {body, "%" + body + "?", "%" + body + "?;"}) {
+    auto r = verify(track1_request(t, "902"), card, range, stripe);
+    EXPECT_EQ(r.card_verification_kind, CardVerificationKind::cvv1) << t;
+    EXPECT_EQ(r.card_verification, CheckResult::match) << t;
+    EXPECT_FALSE(r.chip_card);
+  }
+  std::string wrong = body;
+  wrong[body.size() - 9] = cvv1[0] == '9' ? '0' : static_cast<char>(cvv1[0] + 1);
+  EXPECT_EQ(verify(track1_request(wrong, "902"), card, range, stripe).card_verification,
+            CheckResult::mismatch);
+  // Chip read: iCVV with service code 999; the track says 201 (a chip card).
+  const auto icvv = crypto::compute_cvv({kPan, "9911", "999"}, hx(kCvk.substr(0, 16)), hx(kCvk.substr(16)));
+  ASSERT_TRUE(icvv.ok());
+  const std::string chip_track = std::string("%B") + kPan + "^TEST/CARD^9911201" + "17211" + *icvv + "?";
+  auto c = verify(track1_request(chip_track, "051"), card, range, chip);
+  EXPECT_EQ(c.card_verification_kind, CardVerificationKind::icvv);
+  EXPECT_EQ(c.card_verification, CheckResult::match);
+  EXPECT_TRUE(c.chip_card);
+  // Unreadable track 1: malformed, whatever the fault.
+  for (const std::string& bad : {std::string("%A") + kPan + "^NAME^9911101172116620?",  // format A
+                                 std::string("B") + kPan + "^9911101172116620",         // no name field
+                                 std::string("B") + kPan + "^X^9911101172116620",       // name too short
+                                 std::string("B") + kPan + "^NAME^99111",                // no service code
+                                 std::string("B") + kPan + "^NAME^9911101",              // no CVV
+                                 std::string("B") + kPan + "^NAME^9911101172116620?12",  // after LRC
+                                 std::string("B4444333322221112^NAME^9911101172116620"),  // not the PAN of DE 2
+                                 std::string("B") + kPan + "^NAME^991110117211662" + std::string(60, '0')}) {
+    iso8583::Message m = track1_request(bad, "902");
+    m.set(2, kPan);
+    EXPECT_EQ(verify(m, card, range, stripe).card_verification, CheckResult::malformed) << bad;
+  }
+  // Both tracks carried: each is checked and the worse result stands.
+  const std::string track2 = std::string(kPan) + "=9911101" + "17211" + cvv1 + "00000";
+  iso8583::Message both = track1_request(body, "902");
+  both.set(35, track2);
+  EXPECT_EQ(verify(both, card, range, stripe).card_verification, CheckResult::match);
+  both.set(45, wrong);
+  EXPECT_EQ(verify(both, card, range, stripe).card_verification, CheckResult::mismatch);
+  // Without keys the value is carried but not checked.
+  EXPECT_EQ(verify(track1_request(body, "902"), card, range, context(nullptr, 902, engine::Channel::card_present))
+                .card_verification, CheckResult::not_checked);
+}
+
 std::string pin_block(const std::string& pin, const std::string& zpk, const std::string& pan = kPan) {
   auto clear = crypto::encode_pin_block(crypto::PinBlockFormat::kIso0, pin, pan, "");
   EXPECT_TRUE(clear.ok());

@@ -9,6 +9,7 @@
 #include "crypto/pin_block.h"
 #include "crypto/pin_verify.h"
 #include "crypto/primitives.h"
+#include "crypto/track.h"
 #include "iso8583/tlv.h"
 
 namespace holdfast::security {
@@ -40,28 +41,48 @@ std::string expiry_digits(uint16_t yymm) {
   return two_digits(yymm / 100u) + two_digits(yymm % 100u);
 }
 
-// Track 2 as the codec gives it: PAN '=' (or 'D') YYMM SVC discretionary.
-struct Track2 {
-  std::string_view pan, expiry, service_code, pvki, pvv, cvv;
-};
 enum class Parse { absent, ok, malformed };
 
-Parse parse_track2(const iso8583::Message& m, Track2* t) {
-  if (!m.has(35)) return Parse::absent;
-  const std::string_view v = m.get(35);
-  const size_t sep = v.find_first_of("=D");
-  if (sep == std::string_view::npos) return Parse::malformed;
-  t->pan = v.substr(0, sep);
-  const std::string_view rest = v.substr(sep + 1);
-  if (!digits(t->pan) || rest.size() < 7 || !crypto::is_digits(rest)) return Parse::malformed;
-  t->expiry = rest.substr(0, 4);
-  t->service_code = rest.substr(4, 3);
-  if (rest.size() >= 15) {
-    t->pvki = rest.substr(7, 1);
-    t->pvv = rest.substr(8, 4);
-    t->cvv = rest.substr(12, 3);
+// A track as carried (DE 35 track 2, DE 45 track 1), with the Visa layout of its discretionary
+// data: PVKI (1) PVV (4) CVV (3) [anything else, ignored]. `cvv` is empty when the
+// discretionary data is too short or not digits there.
+struct Track {
+  int field = 0;
+  Parse state = Parse::absent;
+  crypto::TrackData data;
+  std::string_view cvv;
+};
+
+Track read_track(const iso8583::Message& m, int field) {
+  Track t;
+  t.field = field;
+  if (!m.has(field)) return t;
+  auto parsed =
+      field == 35 ? crypto::parse_track2(m.get(field)) : crypto::parse_track1(m.get(field));
+  if (!parsed) {
+    t.state = Parse::malformed;
+    return t;
   }
-  return Parse::ok;
+  t.state = Parse::ok;
+  t.data = *parsed;
+  const std::string_view d = t.data.discretionary;
+  if (d.size() >= 8 && crypto::is_digits(d.substr(5, 3))) t.cvv = d.substr(5, 3);
+  return t;
+}
+
+// Two results on one value (both tracks carried): the worse one stands.
+CheckResult worse(CheckResult a, CheckResult b) {
+  auto rank = [](CheckResult r) {
+    switch (r) {
+      case CheckResult::not_present: return 0;
+      case CheckResult::not_checked: return 1;
+      case CheckResult::match: return 2;
+      case CheckResult::mismatch: return 3;
+      case CheckResult::malformed: return 4;
+    }
+    return 4;
+  };
+  return rank(a) >= rank(b) ? a : b;
 }
 
 // DE 48: [TCC] then "SS LL value" subelements; finds SE 92.
@@ -103,12 +124,17 @@ CheckResult check_cvv(const KeyStore* keys, std::string_view pan, std::string_vi
 void check_card_verification(const iso8583::Message& m, std::string_view pan,
                              const cards::Card& card, const VerifyContext& ctx,
                              engine::SecurityResults* out) {
-  Track2 track;
-  const Parse track_state = parse_track2(m, &track);
-  if (track_state == Parse::ok) out->chip_card = track.service_code[0] == '2' || track.service_code[0] == '6';
+  const Track tracks[] = {read_track(m, 35), read_track(m, 45)};
+  bool any_track = false;
+  for (const Track& t : tracks) {
+    if (t.state == Parse::absent) continue;
+    any_track = true;
+    if (t.state == Parse::ok && (t.data.service_code[0] == '2' || t.data.service_code[0] == '6'))
+      out->chip_card = true;
+  }
   const uint16_t pan_entry = ctx.pos_entry_mode / 10;
 
-  if (ctx.channel == engine::Channel::card_present && track_state != Parse::absent) {
+  if (ctx.channel == engine::Channel::card_present && any_track) {
     const bool chip_read = pan_entry == 5 || pan_entry == 7;
     if (pan_entry == 91) {
       out->card_verification_kind = engine::CardVerificationKind::dynamic_cvv;
@@ -117,13 +143,18 @@ void check_card_verification(const iso8583::Message& m, std::string_view pan,
     }
     out->card_verification_kind = chip_read ? engine::CardVerificationKind::icvv
                                             : engine::CardVerificationKind::cvv1;
-    if (track_state == Parse::malformed || track.cvv.empty() || track.pan != pan) {
-      out->card_verification = CheckResult::malformed;
-      return;
+    CheckResult result = CheckResult::not_present;
+    for (const Track& t : tracks) {
+      if (t.state == Parse::absent) continue;
+      if (t.state == Parse::malformed || t.cvv.empty() || t.data.pan != pan) {
+        result = CheckResult::malformed;
+        continue;
+      }
+      result = worse(result, check_cvv(ctx.keys, pan, t.data.expiry_yymm,
+                                       chip_read ? crypto::kIcvvServiceCode : t.data.service_code,
+                                       t.cvv));
     }
-    out->card_verification =
-        check_cvv(ctx.keys, pan, track.expiry,
-                  chip_read ? crypto::kIcvvServiceCode : track.service_code, track.cvv);
+    out->card_verification = result;
     return;
   }
   std::string_view cvv2;
@@ -288,10 +319,19 @@ const KeyEntry* verify_icc(const KeyStore* keys, std::string_view pan, std::stri
   return nullptr;
 }
 
+// DE 2, else the PAN of track 2, else of track 1. Read leniently: a track that does not parse
+// is still checked (and found malformed) against the PAN it starts with.
 std::string_view request_pan(const iso8583::Message& m) {
   if (m.has(2)) return m.get(2);
-  const std::string_view t = m.get(35);
-  return t.substr(0, t.find_first_of("=D"));
+  if (m.has(35)) {
+    std::string_view t = m.get(35);
+    if (t.starts_with(';')) t.remove_prefix(1);
+    return t.substr(0, t.find_first_of("=D"));
+  }
+  std::string_view t = m.get(45);
+  if (t.starts_with('%')) t.remove_prefix(1);
+  if (t.starts_with('B')) t.remove_prefix(1);
+  return t.substr(0, t.find('^'));
 }
 
 std::string psn_digits(uint8_t psn) { return two_digits(psn); }
@@ -390,7 +430,8 @@ bool response_icc_data(const iso8583::Message& request, const iso8583::MessageSp
 void SecurityStage::check(const engine::Engine& engine, iso8583::Message& request,
                           engine::CardMessage* message) const {
   if (!message->has_pan) return;
-  const bool carries = request.has(35) || request.has(48) || request.has(52) || request.has(55);
+  const bool carries = request.has(35) || request.has(45) || request.has(48) || request.has(52) ||
+                       request.has(55);
   if (!carries) return;
   const cards::Card* card = engine.find_card(message->pan_hash);
   const cards::CardRange* range = card ? engine.find_card_range(card->range) : nullptr;

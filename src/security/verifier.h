@@ -5,6 +5,9 @@
 // What is read (the link profile, also in src/gateway/README.md):
 //  - DE 35 track 2: PAN '=' YYMM, service code (3), then discretionary data in the Visa layout
 //      PVKI (1) PVV (4) CVV (3) [anything else, ignored]
+//  - DE 45 track 1 format B: ['%'] 'B' PAN '^' NAME '^' YYMM SVC discretionary ['?' LRC],
+//    the discretionary data in the same Visa layout; checked like track 2 (both, when both
+//    are carried: the worse result stands).
 //    CVV1 (the track's service code) for a stripe read (DE 22 entry 02 or 90, or any other
 //    card-present read), iCVV (service code 999) for a chip read (05 or 07); 91 (contactless
 //    magstripe, dynamic CVV) is not_checked (dynamic CVV is not implemented in src/crypto).

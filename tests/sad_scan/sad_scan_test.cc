@@ -1,7 +1,8 @@
 // Sensitive authentication data scan. A server with a key store runs in-process on a temporary
 // data directory, its log going to a file in that directory. Traffic carries known PANs,
-// CVV2s, PIN blocks, track 2 data and ARQCs; the decisions are checked (CVV2 mismatch 05, wrong
-// PIN 55 55 75, valid ARQC 00 with DE 55 tag 91, replayed ATC 05). Then the server stops
+// CVV2s, PIN blocks, track 2 and track 1 data and ARQCs; the decisions are checked (CVV2
+// mismatch 05, wrong PIN 55 55 75, valid ARQC 00 with DE 55 tag 91, replayed ATC 05, track 1
+// iCVV 00 / wrong 05). Then the server stops
 // (final snapshot) and every file under the data directory is scanned for each value in ASCII,
 // hex (upper and lower case) and packed BCD forms; any hit fails the test.
 //
@@ -328,6 +329,20 @@ TEST_F(SadScanTest, SecurityDecisionsEndToEndAndNothingSensitiveReachesDisk) {
   needles_.digits("stripe track 2", stripe);
   m = request(pan1, stan++, "902");
   m.set(35, stripe);
+  EXPECT_EQ(iso.exchange(m).get(39), "05");
+
+  // Track 1 (DE 45) of a chip read: the iCVV in it verifies (00); a wrong one is declined (05).
+  const std::string track1 = "%B" + pan1 + "^HOLDFAST/TEST^" + kExpiry + "201" + "1" + pvv1 + *icvv + "000?";
+  std::string wrong_track1 = track1;
+  wrong_track1[track1.size() - 7] = (*icvv)[0] == '9' ? '0' : static_cast<char>((*icvv)[0] + 1);
+  needles_.bytes("track 1", track1);
+  needles_.bytes("wrong track 1", wrong_track1);
+  needles_.bytes("track 1 discretionary", "1" + pvv1 + *icvv + "000");
+  m = request(pan1, stan++, "051");
+  m.set(45, track1);
+  EXPECT_EQ(iso.exchange(m).get(39), "00");
+  m = request(pan1, stan++, "051");
+  m.set(45, wrong_track1);
   EXPECT_EQ(iso.exchange(m).get(39), "05");
 
   // Keys reload without downtime.
