@@ -235,38 +235,49 @@ Reply Engine::first_presentment(const Presentment& p, cards::Card& card, cards::
   // What authorisation, if any, stands behind it.
   MessageRecord* auth = match_authorisation(p, card);
   int64_t authorised_left = 0;   // authorised and not yet cleared, account currency
-  int64_t allowed_extra = 0;     // tolerance above it
+  int64_t allowance = 0;         // what may still be cleared as authorised: the rest plus tolerance
   int64_t posted = 0;            // what this presentment posted to the cardholder
   bool late = false;
   bool offline = false;          // matched an advice: nobody at holdfast authorised it
   if (auth != nullptr) {
     offline = auth->offline;
+    // The chain of incremental authorisations from its head. Sequence 0 is a record like any
+    // other; a chain ends where chain_next is 0 (no later record can have sequence 0).
+    auto for_each_link = [&](auto&& visit) {
+      for (uint64_t seq = auth->sequence; seq >= records_dropped_;) {
+        MessageRecord& link = records_[static_cast<size_t>(seq - records_dropped_)];
+        if (!visit(link) || link.chain_next == 0) return;
+        seq = link.chain_next;
+      }
+    };
     int64_t authorised = 0;
     int64_t held = 0;
-    for (uint64_t seq = auth->sequence; seq != 0 && seq >= records_dropped_;) {
-      MessageRecord& link = records_[static_cast<size_t>(seq - records_dropped_)];
+    bool holds = false;
+    for_each_link([&](MessageRecord& link) {
       if (!link.voided && is_approval(link.reply.outcome)) authorised += link.account_amount_minor - link.undone_minor;
+      if (link.hold_id != 0) holds = true;
       if (const ledger::Hold* hold = link.hold_id != 0 ? ledger_.find_hold(ledger::HoldId{link.hold_id}) : nullptr)
         held += hold->remaining_minor;
-      seq = link.chain_next;
-    }
+      return true;
+    });
     authorised_left = std::max<int64_t>(0, authorised - auth->cleared_minor);
-    allowed_extra = basis_points(authorised, tolerance_bp(*auth, foreign));
-    // Its hold ran out (expired) before it was cleared: a late presentment.
-    late = held == 0 && authorised_left > 0;
+    // The tolerance is granted once per authorisation, however many presentments share it.
+    allowance = std::max<int64_t>(0, authorised + basis_points(authorised, tolerance_bp(*auth, foreign)) - auth->cleared_minor);
+    // Its hold ran out (expired) before it was cleared: a late presentment. A financial message
+    // (0200/0220) posted at once and never held: not late.
+    late = holds && held == 0 && authorised_left > 0;
     // Clear from the chain's holds first, oldest first; what a financial message (0200/0220)
     // already posted is not posted again; the rest posts directly.
     int64_t left = amount;
     if (auth->posted) left -= std::min(left, authorised_left);
-    for (uint64_t seq = auth->sequence; left > 0 && seq != 0 && seq >= records_dropped_;) {
-      MessageRecord& link = records_[static_cast<size_t>(seq - records_dropped_)];
-      if (link.hold_id != 0) {
+    for_each_link([&](MessageRecord& link) {
+      if (left > 0 && link.hold_id != 0) {
         const int64_t moved = ledger_.post_from_hold(ledger::HoldId{link.hold_id}, left);
         left -= moved;
         posted += moved;
       }
-      seq = link.chain_next;
-    }
+      return left > 0;
+    });
     if (left > 0) {
       if (!ledger_.post(account.ledger_index, settlement, left)) return account_reply(Outcome::ledger_overflow, &account);
       posted += left;
@@ -296,8 +307,8 @@ Reply Engine::first_presentment(const Presentment& p, cards::Card& card, cards::
   if (auth == nullptr || offline) {
     unauthorised = amount;
     outcome = Outcome::presentment_unauthorised;
-  } else if (amount > authorised_left + allowed_extra) {
-    unauthorised = amount - authorised_left - allowed_extra;
+  } else if (amount > allowance) {
+    unauthorised = amount - allowance;
     outcome = Outcome::presentment_over_cleared;
     origin = CaseOrigin::over_clearing;
   } else if (late) {
@@ -352,9 +363,13 @@ Reply Engine::reverse_presentment(const Presentment& p, std::vector<Event>* even
   int64_t credited_by_chargeback = 0;
   if (original.case_id != 0) {
     auto dispute = disputes_.find(original.case_id);
+    // What the chargeback credited the cardholder, whether still receivable or already
+    // recovered or written off: never given back a second time.
+    if (dispute != disputes_.end())
+      credited_by_chargeback = dispute->second.receivable_minor + dispute->second.recovered_minor +
+                               dispute->second.written_off_minor;
     if (dispute != disputes_.end() && dispute->second.receivable_minor > 0) {
       DisputeRecord& d = dispute->second;
-      credited_by_chargeback = d.receivable_minor;
       disputes::Case closed = d.dispute;
       auto accepted = disputes::apply(rules_, closed, disputes::AcquirerAccepts{}, now_);
       if (accepted.ok()) store_case(d, std::move(accepted).value(), events);

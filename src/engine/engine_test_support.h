@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstring>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -29,10 +30,14 @@ class Story {
   Timestamp now = kStart;
   std::vector<Event> events;
   uint32_t next_stan = 1;
+  // Called after every command (tests assert invariants there); empty = nothing.
+  std::function<void(const Engine&)> after_each;
 
   Reply run(CommandBody body) {
     events.clear();
-    return engine.apply(Command{now, std::move(body)}, &events);
+    const Reply reply = engine.apply(Command{now, std::move(body)}, &events);
+    if (after_each) after_each(engine);
+    return reply;
   }
   void advance_days(int64_t days) { now.us += days * kSecondsPerDay * kMicrosPerSecond; }
   void advance_seconds(int64_t s) { now.us += s * kMicrosPerSecond; }
