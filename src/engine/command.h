@@ -15,6 +15,8 @@
 #include "base/money.h"
 #include "base/time.h"
 #include "cards/cards.h"
+#include "disputes/case.h"
+#include "disputes/liability.h"
 #include "engine/config.h"
 
 namespace holdfast::engine {
@@ -250,9 +252,39 @@ struct RequestUplift {
   bool fallback = false;         // asked for on the back of a stripe fallback read
 };
 
+// Cardholder disputes (engine_disputes.cc). A claim on a presented transaction: found by its
+// clearing record id's digest or its ARN's digest. The liability facts are what the cardholder
+// and the card centre know (when the cardholder was aware and reported, leaked credentials...);
+// the engine adds its own (payment time, burst protection, the card's block) before assessing.
+struct OpenDispute {
+  uint64_t requested_case_id = 0;  // 0 = engine assigns; else must be unused
+  Digest16 presentment;            // clearing record id digest, or the ARN digest with by_arn
+  bool by_arn = false;
+  std::string reason_code;         // the card's scheme's code, at most disputes::kMaxReasonCodeBytes
+  int64_t amount_minor = 0;        // disputed, account currency; 0 = all that was posted
+  Timestamp transaction_at;        // 0 = the authorisation's time if remembered, else the clearing's
+  disputes::LiabilityClaim liability;
+};
+// One step of a case's lifecycle (disputes::Command): provisional credit, chargeback, evidence,
+// the acquirer's and the scheme's answers, escalations, acceptance, withdrawal.
+struct DisputeAction {
+  uint64_t case_id = 0;
+  disputes::Command step;
+};
+// Settles a closed case with the cardholder: the entitlement (liability split for fraud and
+// authorisation claims) against what was credited while it was open, plus goodwill. Once per case.
+struct CloseCompensation {
+  uint64_t case_id = 0;
+  int64_t fee_waiver_minor = 0;  // account currency
+  int64_t reward_points = 0;
+  bool reassess = false;         // replace the liability facts given at intake with these
+  disputes::LiabilityClaim liability;
+};
+
 using CommandBody = std::variant<CardMessage, CreateCardRange, OpenAccount, IssueCard,
                                  SetCardStatus, SetCreditLimit, SetUplift, Tick, ResetPinTries, Configure,
-                                 Presentment, ProvisionToken, SetTokenStatus, RequestUplift>;
+                                 Presentment, ProvisionToken, SetTokenStatus, RequestUplift,
+                                 OpenDispute, DisputeAction, CloseCompensation>;
 
 struct Command {
   Timestamp time;

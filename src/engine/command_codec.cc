@@ -211,6 +211,71 @@ bool get(ByteReader& r, RequestUplift* c) {
   return r.u64(&c->card_id) && r.u64(&c->token_id) && r.u16(&c->country) && r.u32(&c->multiplier_bp) &&
          get_enum(r, &c->channel, cards::kUseChannelCount) && r.boolean(&c->fallback);
 }
+void put(ByteWriter& w, const OpenDispute& c) {
+  w.u64(c.requested_case_id);
+  w.bytes(c.presentment.bytes);
+  w.boolean(c.by_arn);
+  w.str(c.reason_code);
+  w.i64(c.amount_minor);
+  w.i64(c.transaction_at.us);
+  put_liability_claim(w, c.liability);
+}
+bool get(ByteReader& r, OpenDispute* c) {
+  return r.u64(&c->requested_case_id) && r.bytes(c->presentment.bytes.data(), c->presentment.bytes.size()) &&
+         r.boolean(&c->by_arn) && r.str(&c->reason_code, disputes::kMaxReasonCodeBytes) && r.i64(&c->amount_minor) &&
+         r.i64(&c->transaction_at.us) && get_liability_claim(r, &c->liability);
+}
+// A lifecycle step: its index in disputes::Command, then the fields the step carries.
+void put(ByteWriter& w, const DisputeAction& c) {
+  w.u64(c.case_id);
+  w.u8(static_cast<uint8_t>(c.step.index()));
+  if (const auto* g = std::get_if<disputes::GrantProvisionalCredit>(&c.step)) w.i64(g->amount_minor);
+  if (const auto* f = std::get_if<disputes::FileChargeback>(&c.step)) {
+    w.i64(f->amount_minor);
+    w.str(f->reason_code);
+  }
+  if (const auto* e = std::get_if<disputes::AttachEvidence>(&c.step)) {
+    w.u8(static_cast<uint8_t>(e->kind));
+    w.u8(static_cast<uint8_t>(e->from));
+    w.str(e->description);
+  }
+  if (const auto* ruling = std::get_if<disputes::RecordArbitrationRuling>(&c.step)) w.boolean(ruling->issuer_won);
+}
+template <size_t I = 0>
+bool set_step(uint8_t index, disputes::Command* step) {
+  if constexpr (I < std::variant_size_v<disputes::Command>) {
+    if (index == I) {
+      step->emplace<I>();
+      return true;
+    }
+    return set_step<I + 1>(index, step);
+  } else {
+    return false;
+  }
+}
+bool get(ByteReader& r, DisputeAction* c) {
+  uint8_t index = 0;
+  if (!r.u64(&c->case_id) || !r.u8(&index) || !set_step(index, &c->step)) return false;
+  if (auto* g = std::get_if<disputes::GrantProvisionalCredit>(&c->step)) return r.i64(&g->amount_minor);
+  if (auto* f = std::get_if<disputes::FileChargeback>(&c->step))
+    return r.i64(&f->amount_minor) && r.str(&f->reason_code, disputes::kMaxReasonCodeBytes);
+  if (auto* e = std::get_if<disputes::AttachEvidence>(&c->step))
+    return get_enum(r, &e->kind, disputes::kEvidenceKindCount) && get_enum(r, &e->from, disputes::kPartyCount) &&
+           r.str(&e->description, disputes::kMaxDescriptionBytes);
+  if (auto* ruling = std::get_if<disputes::RecordArbitrationRuling>(&c->step)) return r.boolean(&ruling->issuer_won);
+  return true;
+}
+void put(ByteWriter& w, const CloseCompensation& c) {
+  w.u64(c.case_id);
+  w.i64(c.fee_waiver_minor);
+  w.i64(c.reward_points);
+  w.boolean(c.reassess);
+  put_liability_claim(w, c.liability);
+}
+bool get(ByteReader& r, CloseCompensation* c) {
+  return r.u64(&c->case_id) && r.i64(&c->fee_waiver_minor) && r.i64(&c->reward_points) && r.boolean(&c->reassess) &&
+         get_liability_claim(r, &c->liability);
+}
 void put(ByteWriter&, const Tick&) {}
 bool get(ByteReader&, Tick*) { return true; }
 

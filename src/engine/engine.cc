@@ -49,6 +49,10 @@ const char* event_kind_name(EventKind k) noexcept {
     case EventKind::token_status_changed: return "token_status_changed";
     case EventKind::uplift_granted: return "uplift_granted";
     case EventKind::uplift_refused: return "uplift_refused";
+    case EventKind::dispute_opened: return "dispute_opened";
+    case EventKind::dispute_step: return "dispute_step";
+    case EventKind::compensation_posted: return "compensation_posted";
+    case EventKind::reward_points_awarded: return "reward_points_awarded";
   }
   return "?";
 }
@@ -110,6 +114,9 @@ Reply Engine::apply(const Command& command, std::vector<Event>* events) {
         if constexpr (std::is_same_v<T, ProvisionToken>) return provision_token(body, events);
         if constexpr (std::is_same_v<T, SetTokenStatus>) return set_token_status(body, events);
         if constexpr (std::is_same_v<T, RequestUplift>) return request_uplift(body, events);
+        if constexpr (std::is_same_v<T, OpenDispute>) return open_dispute(body, events);
+        if constexpr (std::is_same_v<T, DisputeAction>) return dispute_action(body, events);
+        if constexpr (std::is_same_v<T, CloseCompensation>) return close_compensation(body, events);
       },
       command.body);
   return reply;

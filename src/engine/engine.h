@@ -32,6 +32,8 @@
 #include "base/flat_hash_map.h"
 #include "cards/cards.h"
 #include "disputes/case.h"
+#include "disputes/compensation.h"
+#include "disputes/liability.h"
 #include "disputes/rules.h"
 #include "engine/command.h"
 #include "engine/config.h"
@@ -50,6 +52,9 @@ struct Reply {
   uint64_t entity_id = 0;  // admin: the id created or changed; card messages: the hold id
   bool duplicate = false;  // the stored reply to an earlier transmission (E3)
   bool over_limit = false; // applied beyond open-to-buy (E4)
+  // Dispute refusals only (outcome.h says what it holds for each). Never part of a reply the
+  // engine remembers (message and clearing records), so snapshots do not carry it.
+  int64_t detail = 0;
 };
 
 enum class EventKind : uint8_t {
@@ -82,6 +87,11 @@ enum class EventKind : uint8_t {
   token_status_changed,
   uplift_granted,
   uplift_refused,
+  // Cardholder disputes.
+  dispute_opened,           // case_id: a cardholder claim; amount: disputed
+  dispute_step,             // case_id: the case moved or took evidence; amount: its state (disputes::CaseState)
+  compensation_posted,      // case_id: a closed case settled with the cardholder; amount: entitlement
+  reward_points_awarded,    // case_id; amount: points
 };
 const char* event_kind_name(EventKind k) noexcept;
 
@@ -129,6 +139,17 @@ struct DisputeRecord {
   int64_t receivable_minor = 0;       // booked as due from the acquirer, not yet settled
   int64_t recovered_minor = 0;        // settled in the issuer's favour
   int64_t written_off_minor = 0;      // lost: borne by the issuer
+  // The cardholder side (engine_disputes.cc). While a case is open the cardholder holds the
+  // larger of the provisional credit and the chargeback; what the acquirer does not owe
+  // (receivable) is the issuer's provisional credit, in the dispute_provisional account.
+  int64_t provisional_minor = 0;        // outstanding in dispute_provisional for this case
+  int64_t cardholder_credit_minor = 0;  // credited to the cardholder by claim steps (not raise_chargeback)
+  disputes::LiabilityClaim liability_claim;  // the facts, the engine's included
+  disputes::LiabilityAssessment liability;   // who bears what, and why (assessed at intake)
+  bool compensated = false;             // CloseCompensation applied
+  int64_t entitlement_minor = 0;        // what the cardholder was due in the end
+  int64_t issuer_net_loss_minor = 0;    // entitlement + fee waiver - recovery
+  std::vector<disputes::CompensationEntry> compensation;  // as posted (engine_disputes.cc)
 };
 
 // The fraud case burst protection opens on a card.
@@ -211,6 +232,8 @@ class Engine {
   const std::map<uint64_t, DisputeRecord>& disputes() const { return disputes_; }
   const std::map<uint64_t, FraudCase>& fraud_cases() const { return fraud_cases_; }
   const disputes::RulesBook& rules() const { return rules_; }
+  // Reward points owed to a card account (its points ledger account; 0 when none given).
+  int64_t reward_points(cards::AccountId account) const;
   // The floor limit (account currency) for an item on this card; what burst protection and the
   // no-authorisation chargeback compare with.
   int64_t floor_limit(const cards::Card& card, uint16_t mcc, uint16_t acquirer_country,
@@ -321,6 +344,18 @@ class Engine {
   // Which card a PAN hash stands for, directly or through a token; `token` is set for tokens.
   cards::Card* card_or_token(const cards::PanHash& pan_hash, cards::Token** token);
 
+  // Cardholder disputes (engine_disputes.cc).
+  Reply open_dispute(const OpenDispute& c, std::vector<Event>* events);
+  Reply dispute_action(const DisputeAction& c, std::vector<Event>* events);
+  Reply close_compensation(const CloseCompensation& c, std::vector<Event>* events);
+  PresentmentRecord* presentment_for_dispute(const OpenDispute& c);
+  disputes::LiabilityClaim liability_facts(const DisputeRecord& record, disputes::LiabilityClaim claim) const;
+  // Books a filed chargeback's recovery as a receivable (once per case) against what the
+  // cardholder already holds: the provisional credit first, the rest credited to the cardholder.
+  void book_claim_chargeback(DisputeRecord& record, const cards::Account& account, std::vector<Event>* events);
+  void post_provisional_credit(DisputeRecord& record, const cards::Account& account, std::vector<Event>* events);
+  uint32_t points_account(uint64_t account_id);
+
   // Tokens and uplifts (engine_uplift.cc).
   Reply provision_token(const ProvisionToken& c, std::vector<Event>* events);
   Reply set_token_status(const SetTokenStatus& c, std::vector<Event>* events);
@@ -389,6 +424,7 @@ class Engine {
   std::set<std::pair<int64_t, uint64_t>> case_deadlines_;  // (deadline, case id) of open cases
   std::map<uint64_t, std::vector<uint64_t>> tokens_by_card_;
   std::map<uint64_t, FraudCase> fraud_cases_;
+  std::map<uint64_t, uint32_t> points_accounts_;  // card account id -> its reward_points ledger account
   uint64_t next_case_id_ = 1;
   int64_t legacy_refreshed_day_ = INT64_MIN;  // legacy mode: the last daily refresh
 };

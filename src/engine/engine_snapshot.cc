@@ -131,6 +131,62 @@ bool get_token(ByteReader& r, cards::Token* x) {
          r.i64(&x->last_used_at.us);
 }
 
+// A case's cardholder side (engine_disputes.cc): liability record and compensation as posted.
+constexpr size_t kMaxLiabilityReasons = 16;  // assess_liability gives at most 5
+constexpr size_t kMaxCompensationEntries = 6;  // one per disputes::EntryKind
+
+void put_cardholder_side(ByteWriter& w, const DisputeRecord& d) {
+  w.i64(d.provisional_minor);
+  w.i64(d.cardholder_credit_minor);
+  put_liability_claim(w, d.liability_claim);
+  w.u8(static_cast<uint8_t>(d.liability.bears));
+  w.i64(d.liability.issuer_bp);
+  w.i64(d.liability.cardholder_bp);
+  w.boolean(d.liability.recover_from_acquirer);
+  w.u8(static_cast<uint8_t>(d.liability.reasons.size()));
+  for (const auto reason : d.liability.reasons) w.u8(static_cast<uint8_t>(reason));
+  w.boolean(d.compensated);
+  w.i64(d.entitlement_minor);
+  w.i64(d.issuer_net_loss_minor);
+  w.u8(static_cast<uint8_t>(d.compensation.size()));
+  for (const auto& e : d.compensation) {
+    w.u8(static_cast<uint8_t>(e.kind));
+    w.u64(e.case_id);
+    w.u64(e.account_id);
+    w.i64(e.amount.minor);
+    w.u16(e.amount.currency.code);
+    w.u8(static_cast<uint8_t>(e.borne_by));
+    w.i64(e.at.us);
+  }
+}
+bool get_bp(ByteReader& r, int32_t* bp) {
+  int64_t v = 0;
+  if (!r.i64(&v) || v < 0 || v > 10'000) return false;
+  *bp = static_cast<int32_t>(v);
+  return true;
+}
+bool get_cardholder_side(ByteReader& r, DisputeRecord* d) {
+  uint8_t n = 0;
+  if (!r.i64(&d->provisional_minor) || !r.i64(&d->cardholder_credit_minor) ||
+      !get_liability_claim(r, &d->liability_claim) || !get_enum(r, &d->liability.bears, disputes::kPartyCount) ||
+      !get_bp(r, &d->liability.issuer_bp) || !get_bp(r, &d->liability.cardholder_bp) ||
+      !r.boolean(&d->liability.recover_from_acquirer) || !r.u8(&n) || n > kMaxLiabilityReasons)
+    return false;
+  d->liability.reasons.assign(n, disputes::LiabilityReason::issuer_burden_of_proof);
+  for (auto& reason : d->liability.reasons)
+    if (!get_enum(r, &reason, static_cast<int>(disputes::LiabilityReason::acquirer_liable_emv_shift) + 1)) return false;
+  if (!r.boolean(&d->compensated) || !r.i64(&d->entitlement_minor) || !r.i64(&d->issuer_net_loss_minor) || !r.u8(&n) ||
+      n > kMaxCompensationEntries)
+    return false;
+  d->compensation.assign(n, disputes::CompensationEntry{});
+  for (auto& e : d->compensation)
+    if (!get_enum(r, &e.kind, static_cast<int>(disputes::EntryKind::reward_points) + 1) || !r.u64(&e.case_id) ||
+        !r.u64(&e.account_id) || !r.i64(&e.amount.minor) || !r.u16(&e.amount.currency.code) ||
+        !get_enum(r, &e.borne_by, disputes::kPartyCount) || !r.i64(&e.at.us))
+      return false;
+  return d->provisional_minor >= 0 && d->cardholder_credit_minor >= 0;
+}
+
 template <typename Map>
 std::vector<const typename Map::mapped_type*> sorted_values(const Map& map) {
   std::vector<const typename Map::mapped_type*> out;
@@ -328,6 +384,12 @@ void Engine::serialize_clearing(ByteWriter& w) const {
     w.i64(d.receivable_minor);
     w.i64(d.recovered_minor);
     w.i64(d.written_off_minor);
+    put_cardholder_side(w, d);
+  }
+  w.u32(static_cast<uint32_t>(points_accounts_.size()));
+  for (const auto& [account_id, index] : points_accounts_) {
+    w.u64(account_id);
+    w.u32(index);
   }
   w.u64(fraud_cases_.size());
   for (const auto& [id, f] : fraud_cases_) {
@@ -392,13 +454,24 @@ bool Engine::deserialize_clearing(ByteReader& r) {
     d.dispute = std::move(decoded).value();
     if (!get_enum(r, &d.origin, kCaseOriginCount) || !r.u64(&d.presentment_sequence) ||
         !r.bytes(d.arn.bytes.data(), d.arn.bytes.size()) || !get_chars(r, &d.arn_text) ||
-        !r.i64(&d.receivable_minor) || !r.i64(&d.recovered_minor) || !r.i64(&d.written_off_minor))
+        !r.i64(&d.receivable_minor) || !r.i64(&d.recovered_minor) || !r.i64(&d.written_off_minor) ||
+        !get_cardholder_side(r, &d))
       return false;
     const uint64_t id = d.dispute.case_id;
     if (disputes_.contains(id) || !accounts_.contains(d.dispute.account_id)) return false;
     if (!disputes::is_closed(d.dispute.state) && d.dispute.deadline != disputes::kNoDeadline)
       case_deadlines_.insert({d.dispute.deadline.us, id});
     disputes_.emplace(id, std::move(d));
+  }
+  uint32_t points = 0;
+  if (!r.u32(&points) || points > r.remaining()) return false;
+  points_accounts_.clear();
+  for (uint32_t i = 0; i < points; ++i) {
+    uint64_t account_id = 0;
+    uint32_t index = 0;
+    if (!r.u64(&account_id) || !r.u32(&index) || index >= ledger_.account_count() || !accounts_.contains(account_id) ||
+        !points_accounts_.emplace(account_id, index).second)
+      return false;
   }
   if (!r.u64(&count) || count > r.remaining()) return false;
   fraud_cases_.clear();

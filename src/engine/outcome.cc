@@ -72,6 +72,24 @@ std::string_view outcome_name(Outcome o) noexcept {
     case Outcome::admin_no_card_range: return "no_card_range";
     case Outcome::admin_invalid: return "invalid_request";
     case Outcome::admin_unknown_token: return "unknown_token";
+    case Outcome::dispute_unknown_presentment: return "unknown_presentment";
+    case Outcome::dispute_already_open: return "dispute_already_open";
+    case Outcome::dispute_unknown_reason_code: return "unknown_reason_code";
+    case Outcome::dispute_amount_not_positive: return "amount_not_positive";
+    case Outcome::dispute_amount_above_posted: return "amount_above_posted";
+    case Outcome::dispute_deadline_passed: return "deadline_passed";
+    case Outcome::dispute_unknown_case: return "unknown_case";
+    case Outcome::dispute_case_closed: return "case_closed";
+    case Outcome::dispute_transition_not_allowed: return "transition_not_allowed";
+    case Outcome::dispute_documentation_missing: return "documentation_missing";
+    case Outcome::dispute_amount_above_disputed: return "amount_above_disputed";
+    case Outcome::dispute_provisional_credit_already_granted: return "provisional_credit_already_granted";
+    case Outcome::dispute_pre_arbitration_not_required: return "pre_arbitration_not_required";
+    case Outcome::dispute_evidence_limit: return "evidence_limit";
+    case Outcome::dispute_description_too_long: return "description_too_long";
+    case Outcome::dispute_nothing_due: return "nothing_due";
+    case Outcome::dispute_not_closed: return "case_not_closed";
+    case Outcome::dispute_already_compensated: return "already_compensated";
   }
   return "?";
 }
@@ -147,6 +165,24 @@ std::array<char, 2> response_code(Outcome o) noexcept {
     case Outcome::admin_no_card_range:
     case Outcome::admin_invalid:
     case Outcome::admin_unknown_token: return code("12");
+    case Outcome::dispute_unknown_presentment:
+    case Outcome::dispute_unknown_case: return code("25");
+    case Outcome::dispute_amount_not_positive:
+    case Outcome::dispute_amount_above_posted:
+    case Outcome::dispute_amount_above_disputed: return code("13");
+    case Outcome::dispute_already_open:
+    case Outcome::dispute_unknown_reason_code:
+    case Outcome::dispute_deadline_passed:
+    case Outcome::dispute_case_closed:
+    case Outcome::dispute_transition_not_allowed:
+    case Outcome::dispute_documentation_missing:
+    case Outcome::dispute_provisional_credit_already_granted:
+    case Outcome::dispute_pre_arbitration_not_required:
+    case Outcome::dispute_evidence_limit:
+    case Outcome::dispute_description_too_long:
+    case Outcome::dispute_nothing_due:
+    case Outcome::dispute_not_closed:
+    case Outcome::dispute_already_compensated: return code("12");
   }
   return code("96");
 }

@@ -89,8 +89,29 @@ enum class Outcome : uint8_t {
   admin_no_card_range,
   admin_invalid,
   admin_unknown_token,
+  // Cardholder disputes (engine_disputes.cc): a claim or a case step refused. The lifecycle's
+  // refusals (disputes::RefusalCode) map one to one; Reply::detail carries the deadline that
+  // passed, the largest amount allowed, the missing evidence kind or the case already open.
+  dispute_unknown_presentment,      // 25: no such presented transaction (or no longer remembered)
+  dispute_already_open,             // 12: the presentment already has a case (detail: its id)
+  dispute_unknown_reason_code,      // 12: not a code of the card's scheme (rules config)
+  dispute_amount_not_positive,      // 13
+  dispute_amount_above_posted,      // 13: more than the presentment posted (detail: the most)
+  dispute_deadline_passed,          // 12: detail: the deadline, microseconds since the epoch
+  dispute_unknown_case,             // 25
+  dispute_case_closed,              // 12
+  dispute_transition_not_allowed,   // 12: not a step the case's state allows
+  dispute_documentation_missing,    // 12: detail: the disputes::EvidenceKind missing
+  dispute_amount_above_disputed,    // 13: detail: the disputed amount
+  dispute_provisional_credit_already_granted,  // 12
+  dispute_pre_arbitration_not_required,        // 12: the code goes straight to arbitration
+  dispute_evidence_limit,           // 12
+  dispute_description_too_long,     // 12
+  dispute_nothing_due,              // 12: a deadline pulse with no deadline passed
+  dispute_not_closed,               // 12: compensation settles closed cases only
+  dispute_already_compensated,      // 12
 };
-constexpr int kOutcomeCount = static_cast<int>(Outcome::admin_unknown_token) + 1;
+constexpr int kOutcomeCount = static_cast<int>(Outcome::dispute_already_compensated) + 1;
 
 std::string_view outcome_name(Outcome o) noexcept;
 // Two-character ISO 8583:1987 response code (DE 39).

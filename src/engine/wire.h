@@ -101,4 +101,28 @@ inline bool get_product(ByteReader& r, cards::Product* p, size_t max_name) {
          r.u32(&p->token_cooling_days);
 }
 
+// The facts of an unauthorised-use claim (disputes/liability.h): in OpenDispute and
+// CloseCompensation commands and in each case's liability record.
+inline void put_liability_claim(ByteWriter& w, const disputes::LiabilityClaim& c) {
+  w.u8(static_cast<uint8_t>(c.kind));
+  w.u8(static_cast<uint8_t>(c.status_at_payment));
+  w.i64(c.payment_at.us);
+  w.i64(c.aware_at.us);
+  w.i64(c.reported_at.us);
+  w.boolean(c.issuer_flagged_abnormal);
+  w.boolean(c.issuer_stopped);
+  w.boolean(c.issuer_kept_evidence);
+  w.boolean(c.issuer_proved_cardholder_made_it);
+  w.boolean(c.cardholder_leaked_credentials);
+  w.boolean(c.chip_card_read_by_stripe);
+}
+inline bool get_liability_claim(ByteReader& r, disputes::LiabilityClaim* c) {
+  return get_enum(r, &c->kind, static_cast<int>(disputes::TheftKind::lost_or_stolen_card) + 1) &&
+         get_enum(r, &c->status_at_payment, static_cast<int>(disputes::CardStatus::blocked_by_issuer) + 1) &&
+         r.i64(&c->payment_at.us) && r.i64(&c->aware_at.us) && r.i64(&c->reported_at.us) &&
+         r.boolean(&c->issuer_flagged_abnormal) && r.boolean(&c->issuer_stopped) &&
+         r.boolean(&c->issuer_kept_evidence) && r.boolean(&c->issuer_proved_cardholder_made_it) &&
+         r.boolean(&c->cardholder_leaked_credentials) && r.boolean(&c->chip_card_read_by_stripe);
+}
+
 }  // namespace holdfast::engine::wire

@@ -43,8 +43,13 @@ enum class AccountKind : uint8_t {
   chargeback_receivable,  // debit-normal: chargebacks filed, due back from acquirers
   issuer_loss,          // debit-normal (expense): chargebacks lost, compensation borne
   fee_income,           // credit-normal: cross-border fees charged to cardholders
+  // Cardholder disputes (engine_disputes.cc).
+  dispute_provisional,  // debit-normal: provisional credits given on open claims, not yet due from anyone
+  goodwill_expense,     // debit-normal (expense): fee waivers granted as compensation
+  reward_points,        // credit-normal, in points (currency 0): one per card account, points owed
+  reward_points_issued, // debit-normal, in points (currency 0): points given as compensation
 };
-constexpr int kAccountKindCount = 5;
+constexpr int kAccountKindCount = 9;
 
 struct LedgerAccount {
   AccountKind kind = AccountKind::cardholder;
