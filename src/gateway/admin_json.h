@@ -6,10 +6,18 @@
 //   {"op":"set_card_status","card_id":5001,"status":"lost"}
 //   {"op":"set_credit_limit","account_id":1001,"credit_limit_minor":80000}
 //   {"op":"set_uplift","account_id":1001,"uplift_minor":20000,"expires_at_s":1767225600}
+//   {"op":"present","record_id":"F1:2","kind":"first_presentment","pan":"...","amount_minor":"1000",...}
+//   {"op":"provision_token","card_id":5001,"token_pan":"...","wallet":1}
+//   {"op":"set_token_status","token_id":1,"status":"suspended"}
+//   {"op":"request_uplift","card_id":5001,"country":"THA","multiplier_bp":20000,"channel":"card_present"}
 // plus read-only queries the server answers from engine state without journaling:
 //   {"op":"get_account","account_id":1001}   {"op":"get_card","card_id":5001}   {"op":"stats"}
-// A clear PAN appears only in issue_card requests and is hashed, masked and (with a PAN key)
-// encrypted here, at the edge; a PAN that fails the Luhn check is refused.
+//   {"op":"get_token","token_id":1}   {"op":"list_cases","card_id":5001}
+//   {"op":"get_presentment","record_id":"F1:2"}   {"op":"explain",...}
+// A clear PAN appears only in issue_card, provision_token and present requests and is hashed,
+// masked and (issue_card, with a PAN key) encrypted here, at the edge; issue_card and
+// provision_token refuse a PAN that fails the Luhn check (a clearing record's PAN is the
+// scheme's, taken as sent).
 // {"op":"reload_keys"} is answered by the server (it reloads the card security key store).
 #pragma once
 
@@ -20,6 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/result.h"
+#include "clearing/clearing.h"
 #include "engine/command.h"
 #include "engine/engine.h"
 #include "gateway/gateway.h"
@@ -47,6 +56,9 @@ Result<engine::CommandBody, AdminParseError> parse_admin_command(
 nlohmann::json answer_admin_query(const nlohmann::json& request, const engine::Engine& engine);
 // The JSON answer to a journaled admin command.
 nlohmann::json admin_reply_json(const engine::Reply& reply);
+// The `present` request for a clearing record read from a file (what `holdfast clearing apply`
+// sends): the CSV columns, plus function_code so that partial records keep their DE 24.
+nlohmann::json present_request(const clearing::ClearingRecord& record);
 
 // Reads a portfolio file (JSON Lines of admin requests, or one JSON document
 // {"card_ranges":[...],"accounts":[...],"cards":[...]}) into requests, in order.
