@@ -225,6 +225,7 @@ Reply Engine::first_presentment(const Presentment& p, cards::Card& card, cards::
   if (p.billing_amount_minor > 0 && p.billing_currency == account.currency) amount = p.billing_amount_minor;
   else if (p.currency == account.currency) amount = p.amount_minor;
   else return account_reply(Outcome::presentment_currency_unusable, &account);
+  if (amount == 0) return account_reply(Outcome::invalid_amount, &account);  // nothing to post
   const cards::Product& product = find_card_range(card.range)->product;
   const bool foreign = p.currency != account.currency;
   const int64_t fee = foreign ? basis_points(amount, product.foreign_fee_bp) : 0;
@@ -331,17 +332,33 @@ Reply Engine::first_presentment(const Presentment& p, cards::Card& card, cards::
   // the no-authorisation reason. A card already protected or blocked when the item was made
   // has a zero floor (the listed card, RULES.md section 3).
   uint64_t case_id = 0;
+  int64_t charged_back = 0;
   if (unauthorised > 0) {
     const bool card_listed = card.protected_at.us != 0 && card.protected_at <= transaction_time;
     const int64_t floor = card_listed ? 0 : floor_limit(card, p.mcc, p.acquirer_country, p.channel);
-    if (origin == CaseOrigin::over_clearing || amount > floor)
+    if (origin == CaseOrigin::over_clearing || amount > floor) {
       case_id = raise_chargeback(origin, card, account, record, transaction_time, unauthorised, events);
-    // Offline items not already counted as advices count towards the burst.
-    if (!offline) note_offline_item(card, transaction_time, unauthorised, events);
+      charged_back = unauthorised;
+    }
+    // Items with no authorisation at all count towards the burst (advices were counted when
+    // they came; an over-cleared excess had an authorisation behind it).
+    if (auth == nullptr) note_offline_item(card, transaction_time, unauthorised, events);
   } else if (late && (!config_.late_chargeback_only_over_limit || open_to_buy(account) < 0)) {
     case_id = raise_chargeback(CaseOrigin::late_presentment, card, account, record, transaction_time, amount, events);
+    charged_back = amount;
   }
   record.case_id = case_id;
+  if (case_id != 0) {
+    disputes_.at(case_id).arn_text = p.arn_text;
+    // No cross-border fee on what the cardholder does not pay.
+    const int64_t waived = std::min(record.fee_minor, basis_points(charged_back, product.foreign_fee_bp));
+    if (waived > 0) {
+      HF_ASSERT(ledger_.post(internal_account(ledger::AccountKind::fee_income, account.currency),
+                             account.ledger_index, waived));
+      record.fee_minor -= waived;
+      events->push_back({EventKind::credited, card.id.value, account.id.value, 0, waived});
+    }
+  }
   Reply reply = account_reply(outcome, &account);
   reply.entity_id = case_id != 0 ? case_id : (auth != nullptr ? auth->hold_id : 0);
   reply.over_limit = open_to_buy(account) < 0;

@@ -5,10 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "base/bytes.h"
+#include "engine/command_codec.h"
 #include "engine/engine.h"
 #include "engine/engine_test_support.h"
 
@@ -615,6 +617,36 @@ TEST_F(ClearingStory, AReversalAfterTheChargebackWasWonDoesNotCreditTheCardholde
   EXPECT_EQ(internal(AccountKind::chargeback_receivable), 0);
 }
 
+TEST_F(ClearingStory, AChargedBackForeignItemCostsTheCardholderNoFeeEither) {
+  Presentment p = presentment(4'000);  // USD 40.00
+  p.currency = kUsd;
+  p.billing_amount_minor = 29'000;
+  p.billing_currency = kCny;
+  p.acquirer_country = 840;
+  p.arn_text = chars<23>("74000000000000000000001");
+  const Reply charged = story.run(p);
+  EXPECT_EQ(charged.outcome, Outcome::presentment_unauthorised);
+  const DisputeRecord& d = dispute(charged.entity_id);
+  EXPECT_EQ(d.receivable_minor, 29'000);
+  EXPECT_EQ(d.arn_text, p.arn_text);  // shown to operators
+  EXPECT_EQ(story.posted(account), 0);
+  EXPECT_EQ(internal(AccountKind::fee_income), 0);
+  EXPECT_EQ(story.engine.find_presentment(p.record_id)->fee_minor, 0);
+  // Reversed by the acquirer: the receivable is settled, nobody is credited twice.
+  story.run(follow_up(p, PresentmentKind::first_presentment_reversal));
+  EXPECT_EQ(story.posted(account), 0);
+  EXPECT_EQ(internal(AccountKind::fee_income), 0);
+  EXPECT_EQ(internal(AccountKind::chargeback_receivable), 0);
+}
+
+TEST_F(ClearingStory, AZeroAmountPresentmentIsRefusedAndBooksNothing) {
+  const Reply zero = story.run(presentment(0));
+  EXPECT_EQ(zero.outcome, Outcome::invalid_amount);
+  EXPECT_EQ(story.code(zero), "13");
+  EXPECT_EQ(story.posted(account), 0);
+  EXPECT_EQ(the_card().offline_item_count, 0);
+}
+
 // ---- Burst protection ------------------------------------------------------------------------
 
 TEST_F(ClearingStory, ABurstOfUnauthorisedOfflineItemsBlocksTheCardBeforeTheRestIsPresented) {
@@ -707,6 +739,20 @@ TEST_F(ClearingStory, OfflineItemsSpreadOutOverDaysAreNoBurst) {
   EXPECT_EQ(story.code(story.run(story.authorization(kPan, 100))), "00");
 }
 
+TEST_F(ClearingStory, OverClearedDinnersAreNotABurstOfOfflineItems) {
+  for (int i = 0; i < 3; ++i) {
+    CardMessage dinner = story.authorization(kPan, 10'000);
+    dinner.mcc = 5812;
+    const Reply approved = approve(dinner);
+    EXPECT_EQ(story.run(clearing_of(dinner, approved, 13'000)).outcome, Outcome::presentment_over_cleared);
+    story.advance_seconds(600);
+  }
+  EXPECT_EQ(story.engine.disputes().size(), 3u);  // each excess charged back
+  EXPECT_EQ(the_card().status, cards::CardStatus::active);
+  EXPECT_TRUE(story.engine.fraud_cases().empty());
+  EXPECT_EQ(the_card().offline_item_count, 0);
+}
+
 // ---- Tokens ----------------------------------------------------------------------------------
 
 TEST_F(ClearingStory, AnAuthorisationWithATokenFindsItsCardAndASuspendedTokenIsDeclined) {
@@ -719,10 +765,19 @@ TEST_F(ClearingStory, AnAuthorisationWithATokenFindsItsCardAndASuspendedTokenIsD
   EXPECT_EQ(approved.account_currency, kCny);
   EXPECT_EQ(story.engine.find_token(cards::TokenId{token})->last_used_at, story.now);
   EXPECT_EQ(story.engine.find_token(testing::pan_hash_of(kTokenPan))->card.value, card);
+  // The wallet sends the token's own expiry date, not the card's.
+  CardMessage token_expiry = story.authorization(kTokenPan, 1'000);
+  token_expiry.expiry_yymm = 3106;
+  approve(token_expiry);
+  CardMessage wrong_expiry = story.authorization(kPan, 1'000);
+  wrong_expiry.expiry_yymm = 3106;
+  EXPECT_EQ(story.run(wrong_expiry).outcome, Outcome::expiry_mismatch);
+  EXPECT_EQ(story.pending(account), 13'000);
 
   EXPECT_EQ(story.run(SetTokenStatus{token, cards::TokenStatus::suspended}).outcome, Outcome::admin_done);
   const Reply declined = story.run(story.authorization(kTokenPan, 100));
   EXPECT_EQ(declined.outcome, Outcome::token_suspended);
+  EXPECT_EQ(story.pending(account), 13'000);
   EXPECT_EQ(story.code(declined), "62");
   EXPECT_EQ(story.code(story.run(story.authorization(kPan, 100))), "00");  // the card itself is fine
   // A presentment under the token's number still finds the card: the money is spent.
@@ -883,6 +938,239 @@ TEST_F(ClearingStory, LegacyModeNeitherChargesBackNorProtectsTheCard) {
   EXPECT_EQ(internal(AccountKind::chargeback_receivable), 0);
   // And the stale open-to-buy lets the fraudster go on until tonight.
   EXPECT_EQ(story.code(story.run(story.authorization(kPan, 50'000))), "00");
+}
+
+// ---- Random walks ----------------------------------------------------------------------------
+
+// A seeded walk through clearing traffic: authorisations (some abroad, some incremental by
+// RRN, some by token), advices, reversals, presentments matched by approval code or RRN or not
+// at all, in foreign currency, repeated, reversed and represented, uplift requests, token
+// changes and timer pulses. The walk is generated against a live engine (presentments need the
+// approval codes it gave), with the invariants after every command; a snapshot taken half-way
+// and the rest replayed through the journal encoding reach the same replies and state bytes.
+struct Walk {
+  std::vector<Command> commands;
+  std::vector<Reply> replies;
+  std::vector<uint8_t> snapshot;  // before commands[half]
+  size_t half = 0;
+  std::vector<uint8_t> final_state;
+  std::array<int, kOutcomeCount> outcomes{};  // how often each outcome came up
+  EngineCounters counters;
+};
+
+Walk clearing_walk(uint32_t seed, int steps, EngineMode mode) {
+  std::mt19937 rng(seed);
+  Story story;
+  std::vector<uint64_t> accounts;
+  watch(story, &accounts);
+  Walk walk;
+  auto apply = [&](CommandBody body) {
+    walk.commands.push_back(Command{story.now, body});
+    walk.replies.push_back(story.run(std::move(body)));
+    return walk.replies.back();
+  };
+  EngineConfig config;
+  config.mode = mode;
+  apply(Configure{config});
+  cards::Product product = clearing_product(rng() % 2 == 0 ? cards::CardScheme::mastercard : cards::CardScheme::visa);
+  product.uplift_on_authorization = true;
+  product.dormant_days = 20;
+  product.token_cooling_days = 3;
+  CreateCardRange range;
+  range.range.prefix_low = 622588;
+  range.range.prefix_high = 622588;
+  range.range.prefix_length = 6;
+  range.range.product = product;
+  apply(range);
+  constexpr uint64_t kCards = 4;
+  for (uint64_t a = 1; a <= kCards; ++a) {
+    accounts.push_back(apply(OpenAccount{kCny, 20'000 + static_cast<int64_t>(rng() % 80'000), 0}).entity_id);
+    IssueCard c;
+    c.account_id = a;
+    c.pan_hash = testing::pan_hash_of(a);
+    c.prefix = 62258800000;
+    c.prefix_length = 11;
+    c.expiry_yymm = 2812;
+    apply(c);
+    ProvisionToken t;
+    t.card_id = a;
+    t.pan_hash = testing::pan_hash_of(100 + a);
+    apply(t);
+  }
+  struct Approved {
+    CardMessage message;
+    Reply reply;
+  };
+  std::vector<Approved> approved;
+  std::vector<Presentment> presented;
+  uint64_t record = 0;
+  const std::array<uint16_t, 5> mccs{5411, 5411, 5812, 7011, 5542};
+  for (int i = 0; i < steps; ++i) {
+    if (i == steps / 2) {
+      walk.half = walk.commands.size();
+      story.engine.serialize(&walk.snapshot);
+    }
+    story.now.us += static_cast<int64_t>(rng() % 7'200) * kMicrosPerSecond;
+    const auto pick = rng() % 100;
+    const uint64_t card = 1 + rng() % kCards;
+    const uint64_t pan = rng() % 4 == 0 ? 100 + card : card;  // a quarter through the wallet token
+    if (pick < 30) {
+      const auto kinds = std::array{MessageKind::authorization_request, MessageKind::authorization_request,
+                                    MessageKind::financial_request, MessageKind::authorization_advice,
+                                    MessageKind::financial_advice};
+      CardMessage m = story.message(kinds[rng() % kinds.size()], pan, static_cast<int64_t>(rng() % 30'000));
+      m.mcc = mccs[rng() % mccs.size()];
+      m.pos_entry_mode = rng() % 6 == 0 ? 901 : 51;
+      m.channel = rng() % 4 == 0 ? Channel::card_not_present : Channel::card_present;
+      if (rng() % 4 == 0) {
+        m.acquirer_country = 840;
+        m.currency = kUsd;
+        m.billing_amount_minor = m.amount_minor;
+        m.billing_currency = kCny;
+        m.amount_minor /= 7;
+      }
+      if (!approved.empty() && rng() % 5 == 0) {
+        const Approved& earlier = approved[rng() % approved.size()];  // an incremental authorisation
+        m.pan_hash = earlier.message.pan_hash;
+        m.retrieval_reference = earlier.message.retrieval_reference;
+      } else {
+        const std::string rrn = std::to_string(100'000'000'000ull + rng() % 900'000'000'000ull);
+        m.retrieval_reference = chars<12>(rrn.c_str());
+      }
+      const Reply r = apply(m);
+      if (story.code(r) == "00" && r.outcome != Outcome::balance_inquiry_answered) approved.push_back({m, r});
+    } else if (pick < 38 && !approved.empty()) {
+      const Approved& original = approved[rng() % approved.size()];
+      CardMessage r = story.reversal_of(original.message, rng() % 2 == 0);
+      if (rng() % 3 == 0) {
+        r.has_replacement_amount = true;
+        r.replacement_amount_minor = original.message.amount_minor / 2;
+      }
+      apply(r);
+    } else if (pick < 70) {
+      Presentment p;
+      p.record_id = digest(++record);
+      p.arn = digest(1'000'000 + record);
+      p.mcc = mccs[rng() % mccs.size()];
+      p.currency = kCny;
+      p.channel = rng() % 4 == 0 ? cards::UseChannel::card_not_present : cards::UseChannel::card_present;
+      p.transaction_time = Timestamp{story.now.us - static_cast<int64_t>(rng() % (3 * 24)) * kHourUs};
+      p.pan_hash = testing::pan_hash_of(pan);
+      p.amount_minor = static_cast<int64_t>(rng() % 25'000);
+      if (!approved.empty() && rng() % 3 != 0) {
+        const Approved& auth = approved[rng() % approved.size()];
+        p.pan_hash = auth.message.pan_hash;
+        p.mcc = auth.message.mcc;
+        if (rng() % 2 == 0) p.approval_code = auth.reply.approval_code;
+        else p.retrieval_reference = auth.message.retrieval_reference;
+        const int64_t authorised = auth.message.billing_amount_minor > 0 ? auth.message.billing_amount_minor
+                                                                         : auth.message.amount_minor;
+        p.amount_minor = authorised * static_cast<int64_t>(50 + rng() % 80) / 100;  // partial to over-cleared
+      }
+      if (rng() % 5 == 0) {
+        p.billing_amount_minor = p.amount_minor;
+        p.billing_currency = kCny;
+        p.currency = kUsd;
+        p.amount_minor /= 7;
+        if (rng() % 4 == 0) p.billing_amount_minor = 0;  // no DE 6: unusable
+      }
+      presented.push_back(p);
+      apply(p);
+    } else if (pick < 74 && !presented.empty()) {
+      apply(presented[rng() % presented.size()]);  // the same record again
+    } else if (pick < 80 && !presented.empty()) {
+      Presentment p = presented[rng() % presented.size()];
+      p.kind = rng() % 2 == 0 ? PresentmentKind::first_presentment_reversal : PresentmentKind::second_presentment;
+      p.record_id = digest(++record);
+      apply(p);
+    } else if (pick < 88) {
+      story.now.us += static_cast<int64_t>(rng() % 4) * kDayUs;
+      apply(Tick{});
+    } else if (pick < 93) {
+      RequestUplift u;
+      u.card_id = card;
+      u.token_id = rng() % 3 == 0 ? card : 0;  // token ids follow the cards' in this walk
+      u.country = rng() % 4 == 0 ? 250 : 840;
+      u.channel = rng() % 4 == 0 ? cards::UseChannel::card_not_present : cards::UseChannel::card_present;
+      u.fallback = rng() % 8 == 0;
+      apply(u);
+    } else if (pick < 96) {
+      apply(SetTokenStatus{card, rng() % 3 == 0 ? cards::TokenStatus::suspended : cards::TokenStatus::active});
+    } else if (pick < 98) {
+      apply(SetCardStatus{card, rng() % 2 == 0 ? cards::CardStatus::active : cards::CardStatus::blocked});
+    } else {
+      apply(SetCreditLimit{card, 20'000 + static_cast<int64_t>(rng() % 80'000)});
+    }
+    if (::testing::Test::HasFatalFailure()) break;
+  }
+  // The receivables and losses in the books are the cases' own figures.
+  int64_t receivable = 0;
+  int64_t lost = 0;
+  for (const auto& [id, d] : story.engine.disputes()) {
+    receivable += d.receivable_minor;
+    lost += d.written_off_minor;
+  }
+  EXPECT_EQ(story.engine.internal_balance(AccountKind::chargeback_receivable, kCny), receivable);
+  EXPECT_EQ(story.engine.internal_balance(AccountKind::issuer_loss, kCny), lost);
+  story.engine.serialize(&walk.final_state);
+  for (const Reply& r : walk.replies) ++walk.outcomes[static_cast<size_t>(r.outcome)];
+  walk.counters = story.engine.counters();
+  return walk;
+}
+
+void expect_replay_matches(const Walk& walk) {
+  Engine restored{EngineConfig{}};
+  ASSERT_TRUE(restored.deserialize(walk.snapshot));
+  std::vector<Event> events;
+  for (size_t i = walk.half; i < walk.commands.size(); ++i) {
+    std::vector<uint8_t> bytes;
+    encode_command(walk.commands[i], &bytes);
+    auto decoded = decode_command(bytes);
+    ASSERT_TRUE(decoded.ok()) << "command " << i;
+    events.clear();
+    const Reply r = restored.apply(*decoded, &events);
+    const Reply& expected = walk.replies[i];
+    ASSERT_EQ(r.outcome, expected.outcome) << "command " << i;
+    ASSERT_EQ(r.approval_code, expected.approval_code) << "command " << i;
+    ASSERT_EQ(r.open_to_buy_minor, expected.open_to_buy_minor) << "command " << i;
+    ASSERT_EQ(r.entity_id, expected.entity_id) << "command " << i;
+  }
+  std::vector<uint8_t> state;
+  restored.serialize(&state);
+  EXPECT_EQ(state, walk.final_state);
+}
+
+TEST(ClearingWalk, ClearingTrafficKeepsTheBooksAndOpenToBuyExactAndReplaysFromASnapshot) {
+  std::array<int, kOutcomeCount> seen{};
+  uint64_t protected_cards = 0;
+  for (uint32_t seed = 1; seed <= 12; ++seed) {
+    SCOPED_TRACE(seed);
+    const Walk walk = clearing_walk(seed, 1'500, EngineMode::holdfast);
+    if (::testing::Test::HasFatalFailure()) return;
+    expect_replay_matches(walk);
+    if (::testing::Test::HasFatalFailure()) return;
+    for (size_t o = 0; o < seen.size(); ++o) seen[o] += walk.outcomes[o];
+    protected_cards += walk.counters.cards_protected;
+  }
+  // The walks went through every path they are meant to cover.
+  for (const Outcome o : {Outcome::presentment_matched, Outcome::presentment_late, Outcome::presentment_over_cleared,
+                          Outcome::presentment_unauthorised, Outcome::presentment_reversed,
+                          Outcome::presentment_already_applied, Outcome::representment_recorded,
+                          Outcome::presentment_currency_unusable, Outcome::uplift_granted,
+                          Outcome::uplift_card_not_present, Outcome::uplift_recent_offline_items,
+                          Outcome::token_suspended, Outcome::card_blocked, Outcome::reversal_applied})
+    EXPECT_GT(seen[static_cast<size_t>(o)], 0) << outcome_name(o);
+  EXPECT_GT(protected_cards, 0u);
+}
+
+TEST(ClearingWalk, LegacyModeKeepsTheBooksBalancedAndReplaysFromASnapshot) {
+  for (uint32_t seed = 50; seed <= 54; ++seed) {
+    SCOPED_TRACE(seed);
+    const Walk walk = clearing_walk(seed, 1'500, EngineMode::legacy);
+    if (::testing::Test::HasFatalFailure()) return;
+    expect_replay_matches(walk);
+    if (::testing::Test::HasFatalFailure()) return;
+  }
 }
 
 }  // namespace
