@@ -14,6 +14,7 @@
 #include "crypto/cvv.h"
 #include "crypto/digits.h"
 #include "crypto/dukpt.h"
+#include "crypto/dynamic_cvv.h"
 #include "crypto/emv.h"
 #include "crypto/keys.h"
 #include "crypto/luhn.h"
@@ -111,6 +112,29 @@ std::string hx(ByteSpan b) { return to_hex(b); }
 json op_cvv(const Fields& f) {
   const std::string pan = f.digits("pan"), exp = f.digits("expiry_yymm"), sc = f.digits("service_code");
   return {{"cvv", take(compute_cvv({pan, exp, sc}, f.hex("cvk_a", 8), f.hex("cvk_b", 8)))}};
+}
+
+// Visa dCVV under the card's key (icc_key: 16 bytes, e.g. from emv_icc_master_key).
+json op_dcvv(const Fields& f) {
+  const Bytes key = f.key("icc_key", {16});
+  const std::string pan = f.digits("pan"), expiry = f.digits("expiry_yymm"), atc = f.digits("atc");
+  return {{"dcvv", take(compute_dcvv(key, pan, expiry, atc))}};
+}
+
+// Mastercard CVC3: the IVCVC3 over the static track (track2 text, or track1 text as ASCII),
+// then the CVC3 for the UN (4 bytes) and ATC (2 bytes).
+json op_cvc3(const Fields& f) {
+  const Bytes key = f.key("icc_key", {16});
+  Bytes track_template;
+  if (f.has("track2")) {
+    track_template = take(track2_template_bytes(f.text("track2")), "track2");
+  } else {
+    const std::string t = f.text("track1");
+    track_template.assign(t.begin(), t.end());
+  }
+  const Bytes un = f.hex("un", 4), atc = f.hex("atc", 2);
+  const Bytes iv = take(compute_ivcvc3(key, track_template));
+  return {{"ivcvc3", hx(iv)}, {"cvc3", take(compute_cvc3(key, iv, un, atc))}};
 }
 
 json op_pvv(const Fields& f) {
@@ -321,6 +345,8 @@ using Handler = std::function<json(const Fields&)>;
 const std::map<std::string, Handler, std::less<>>& handlers() {
   static const std::map<std::string, Handler, std::less<>> table = {
       {"cvv", op_cvv},
+      {"dcvv", op_dcvv},
+      {"cvc3", op_cvc3},
       {"pvv", op_pvv},
       {"ibm3624_offset", [](const Fields& f) { return op_ibm3624(f, true); }},
       {"ibm3624_pin", [](const Fields& f) { return op_ibm3624(f, false); }},

@@ -4,7 +4,7 @@
 // Algorithm (Visa/Mastercard, as published in the Visa CVV test data and psec): the digits are
 // right-padded with '0' to 32 nibbles; block 1 is DES-encrypted under CVK-A, XORed with block 2,
 // then TDES-encrypted under CVK-A || CVK-B; the result is decimalised (two passes), 3 digits.
-// Dynamic CVV / CVC3 are not implemented (no test vectors; see README.md).
+// Dynamic CVV / CVC3 (contactless magstripe mode): dynamic_cvv.h.
 // Invariants: inputs are digit strings; expiry is not interpreted as a date. Thread-safe.
 #pragma once
 

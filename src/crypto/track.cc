@@ -41,6 +41,7 @@ CryptoResult<TrackData> parse_track2(std::string_view track) {
   const size_t sep = track.find_first_of("=D");
   if (sep == std::string_view::npos) return invalid("track 2 has no separator");
   TrackData t;
+  t.body = track;
   t.pan = track.substr(0, sep);
   if (!pan_shaped(t.pan)) return invalid("track 2 PAN must be 1..19 digits");
   auto r = read_after_separator(track.substr(sep + 1), t);
@@ -55,10 +56,12 @@ CryptoResult<TrackData> parse_track1(std::string_view track) {
   if (!track.empty() && track.front() == '%') track.remove_prefix(1);
   if (!strip_end_sentinel(&track)) return invalid("track 1 has data after its end sentinel");
   if (track.empty() || track.front() != 'B') return invalid("track 1 format code must be B");
+  const std::string_view body = track;
   track.remove_prefix(1);
   const size_t sep1 = track.find('^');
   if (sep1 == std::string_view::npos) return invalid("track 1 has no field separator");
   TrackData t;
+  t.body = body;
   t.pan = track.substr(0, sep1);
   if (!pan_shaped(t.pan)) return invalid("track 1 PAN must be 1..19 digits");
   const size_t sep2 = track.find('^', sep1 + 1);

@@ -18,6 +18,7 @@ struct TrackData {
   std::string_view expiry_yymm;    // 4 digits
   std::string_view service_code;   // 3 digits
   std::string_view discretionary;  // the rest, sentinel and LRC removed (may be empty)
+  std::string_view body;           // the whole track without sentinels and LRC (track 1 from 'B')
 };
 
 // Track 2: the discretionary data must be digits (its character set).

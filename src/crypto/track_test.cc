@@ -18,6 +18,7 @@ TEST(cryptoTrack, Track1FormatBWithAndWithoutSentinels) {
     EXPECT_EQ(r->expiry_yymm, "2812");
     EXPECT_EQ(r->service_code, "101");
     EXPECT_EQ(r->discretionary, "172116620000");
+    EXPECT_EQ(r->body, "B4444333322221111^DOE/JOHN^2812101172116620000");
   }
   auto empty = parse_track1("B4444333322221111^DOE/JOHN^2812101");
   ASSERT_TRUE(empty.ok());
@@ -59,6 +60,8 @@ TEST(cryptoTrack, Track2WithAndWithoutSentinels) {
     EXPECT_EQ(r->expiry_yymm, "2812");
     EXPECT_EQ(r->service_code, "101");
     EXPECT_EQ(r->discretionary, "172116620");
+    EXPECT_EQ(r->body.substr(16, 1), t.substr(t[0] == ';' ? 17 : 16, 1));
+    EXPECT_EQ(r->body.size(), 33u);
   }
   for (const char* t : {"4444333322221111", "4444333322221111=28121", "4444333322221111=2812101A",
                         "=2812101", "4444333322221111=2812101?123", "4444333322221111=2812101000000000000000000000"}) {

@@ -64,6 +64,8 @@ bool key_size_ok(KeyType type, size_t n, crypto::PinBlockFormat format) {
     case KeyType::cvk:
     case KeyType::pvk:
     case KeyType::imk_ac:
+    case KeyType::imk_dcvv:
+    case KeyType::imk_cvc3:
       return n == 16;
     case KeyType::zpk:
       return format == crypto::PinBlockFormat::kIso4 ? (n == 16 || n == 24 || n == 32)
@@ -179,6 +181,8 @@ const char* key_type_name(KeyType t) noexcept {
     case KeyType::cvk: return "cvk";
     case KeyType::pvk: return "pvk";
     case KeyType::imk_ac: return "imk_ac";
+    case KeyType::imk_dcvv: return "imk_dcvv";
+    case KeyType::imk_cvc3: return "imk_cvc3";
     case KeyType::zpk: return "zpk";
     case KeyType::pan: return "pan";
   }
@@ -186,7 +190,8 @@ const char* key_type_name(KeyType t) noexcept {
 }
 
 std::optional<KeyType> parse_key_type(std::string_view name) noexcept {
-  for (KeyType t : {KeyType::cvk, KeyType::pvk, KeyType::imk_ac, KeyType::zpk, KeyType::pan}) {
+  for (KeyType t : {KeyType::cvk, KeyType::pvk, KeyType::imk_ac, KeyType::zpk, KeyType::pan,
+                     KeyType::imk_dcvv, KeyType::imk_cvc3}) {
     if (name == key_type_name(t)) return t;
   }
   return std::nullopt;

@@ -59,6 +59,8 @@ enum class KeyType : uint8_t {
   imk_ac = 3,  // issuer master key for application cryptograms (16 bytes TDES, or SM4)
   zpk = 4,     // zone PIN key of one acquirer: TDES 16/24 bytes (ISO 0/1/3) or AES (ISO 4)
   pan = 5,     // AES-256 key encrypting PANs at rest (AES-256-GCM)
+  imk_dcvv = 6,  // issuer master key for Visa dCVV (16 bytes TDES; card key: option A/B, PSN 00)
+  imk_cvc3 = 7,  // issuer master key for Mastercard CVC3 (16 bytes TDES; card key with the PSN)
 };
 const char* key_type_name(KeyType t) noexcept;
 std::optional<KeyType> parse_key_type(std::string_view name) noexcept;

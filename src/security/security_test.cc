@@ -337,6 +337,77 @@ TEST(securityVerify, Track1CarriesCvv1AndIcvvLikeTrack2) {
                 .card_verification, CheckResult::not_checked);
 }
 
+// Contactless magstripe mode (DE 22 91x). CVC3 data: pyemv's published CVC3 test (issuer key
+// 0123…8998, PAN 5123456789012345, PSN 00, ATC 005E = 94, UN 899 -> 29488 on track 2, …419 on
+// track 1); the static tracks there are these with the dynamic digits as zeros. dCVV data: the
+// hand-computed value of src/crypto/dynamic_cvv_test.cc (PAN 4761739001010010, ATC 0001 -> 802).
+TEST(securityVerify, DynamicCvvAndCvc3InContactlessMagstripeMode) {
+  KeyStore store = make_store();
+  KeyStore::AddOptions o;
+  o.type = KeyType::imk_cvc3;
+  o.scope = "512345";
+  ASSERT_TRUE(store.add(kek(), o, hx("01234567899876543210012345678998")).ok());
+  o.type = KeyType::imk_dcvv;
+  o.scope = "476173";
+  ASSERT_TRUE(store.add(kek(), o, hx("2315208C9110AD402315208C9110AD40")).ok());
+  cards::Card card;
+  card.pan_sequence_number = 0;
+  const cards::CardRange range;
+  const auto ctx = context(&store, 912, engine::Channel::card_present);
+  auto with_track1 = [](const std::string& t1) {
+    iso8583::Message m = track_request("", "912");
+    m.clear(35);
+    m.set(45, t1);
+    return m;
+  };
+
+  // Mastercard CVC3, track 2 and track 1.
+  const std::string t2 = "5123456789012345=3512101" + std::string("488") + "899" + "00094" + "00";
+  auto r = verify(track_request(t2, "912"), card, range, ctx);
+  EXPECT_EQ(r.card_verification_kind, CardVerificationKind::dynamic_cvv);
+  EXPECT_EQ(r.card_verification, CheckResult::match);
+  EXPECT_TRUE(r.has_atc);
+  EXPECT_EQ(r.atc, 94);
+  const std::string t1 = "%B5123456789012345^KENOBI/OBIWAN^3512101" + std::string("419") + "899" + "00094" +
+                         std::string(13, '0') + "?";
+  EXPECT_EQ(verify(with_track1(t1), card, range, ctx).card_verification, CheckResult::match);
+  std::string wrong = t2;
+  wrong[24] = '5';  // CVC3 589
+  EXPECT_EQ(verify(track_request(wrong, "912"), card, range, ctx).card_verification, CheckResult::mismatch);
+  std::string other_un = t2;
+  other_un[29] = '8';  // UN 898: the card's value was for another challenge
+  EXPECT_EQ(verify(track_request(other_un, "912"), card, range, ctx).card_verification, CheckResult::mismatch);
+  // A counter the card already used (seen in an earlier ARQC) is a replay.
+  cards::Card used = card;
+  used.has_atc = true;
+  used.last_atc = 94;
+  EXPECT_EQ(verify(track_request(t2, "912"), used, range, ctx).card_verification, CheckResult::mismatch);
+  used.last_atc = 93;
+  EXPECT_EQ(verify(track_request(t2, "912"), used, range, ctx).card_verification, CheckResult::match);
+  EXPECT_EQ(verify(track_request("5123456789012345=3512101488899", "912"), card, range, ctx).card_verification,
+            CheckResult::malformed);  // too short for CVC3, UN and ATC
+  EXPECT_EQ(verify(track_request("5123456789012345=35121014888999999900", "912"), card, range, ctx)
+                .card_verification, CheckResult::malformed);  // ATC 99999 > 65535
+
+  // Visa dCVV (track 2): PVKI, PVV, dCVV, ATC.
+  const std::string v2 = "4761739001010010=1220101" + std::string("1") + "0000" + "802" + "0001" + "0";
+  auto v = verify(track_request(v2, "912"), card, range, ctx);
+  EXPECT_EQ(v.card_verification, CheckResult::match);
+  EXPECT_EQ(v.atc, 1);
+  std::string next_atc = v2;
+  next_atc[35] = '2';  // ATC 0002 with the dCVV of 0001
+  EXPECT_EQ(verify(track_request(next_atc, "912"), card, range, ctx).card_verification, CheckResult::mismatch);
+  EXPECT_EQ(verify(track_request(v2.substr(0, 34), "912"), card, range, ctx).card_verification,
+            CheckResult::malformed);
+
+  // No key for the card's range, or no key store: carried, not checked.
+  const std::string cvv1 = vector_by_id("cvv-jmeter-101")["out"]["cvv"];
+  EXPECT_EQ(verify(track_request(std::string(kPan) + "=9911101" + "17211" + cvv1 + "00000", "912"), card, range, ctx)
+                .card_verification, CheckResult::not_checked);
+  EXPECT_EQ(verify(track_request(t2, "912"), card, range, context(nullptr, 912, engine::Channel::card_present))
+                .card_verification, CheckResult::not_checked);
+}
+
 std::string pin_block(const std::string& pin, const std::string& zpk, const std::string& pan = kPan) {
   auto clear = crypto::encode_pin_block(crypto::PinBlockFormat::kIso0, pin, pan, "");
   EXPECT_TRUE(clear.ok());

@@ -4,6 +4,7 @@
 
 #include "crypto/cvv.h"
 #include "crypto/digits.h"
+#include "crypto/dynamic_cvv.h"
 #include "crypto/emv.h"
 #include "crypto/pboc.h"
 #include "crypto/pin_block.h"
@@ -121,6 +122,82 @@ CheckResult check_cvv(const KeyStore* keys, std::string_view pan, std::string_vi
   return any_ok ? CheckResult::mismatch : CheckResult::malformed;
 }
 
+crypto::MasterKeyOption option_for(std::string_view pan) {
+  return pan.size() > 16 ? crypto::MasterKeyOption::kB : crypto::MasterKeyOption::kA;
+}
+
+// Derives the card's key under each version of an issuer master key and runs `check` with it:
+// a match under any version is a match; malformed when no version could compute at all.
+template <typename Check>
+CheckResult with_card_keys(const std::vector<const KeyEntry*>& imks, std::string_view pan,
+                           std::string_view psn, Check check) {
+  bool any_ok = false;
+  for (const KeyEntry* k : imks) {
+    auto card_key = crypto::derive_icc_master_key(k->key.span(), pan, psn, option_for(pan));
+    if (!card_key) continue;
+    const crypto::CryptoResult<bool> r = check(*card_key);
+    crypto::cleanse(*card_key);
+    if (!r) continue;
+    any_ok = true;
+    if (*r) return CheckResult::match;
+  }
+  return any_ok ? CheckResult::mismatch : CheckResult::malformed;
+}
+
+// Contactless magnetic-stripe mode (DE 22 91x): the track carries a value the card computed for
+// this transaction, in holdfast's link profile (README.md, "Dynamic CVV and CVC3"):
+//   Mastercard CVC3: discretionary = CVC3(3) UN(3) ATC(5) [static data], when the card's range
+//                    has an imk_cvc3 key (card key: option A/B with the PSN on file);
+//   Visa dCVV:       discretionary = PVKI(1) PVV(4) dCVV(3) ATC(4), when it has an imk_dcvv key
+//                    (card key: option A/B with PSN 00).
+// *atc receives the card's counter as the track gives it.
+CheckResult check_dynamic(const KeyStore* keys, const Track& t, std::string_view pan,
+                          const cards::Card& card, uint16_t* atc) {
+  if (t.state == Parse::malformed || t.data.pan != pan) return CheckResult::malformed;
+  if (keys == nullptr) return CheckResult::not_checked;
+  const std::string_view d = t.data.discretionary;
+  if (const auto imks = keys->for_card(KeyType::imk_cvc3, pan); !imks.empty()) {
+    constexpr size_t kDynamicDigits = 11;
+    if (d.size() < kDynamicDigits || !crypto::is_digits(d.substr(0, kDynamicDigits)))
+      return CheckResult::malformed;
+    const std::string_view cvc3 = d.substr(0, 3), un = d.substr(3, 3), atc_digits = d.substr(6, 5);
+    unsigned value = 0;
+    for (const char c : atc_digits) value = value * 10 + static_cast<unsigned>(c - '0');
+    if (value > 0xFFFF) return CheckResult::malformed;
+    *atc = static_cast<uint16_t>(value);
+    // The card MACs its static track: the one received with the dynamic digits as zeros.
+    std::string static_track(t.data.body);
+    static_track.replace(static_cast<size_t>(d.data() - t.data.body.data()), kDynamicDigits,
+                         kDynamicDigits, '0');
+    Bytes track_template;
+    if (t.field == 35) {
+      auto packed = crypto::track2_template_bytes(static_track);
+      if (!packed) return CheckResult::malformed;
+      track_template = std::move(*packed);
+    } else {
+      track_template.assign(static_track.begin(), static_track.end());
+    }
+    const Bytes un_bcd = *crypto::pack_nibbles("00000" + std::string(un));
+    const Bytes atc_bytes{static_cast<uint8_t>(value >> 8), static_cast<uint8_t>(value & 0xFF)};
+    return with_card_keys(imks, pan, two_digits(card.pan_sequence_number),
+                          [&](const Bytes& key) -> crypto::CryptoResult<bool> {
+                            auto iv = crypto::compute_ivcvc3(key, track_template);
+                            if (!iv) return iv.error();
+                            return crypto::verify_cvc3(key, *iv, un_bcd, atc_bytes, cvc3);
+                          });
+  }
+  const auto imks = keys->for_card(KeyType::imk_dcvv, pan);
+  if (imks.empty()) return CheckResult::not_checked;
+  if (d.size() < 12 || !crypto::is_digits(d.substr(0, 12))) return CheckResult::malformed;
+  const std::string_view dcvv = d.substr(5, 3), atc_digits = d.substr(8, 4);
+  unsigned value = 0;
+  for (const char c : atc_digits) value = value * 10 + static_cast<unsigned>(c - '0');
+  *atc = static_cast<uint16_t>(value);
+  return with_card_keys(imks, pan, "00", [&](const Bytes& key) {
+    return crypto::verify_dcvv(key, pan, t.data.expiry_yymm, atc_digits, dcvv);
+  });
+}
+
 void check_card_verification(const iso8583::Message& m, std::string_view pan,
                              const cards::Card& card, const VerifyContext& ctx,
                              engine::SecurityResults* out) {
@@ -138,7 +215,20 @@ void check_card_verification(const iso8583::Message& m, std::string_view pan,
     const bool chip_read = pan_entry == 5 || pan_entry == 7;
     if (pan_entry == 91) {
       out->card_verification_kind = engine::CardVerificationKind::dynamic_cvv;
-      out->card_verification = CheckResult::not_checked;  // dCVV/CVC3 not implemented
+      CheckResult result = CheckResult::not_present;
+      for (const Track& t : tracks) {
+        if (t.state == Parse::absent) continue;
+        uint16_t atc = 0;
+        CheckResult r = check_dynamic(ctx.keys, t, pan, card, &atc);
+        if (r == CheckResult::match) {
+          // The value is only as fresh as its counter: one the card already used is a replay.
+          if (card.has_atc && atc <= card.last_atc) r = CheckResult::mismatch;
+          out->has_atc = true;
+          out->atc = atc;
+        }
+        result = worse(result, r);
+      }
+      out->card_verification = result;
       return;
     }
     out->card_verification_kind = chip_read ? engine::CardVerificationKind::icvv

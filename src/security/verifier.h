@@ -10,7 +10,9 @@
 //    are carried: the worse result stands).
 //    CVV1 (the track's service code) for a stripe read (DE 22 entry 02 or 90, or any other
 //    card-present read), iCVV (service code 999) for a chip read (05 or 07); 91 (contactless
-//    magstripe, dynamic CVV) is not_checked (dynamic CVV is not implemented in src/crypto).
+//    magstripe): Mastercard CVC3 (discretionary CVC3(3) UN(3) ATC(5), key imk_cvc3) or Visa
+//    dCVV (PVKI(1) PVV(4) dCVV(3) ATC(4), key imk_dcvv), a counter not above the card's last
+//    verified ATC being a replay (mismatch).
 //    chip_card = the track's service code starts with 2 or 6.
 //  - DE 48 subelement 92 (Mastercard style): DE 48 = [one optional non-digit TCC character]
 //    then subelements "SS LL value" (2-digit id, 2-digit length); SE 92 = CVV2, 3 digits.
