@@ -10,5 +10,7 @@ void add_iso8583_commands(CLI::App& app, int* exit_code);
 void add_admin_commands(CLI::App& app, int* exit_code);
 void add_demo_command(CLI::App& app, int* exit_code);
 void add_keys_command(CLI::App& app, int* exit_code);
+void add_clearing_command(CLI::App& app, int* exit_code);
+void add_scenario_commands(CLI::App& app, int* exit_code);
 
 }  // namespace holdfast::cli
