@@ -8,6 +8,7 @@
 #include "base/country.h"
 #include "crypto/luhn.h"
 #include "disputes/case.h"
+#include "gateway/admin_disputes.h"
 #include "gateway/clearing_translate.h"
 
 namespace holdfast::gateway {
@@ -588,13 +589,15 @@ bool is_admin_query(const json& request) {
   if (!request.is_object() || !request.contains("op") || !request["op"].is_string()) return false;
   const std::string op = request["op"].get<std::string>();
   return op == "get_account" || op == "get_card" || op == "stats" || op == "reload_keys" ||
-         op == "explain" || op == "get_token" || op == "list_cases" || op == "get_presentment";
+         op == "explain" || op == "get_token" || op == "list_cases" || op == "get_presentment" ||
+         is_dispute_query(request);
 }
 
 Result<engine::CommandBody, AdminParseError> parse_admin_command(const json& request,
                                                                  const PanHasher& pan_hasher,
                                                                  const PanEncryptFn& encrypt_pan) {
   if (!request.is_object()) return AdminParseError{"", "a request must be a JSON object"};
+  if (auto dispute = parse_dispute_command(request)) return std::move(*dispute);
   try {
     return parse(request, pan_hasher, encrypt_pan);
   } catch (const Fail& f) {
@@ -605,6 +608,7 @@ Result<engine::CommandBody, AdminParseError> parse_admin_command(const json& req
 }
 
 json answer_admin_query(const json& request, const engine::Engine& engine) {
+  if (auto dispute = answer_dispute_query(request, engine)) return std::move(*dispute);
   try {
     const std::string op = string_member(request, "op");
     if (op == "get_account") {
@@ -654,6 +658,7 @@ json admin_reply_json(const engine::Reply& reply) {
   json out{{"outcome", std::string(engine::outcome_name(reply.outcome))},
            {"ok", engine::is_approval(reply.outcome)},
            {"id", reply.entity_id}};
+  add_dispute_details(reply, &out);
   if (reply.account_currency.code != 0)
     out["open_to_buy"] = money_json(reply.open_to_buy_minor, reply.account_currency);
   return out;
