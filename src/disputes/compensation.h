@@ -1,5 +1,5 @@
-// The ledger movements a closed case implies, as neutral entries the engine posts (next
-// session: the engine owns the ledger; this module only says what to post).
+// The ledger movements a closed case implies, as neutral entries the engine posts
+// (engine_disputes.cc: the engine owns the ledger; this module only says what to post).
 //
 //   CompensationPlan plan_compensation(const Case&, const CompensationTerms&)
 //
