@@ -159,11 +159,9 @@ std::optional<Timestamp> Engine::next_timer_due() const {
     const Timestamp after{forget.us == INT64_MAX ? forget.us : forget.us + 1};
     if (!due || after < *due) due = after;
   }
-  for (const auto& [id, record] : disputes_) {
-    // The lifecycle expires a case strictly after its deadline.
-    const Timestamp d = record.dispute.deadline;
-    if (disputes::is_closed(record.dispute.state) || d == disputes::kNoDeadline) continue;
-    const Timestamp after{d.us + 1};
+  if (!case_deadlines_.empty()) {
+    // The lifecycle acts on a case strictly after its deadline.
+    const Timestamp after{case_deadlines_.begin()->first + 1};
     if (!due || after < *due) due = after;
   }
   return due;

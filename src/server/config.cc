@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "disputes/rules.h"
 #include "iso8583/spec.h"
 
 namespace holdfast::server {
@@ -87,6 +88,65 @@ std::optional<ConfigError> read_mcc_rules(const json& obj, engine::EngineConfig*
   return std::nullopt;
 }
 
+std::optional<ConfigError> read_tolerance_rules(const json& obj, engine::EngineConfig* out) {
+  auto it = obj.find("clearing_tolerance_rules");
+  if (it == obj.end()) return std::nullopt;
+  if (!it->is_array()) return bad_value("engine.clearing_tolerance_rules", "expected an array");
+  out->clearing_tolerance_rules.clear();
+  for (size_t i = 0; i < it->size(); ++i) {
+    const json& rule = (*it)[i];
+    const std::string prefix = "engine.clearing_tolerance_rules[" + std::to_string(i) + "].";
+    if (!rule.is_object()) return bad_value(prefix, "expected an object");
+    if (auto e = check_known(rule, prefix, {"mcc_low", "mcc_high", "card_present_bp", "card_not_present_bp"})) return e;
+    for (const char* k : {"mcc_low", "mcc_high", "card_present_bp", "card_not_present_bp"})
+      if (!rule.contains(k)) return bad_value(prefix + k, "missing");
+    engine::ClearingToleranceRule r;
+    if (auto e = read_uint(rule, prefix, "mcc_low", 0, 9999, &r.mcc_low)) return e;
+    if (auto e = read_uint(rule, prefix, "mcc_high", r.mcc_low, 9999, &r.mcc_high)) return e;
+    if (auto e = read_uint(rule, prefix, "card_present_bp", 0, 100'000, &r.card_present_bp)) return e;
+    if (auto e = read_uint(rule, prefix, "card_not_present_bp", 0, 100'000, &r.card_not_present_bp)) return e;
+    out->clearing_tolerance_rules.push_back(r);
+  }
+  return std::nullopt;
+}
+
+// The scheme dispute rules: a file in config/scheme-rules.json's format, checked here so a bad
+// file stops start-up with the JSON path of the fault rather than refusing chargebacks later.
+std::optional<ConfigError> read_scheme_rules(const json& obj, engine::EngineConfig* out) {
+  std::string path;
+  if (auto e = read_string(obj, "engine.", "scheme_rules_file", &path)) return e;
+  if (path.empty()) return std::nullopt;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return bad_value("engine.scheme_rules_file", "cannot open \"" + path + "\"");
+  std::ostringstream text;
+  text << in.rdbuf();
+  auto rules = disputes::load_rules(text.str());
+  if (!rules.ok()) return bad_value("engine.scheme_rules_file", path + ": " + rules.error().message);
+  out->scheme_rules_json = text.str();
+  return std::nullopt;
+}
+
+std::optional<ConfigError> read_engine_clearing(const json& e, engine::EngineConfig* out) {
+  const std::string p = "engine.";
+  std::string mode = engine::engine_mode_name(out->mode);
+  if (auto err = read_string(e, p, "mode", &mode)) return err;
+  if (mode == "holdfast") out->mode = engine::EngineMode::holdfast;
+  else if (mode == "legacy") out->mode = engine::EngineMode::legacy;
+  else return bad_value("engine.mode", "expected \"holdfast\" or \"legacy\", got \"" + mode + "\"");
+  if (auto err = read_tolerance_rules(e, out)) return err;
+  if (auto err = read_uint(e, p, "default_tolerance_bp", 0, 100'000, &out->default_tolerance_bp)) return err;
+  if (auto err = read_uint(e, p, "currency_drift_bp", 0, 100'000, &out->currency_drift_bp)) return err;
+  if (auto err = read_bool(e, p, "late_chargeback_only_over_limit", &out->late_chargeback_only_over_limit)) return err;
+  if (auto err = read_uint(e, p, "clearing_record_retention_days", 1, 3660, &out->clearing_record_retention_days))
+    return err;
+  if (auto err = read_uint(e, p, "burst_items", 0, 1000, &out->burst_items)) return err;
+  if (auto err = read_uint(e, p, "burst_window_s", 1, 366u * 86400u, &out->burst_window_s)) return err;
+  if (auto err = read_uint(e, p, "legacy_refresh_hour", 0, 23, &out->legacy_refresh_hour)) return err;
+  if (auto err = read_uint(e, p, "legacy_uplift_multiplier_bp", 10'000, 1'000'000, &out->legacy_uplift_multiplier_bp))
+    return err;
+  return read_scheme_rules(e, out);
+}
+
 std::optional<ConfigError> read_engine(const json& root, engine::EngineConfig* out) {
   auto it = root.find("engine");
   if (it == root.end()) return std::nullopt;
@@ -95,7 +155,11 @@ std::optional<ConfigError> read_engine(const json& root, engine::EngineConfig* o
   const std::string p = "engine.";
   if (auto err = check_known(e, p, {"default_hold_days", "mcc_hold_rules",
                                     "message_record_retention_days", "max_message_records",
-                                    "max_expiries_per_tick", "require_sign_on"})) {
+                                    "max_expiries_per_tick", "require_sign_on", "mode",
+                                    "clearing_tolerance_rules", "default_tolerance_bp", "currency_drift_bp",
+                                    "late_chargeback_only_over_limit", "clearing_record_retention_days",
+                                    "burst_items", "burst_window_s", "legacy_refresh_hour",
+                                    "legacy_uplift_multiplier_bp", "scheme_rules_file"})) {
     return err;
   }
   if (auto err = read_uint(e, p, "default_hold_days", 1, 366, &out->default_hold_days)) return err;
@@ -112,7 +176,8 @@ std::optional<ConfigError> read_engine(const json& root, engine::EngineConfig* o
                            &out->max_expiries_per_tick)) {
     return err;
   }
-  return read_bool(e, p, "require_sign_on", &out->require_sign_on);
+  if (auto err = read_bool(e, p, "require_sign_on", &out->require_sign_on)) return err;
+  return read_engine_clearing(e, out);
 }
 
 std::optional<ConfigError> read_iso(const json& root, ServerConfig* c) {

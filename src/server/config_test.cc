@@ -1,6 +1,8 @@
 // Configuration stories: defaults, overrides, and errors that name the key at fault.
 #include "server/config.h"
 
+#include <fstream>
+
 #include <gtest/gtest.h>
 
 namespace holdfast::server {
@@ -36,6 +38,41 @@ TEST(Config, OverridesIncludingEngineSettings) {
   EXPECT_EQ(c->engine.mcc_hold_rules[0].hold_days, 28u);
 }
 
+TEST(Config, ClearingBurstAndLegacySettings) {
+  auto c = parse_server_config(R"({"engine": {
+    "mode": "legacy", "burst_items": 4, "burst_window_s": 7200, "currency_drift_bp": 500,
+    "late_chargeback_only_over_limit": false, "legacy_refresh_hour": 2,
+    "clearing_tolerance_rules": [{"mcc_low": 5542, "mcc_high": 5542, "card_present_bp": 1500, "card_not_present_bp": 0}]
+  }})");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->engine.mode, engine::EngineMode::legacy);
+  EXPECT_EQ(c->engine.burst_items, 4u);
+  EXPECT_EQ(c->engine.burst_window_s, 7200u);
+  EXPECT_EQ(c->engine.currency_drift_bp, 500u);
+  EXPECT_FALSE(c->engine.late_chargeback_only_over_limit);
+  EXPECT_EQ(c->engine.legacy_refresh_hour, 2u);
+  ASSERT_EQ(c->engine.clearing_tolerance_rules.size(), 1u);
+  EXPECT_EQ(c->engine.clearing_tolerance_rules[0].card_present_bp, 1500u);
+  // Unset: the built-in scheme rules.
+  EXPECT_TRUE(c->engine.scheme_rules_json.empty());
+}
+
+TEST(Config, ASchemeRulesFileIsCheckedAtStartUpAndTheErrorNamesTheJsonPath) {
+  const std::string path = ::testing::TempDir() + "/bad-scheme-rules.json";
+  {
+    std::ofstream out(path);
+    out << R"({"version": 1, "schemes": {"visa": {"no_authorisation_code": 11}}})";
+  }
+  auto r = parse_server_config(R"({"engine": {"scheme_rules_file": ")" + path + R"("}})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().key, "engine.scheme_rules_file");
+  EXPECT_NE(r.error().message.find("$."), std::string::npos) << r.error().message;
+  const std::string good = std::string(HOLDFAST_TESTDATA_DIR) + "/../config/scheme-rules.json";
+  auto ok = parse_server_config(R"({"engine": {"scheme_rules_file": ")" + good + R"("}})");
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_FALSE(ok->engine.scheme_rules_json.empty());
+}
+
 TEST(Config, ErrorsNameTheKey) {
   struct Case {
     const char* json;
@@ -49,7 +86,13 @@ TEST(Config, ErrorsNameTheKey) {
                         Case{R"({"engine": {"default_hold_days": "7"}})", "engine.default_hold_days"},
                         Case{R"({"engine": {"hold": 1}})", "engine.hold"},
                         Case{R"({"engine": {"mcc_hold_rules": [{"mcc_low": 1}]}})",
-                             "engine.mcc_hold_rules[0].mcc_high"}}) {
+                             "engine.mcc_hold_rules[0].mcc_high"},
+                        Case{R"({"engine": {"mode": "t+1"}})", "engine.mode"},
+                        Case{R"({"engine": {"burst_window_s": 0}})", "engine.burst_window_s"},
+                        Case{R"({"engine": {"clearing_tolerance_rules": [{"mcc_low": 5812, "mcc_high": 5812,
+                             "card_present_bp": 2000}]}})", "engine.clearing_tolerance_rules[0].card_not_present_bp"},
+                        Case{R"({"engine": {"scheme_rules_file": "/nonexistent/rules.json"}})",
+                             "engine.scheme_rules_file"}}) {
     auto r = parse_server_config(c.json);
     ASSERT_FALSE(r.ok()) << c.json;
     EXPECT_EQ(r.error().key, c.key) << r.error().message;
