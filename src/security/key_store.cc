@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -106,6 +107,25 @@ std::string str(const json& e, const char* name, bool required = true) {
   return it->get<std::string>();
 }
 
+// Empty when the settings are usable, else what is wrong (no key material in it).
+std::string ibm3624_problem(const Ibm3624Settings& s) {
+  if (s.decimalization_table.size() != 16 || !all_digits(s.decimalization_table))
+    return "decimalization_table must be 16 digits";
+  if (s.validation_data_start > 18) return "validation_data_start must be 0..18";
+  if (s.validation_data_length < 1 || s.validation_data_length > 16)
+    return "validation_data_length must be 1..16";
+  if (!std::isxdigit(static_cast<unsigned char>(s.pad_char))) return "pad_char must be one hex character";
+  return {};
+}
+
+uint8_t small_number(const json& e, const char* name, uint8_t fallback) {
+  auto it = e.find(name);
+  if (it == e.end()) return fallback;
+  if (!it->is_number_unsigned() || it->get<uint64_t>() > 255)
+    throw Fail{std::string("\"") + name + "\" must be a small non-negative integer"};
+  return static_cast<uint8_t>(it->get<uint64_t>());
+}
+
 // Reads an entry's metadata (not the key).
 KeyEntry entry_metadata(const json& e) {
   if (!e.is_object()) throw Fail{"a key entry must be an object"};
@@ -131,6 +151,15 @@ KeyEntry entry_metadata(const json& e) {
   if (k.type == KeyType::pvk) {
     k.pvki = str(e, "pvki");
     if (k.pvki.size() != 1 || !all_digits(k.pvki)) throw Fail{"key " + k.id + ": pvki must be one digit"};
+    Ibm3624Settings& ibm = k.ibm3624;
+    const std::string table = str(e, "decimalization_table", false);
+    if (!table.empty()) ibm.decimalization_table = table;
+    ibm.validation_data_start = small_number(e, "validation_data_start", ibm.validation_data_start);
+    ibm.validation_data_length = small_number(e, "validation_data_length", ibm.validation_data_length);
+    const std::string pad = str(e, "pad_char", false);
+    if (pad.size() > 1) throw Fail{"key " + k.id + ": pad_char must be one hex character"};
+    if (pad.size() == 1) ibm.pad_char = pad[0];
+    if (const std::string why = ibm3624_problem(ibm); !why.empty()) throw Fail{"key " + k.id + ": " + why};
   }
   if (k.type == KeyType::zpk) {
     const std::string f = str(e, "pin_block_format", false);
@@ -380,6 +409,9 @@ Result<std::string, KeyError> KeyStore::add(const Secret& kek, const AddOptions&
   if (o.type == KeyType::pvk && (o.pvki.size() != 1 || !all_digits(o.pvki))) {
     return KeyError{"pvki must be one digit"};
   }
+  if (o.type == KeyType::pvk) {
+    if (const std::string why = ibm3624_problem(o.ibm3624); !why.empty()) return KeyError{why};
+  }
   if (o.type == KeyType::zpk && o.pin_block_format == crypto::PinBlockFormat::kIso2) {
     return KeyError{"pin_block_format must be 0, 1, 3 or 4"};
   }
@@ -395,6 +427,7 @@ Result<std::string, KeyError> KeyStore::add(const Secret& kek, const AddOptions&
   k.id = make_id(k.type, k.scope, k.version);
   k.active = o.activate;
   k.pvki = o.type == KeyType::pvk ? o.pvki : "";
+  if (o.type == KeyType::pvk) k.ibm3624 = o.ibm3624;
   k.pin_block_format = o.pin_block_format;
   k.created = now_utc();
   auto kcv = kcv_for(k.type, k.pin_block_format, key);
@@ -429,7 +462,16 @@ std::string KeyStore::to_json() const {
     json e{{"id", k.id}, {"type", key_type_name(k.type)}, {"scope", k.scope},
            {"version", k.version}, {"active", k.active}, {"kcv", k.kcv},
            {"created", k.created}, {"wrapped", k.wrapped}};
-    if (k.type == KeyType::pvk) e["pvki"] = k.pvki;
+    if (k.type == KeyType::pvk) {
+      e["pvki"] = k.pvki;
+      const Ibm3624Settings defaults;
+      if (k.ibm3624 != defaults) {
+        e["decimalization_table"] = k.ibm3624.decimalization_table;
+        e["validation_data_start"] = k.ibm3624.validation_data_start;
+        e["validation_data_length"] = k.ibm3624.validation_data_length;
+        e["pad_char"] = std::string(1, k.ibm3624.pad_char);
+      }
+    }
     if (k.type == KeyType::zpk) e["pin_block_format"] = std::to_string(static_cast<int>(k.pin_block_format));
     keys.push_back(std::move(e));
   }

@@ -65,6 +65,19 @@ enum class KeyType : uint8_t {
 const char* key_type_name(KeyType t) noexcept;
 std::optional<KeyType> parse_key_type(std::string_view name) noexcept;
 
+// How a pvk verifies PINs by IBM 3624 offset (products with PinVerification::ibm3624_offset):
+// the validation data is the PAN's digits from `validation_data_start` (0-based), at most
+// `validation_data_length` of them, right-padded with `pad_char` to 16; the natural PIN's digits
+// come through `decimalization_table`. Defaults: the common 0123456789012345 table, the PAN from
+// its first digit, 'F' padding.
+struct Ibm3624Settings {
+  std::string decimalization_table = "0123456789012345";
+  uint8_t validation_data_start = 0;
+  uint8_t validation_data_length = 16;  // 1..16
+  char pad_char = 'F';                  // one hex character
+  friend bool operator==(const Ibm3624Settings&, const Ibm3624Settings&) = default;
+};
+
 struct KeyEntry {
   std::string id;        // "<type>/<scope>/v<version>", e.g. "cvk/622588/v2"
   KeyType type = KeyType::cvk;
@@ -73,6 +86,7 @@ struct KeyEntry {
   bool active = false;
   std::string kcv;       // 6 hex characters (TDES KCV for DES keys, AES KCV for AES keys)
   std::string pvki;      // pvk: the one-digit PIN verification key index
+  Ibm3624Settings ibm3624;  // pvk: IBM 3624 offset verification settings
   crypto::PinBlockFormat pin_block_format = crypto::PinBlockFormat::kIso0;  // zpk
   std::string created;   // ISO 8601 UTC, informational
   Secret key;            // clear key (in memory only; empty in a listing read without the KEK)
@@ -112,6 +126,7 @@ class KeyStore {
     KeyType type = KeyType::cvk;
     std::string scope;
     std::string pvki = "1";
+    Ibm3624Settings ibm3624;  // pvk
     crypto::PinBlockFormat pin_block_format = crypto::PinBlockFormat::kIso0;
     bool activate = true;
   };

@@ -439,6 +439,96 @@ TEST(securityVerify, PinBlockUnderTheAcquirerZoneKeyAgainstThePvv) {
   EXPECT_EQ(verify(m, no_pvv, range, ctx).pin, CheckResult::not_checked);
 }
 
+// IBM 3624 offset (published vectors ibm3624-offset-1234-0-16-F and -5550-2-14-1, PVK
+// 0123…3210, decimalisation table 1234567890123456, validation data = the PAN 1122334455667788).
+TEST(securityVerify, PinByIbm3624OffsetWhenTheProductSaysSo) {
+  const nlohmann::json v = vector_by_id("ibm3624-offset-1234-0-16-F");
+  const nlohmann::json w = vector_by_id("ibm3624-offset-5550-2-14-1");
+  const std::string pan = v["in"]["validation_data"];
+  KeyStore store = make_store();
+  KeyStore::AddOptions o;
+  o.type = KeyType::pvk;
+  o.scope = pan.substr(0, 6);
+  o.ibm3624.decimalization_table = v["in"]["decimalization_table"];
+  ASSERT_TRUE(store.add(kek(), o, hx(v["in"]["pvk"].get<std::string>())).ok());
+  cards::Card card;
+  const std::string offset = v["out"]["offset"];
+  std::copy(offset.begin(), offset.end(), card.pin_offset.begin());
+  cards::CardRange range;
+  range.product.pin_verification = cards::PinVerification::ibm3624_offset;
+  const auto ctx = context(&store, 21, engine::Channel::card_present);
+  iso8583::Message m = cnp_request("");
+  m.set(2, pan);
+  m.set(52, pin_block(v["in"]["pin"].get<std::string>(), kZpk, pan));
+  EXPECT_EQ(verify(m, card, range, ctx).pin, CheckResult::match);
+  m.set(52, pin_block("1235", kZpk, pan));
+  EXPECT_EQ(verify(m, card, range, ctx).pin, CheckResult::mismatch);
+  m.set(52, pin_block("12345", kZpk, pan));  // the offset fixes the PIN's length
+  EXPECT_EQ(verify(m, card, range, ctx).pin, CheckResult::mismatch);
+  m.set(52, pin_block(v["in"]["pin"].get<std::string>(), kZpk, pan));
+  cards::Card no_offset = card;
+  no_offset.pin_offset = {};
+  EXPECT_EQ(verify(m, no_offset, range, ctx).pin, CheckResult::not_checked);
+  // The same card under a Visa PVV product has no PVV on file: not checked.
+  EXPECT_EQ(verify(m, card, cards::CardRange{}, ctx).pin, CheckResult::not_checked);
+
+  // Validation data start, length and pad come from the pvk's settings; they survive a save.
+  KeyStore other = make_store();
+  o.ibm3624.validation_data_start = static_cast<uint8_t>(w["in"]["validation_data_start"].get<int>());
+  o.ibm3624.validation_data_length = static_cast<uint8_t>(w["in"]["validation_data_length"].get<int>());
+  o.ibm3624.pad_char = w["in"]["pad_char"].get<std::string>()[0];
+  ASSERT_TRUE(other.add(kek(), o, hx(w["in"]["pvk"].get<std::string>())).ok());
+  const std::string path = temp_path("ibm3624.json");
+  ASSERT_TRUE(other.save(path).ok());
+  auto loaded = KeyStore::load(path, kek());
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  std::filesystem::remove(path);
+  const std::string w_offset = w["out"]["offset"];
+  std::copy(w_offset.begin(), w_offset.end(), card.pin_offset.begin());
+  m.set(52, pin_block(w["in"]["pin"].get<std::string>(), kZpk, pan));
+  EXPECT_EQ(verify(m, card, range, context(&*loaded, 21, engine::Channel::card_present)).pin, CheckResult::match);
+  EXPECT_EQ(verify(m, card, range, ctx).pin, CheckResult::mismatch);  // default settings: another PIN
+
+  // Bad settings are refused, naming the setting.
+  o.ibm3624.decimalization_table = "123456789012345";
+  auto bad = other.add(kek(), o, hx(v["in"]["pvk"].get<std::string>()));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("decimalization_table"), std::string::npos);
+}
+
+// PIN blocks from every zone format are translated into the verification zone and checked.
+TEST(securityVerify, PinBlocksOfEveryZoneFormatAreTranslatedThenVerified) {
+  KeyStore store = make_store();
+  const std::string aes_zpk = "000102030405060708090A0B0C0D0E0F";
+  KeyStore::AddOptions o;
+  o.type = KeyType::zpk;
+  o.scope = "222222";
+  o.pin_block_format = crypto::PinBlockFormat::kIso4;
+  ASSERT_TRUE(store.add(kek(), o, hx(aes_zpk)).ok());
+  o.scope = "333333";
+  o.pin_block_format = crypto::PinBlockFormat::kIso3;
+  ASSERT_TRUE(store.add(kek(), o, hx(kZpk)).ok());
+  const cards::Card card = card_with_pvv();
+  const cards::CardRange range;
+  const auto ctx = context(&store, 21, engine::Channel::card_present);
+  const std::string pin = vector_by_id("pvv-cfpp-4444333322221111")["in"]["pin"];
+  iso8583::Message m = cnp_request("");
+  m.set(32, "222222");
+  auto f4 = crypto::encipher_pin_block_format4(hx(aes_zpk), pin, kPan, hx("1122334455667788"));
+  ASSERT_TRUE(f4.ok());
+  m.set(52, raw(*f4));
+  EXPECT_EQ(verify(m, card, range, ctx).pin, CheckResult::match);
+  m.set(52, raw(*crypto::encipher_pin_block_format4(hx(aes_zpk), "9999", kPan, hx("1122334455667788"))));
+  EXPECT_EQ(verify(m, card, range, ctx).pin, CheckResult::mismatch);
+  m.set(52, pin_block(pin, kZpk));  // 8 bytes for a format 4 zone
+  EXPECT_EQ(verify(m, card, range, ctx).pin, CheckResult::malformed);
+  m.set(32, "333333");
+  auto clear3 = crypto::encode_pin_block(crypto::PinBlockFormat::kIso3, pin, kPan, std::string(14 - pin.size(), 'A'));
+  ASSERT_TRUE(clear3.ok());
+  m.set(52, raw(*crypto::des_ecb_encrypt(hx(kZpk), *clear3)));
+  EXPECT_EQ(verify(m, card, range, ctx).pin, CheckResult::match);
+}
+
 // EMV data for PAN 4444333322221111 PSN 01.
 const std::string kTerminal =
     "000000010000"  // 9F02

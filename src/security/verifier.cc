@@ -1,6 +1,9 @@
 #include "security/verifier.h"
 
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
 
 #include "crypto/cvv.h"
 #include "crypto/digits.h"
@@ -268,35 +271,83 @@ void check_card_verification(const iso8583::Message& m, std::string_view pan,
                                      crypto::kCvv2ServiceCode, cvv2);
 }
 
-// The clear PIN from DE 52 under the acquirer's zone PIN keys; empty with *malformed set when
-// no key decodes it.
+// An HSM's translate-then-verify: the block is translated (crypto::translate_pin_block) from the
+// acquirer's zone (its ZPK and block format) into holdfast's verification zone, ISO format 4
+// under an AES-256 key drawn for this one verification, and only that block is opened for the
+// check. The acquirer's key serves for translation only, and the check sees one format whatever
+// the acquirer sends. Returns the clear PIN, or empty with *no_key set when the acquirer has no
+// zone key, or empty when no zone key translates the block (malformed).
 std::string pin_from_block(const KeyStore& keys, std::string_view block, std::string_view acquirer,
                            std::string_view pan, bool* no_key) {
   const auto zpks = keys.for_acquirer(acquirer);
   *no_key = zpks.empty();
-  for (const KeyEntry* k : zpks) {
-    if (k->pin_block_format == crypto::PinBlockFormat::kIso4) {
-      if (block.size() != 16) continue;
-      auto pin = crypto::decipher_pin_block_format4(k->key.span(), bytes_of(block), pan);
-      if (pin) return std::move(*pin);
-      continue;
-    }
-    if (block.size() != 8) continue;
-    auto clear = crypto::des_ecb_decrypt(k->key.span(), bytes_of(block));
-    if (!clear) continue;
-    auto pin = crypto::decode_pin_block(k->pin_block_format, *clear, pan);
-    crypto::cleanse(*clear);
-    if (pin) return std::move(*pin);
+  if (zpks.empty()) return {};
+  Bytes zone_key(32), fill(8);
+  if (RAND_bytes(zone_key.data(), static_cast<int>(zone_key.size())) != 1 ||
+      RAND_bytes(fill.data(), static_cast<int>(fill.size())) != 1) {
+    *no_key = true;  // no verification zone: not checked, rather than a try held against the card
+    return {};
   }
-  return {};
+  const crypto::PinZone verification_zone{crypto::PinBlockFormat::kIso4, zone_key};
+  std::string pin;
+  for (const KeyEntry* k : zpks) {
+    const size_t block_size = k->pin_block_format == crypto::PinBlockFormat::kIso4 ? 16 : 8;
+    if (block.size() != block_size) continue;
+    auto translated = crypto::translate_pin_block(bytes_of(block), {k->pin_block_format, k->key.span()},
+                                                  verification_zone, pan, fill);
+    if (!translated) continue;
+    auto opened = crypto::decipher_pin_block_format4(zone_key, *translated, pan);
+    if (opened) {
+      pin = std::move(*opened);
+      break;
+    }
+  }
+  crypto::cleanse(zone_key);
+  return pin;
+}
+
+// The card's PIN reference and the PVKs' verdict on `pin`: Visa PVV or IBM 3624 offset, as the
+// card's product says.
+CheckResult verify_pin(const std::vector<const KeyEntry*>& pvks, std::string_view pan,
+                       std::string_view pin, cards::PinVerification method,
+                       std::string_view reference) {
+  for (const KeyEntry* k : pvks) {
+    crypto::CryptoResult<bool> r = false;
+    if (method == cards::PinVerification::ibm3624_offset) {
+      const Ibm3624Settings& s = k->ibm3624;
+      crypto::Ibm3624Params params;
+      params.validation_data = pan;
+      params.decimalization_table = s.decimalization_table;
+      params.pad_char = s.pad_char;
+      params.validation_data_start = std::min<size_t>(s.validation_data_start, pan.size());
+      params.validation_data_length =
+          std::min<size_t>(s.validation_data_length, pan.size() - params.validation_data_start);
+      // The customer's PIN has the offset's length; another length cannot match.
+      if (pin.size() != reference.size()) return CheckResult::mismatch;
+      r = crypto::ibm3624_verify(k->key.span(), params, pin, reference);
+    } else {
+      r = crypto::verify_pvv({pan, pin, k->pvki}, k->key.span().first(8), k->key.span().subspan(8, 8),
+                             reference);
+    }
+    if (r && *r) return CheckResult::match;
+  }
+  return CheckResult::mismatch;
 }
 
 CheckResult check_pin(const iso8583::Message& m, std::string_view pan, const cards::Card& card,
-                      const KeyStore* keys) {
+                      const cards::CardRange& range, const KeyStore* keys) {
   if (!m.has(52)) return CheckResult::not_present;
-  const auto& pvv = card.pin_verification_value;
-  if (pvv[0] == '\0' || keys == nullptr) return CheckResult::not_checked;
-  const std::string_view card_pvv(pvv.data(), pvv.size());
+  const cards::PinVerification method = range.product.pin_verification;
+  // The reference on file: the PVV, or the IBM 3624 offset ('\0'-padded digits).
+  std::string_view reference;
+  if (method == cards::PinVerification::ibm3624_offset) {
+    const auto& o = card.pin_offset;
+    reference = std::string_view(o.data(), static_cast<size_t>(std::find(o.begin(), o.end(), '\0') - o.begin()));
+  } else {
+    reference = std::string_view(card.pin_verification_value.data(), card.pin_verification_value.size());
+    if (card.pin_verification_value[0] == '\0') reference = {};
+  }
+  if (reference.empty() || keys == nullptr) return CheckResult::not_checked;
   const auto pvks = keys->for_card(KeyType::pvk, pan);
   if (pvks.empty()) return CheckResult::not_checked;
   bool no_key = false;
@@ -304,12 +355,7 @@ CheckResult check_pin(const iso8583::Message& m, std::string_view pan, const car
   Wipe wipe{pin};
   if (no_key) return CheckResult::not_checked;
   if (pin.empty()) return CheckResult::malformed;
-  for (const KeyEntry* k : pvks) {
-    const crypto::PvvInput in{pan, pin, k->pvki};
-    auto r = crypto::verify_pvv(in, k->key.span().first(8), k->key.span().subspan(8, 8), card_pvv);
-    if (r && *r) return CheckResult::match;
-  }
-  return CheckResult::mismatch;
+  return verify_pin(pvks, pan, pin, method, reference);
 }
 
 // DE 55 as bytes: raw for a binary field, hex text otherwise.
@@ -430,12 +476,11 @@ std::string psn_digits(uint8_t psn) { return two_digits(psn); }
 
 engine::SecurityResults verify(const iso8583::Message& request, const cards::Card& card,
                                const cards::CardRange& range, const VerifyContext& ctx) {
-  (void)range;  // keys are chosen by PAN prefix; the range is the engine's view of the same
   engine::SecurityResults out;
   const std::string_view pan = request_pan(request);
   if (!digits(pan)) return out;
   check_card_verification(request, pan, card, ctx, &out);
-  out.pin = check_pin(request, pan, card, ctx.keys);
+  out.pin = check_pin(request, pan, card, range, ctx.keys);
   if (request.has(55)) {
     Bytes icc;
     IccData d;

@@ -18,9 +18,11 @@
 //    then subelements "SS LL value" (2-digit id, 2-digit length); SE 92 = CVV2, 3 digits.
 //    CVV2 is checked for card-not-present messages, and for card-present ones without track.
 //    Computed over the PAN, the card's expiry on file and service code 000.
-//  - DE 52 PIN block, decrypted under the zone PIN key of the acquirer in DE 32 (format per
-//    key entry, ISO 0 by default; ISO 4 needs a 16-byte DE 52), verified with Visa PVV
-//    against the card's PVV on file under the range's PVK (and its PVKI).
+//  - DE 52 PIN block under the zone PIN key of the acquirer in DE 32 (format per key entry,
+//    ISO 0 by default; ISO 4 needs a 16-byte DE 52), translated into the verification zone
+//    (ISO 4 under a one-time AES key) and verified under the range's PVK as the card's product
+//    says: Visa PVV against the card's PVV (with the PVKI), or IBM 3624 against the card's
+//    offset (with the pvk's decimalisation table and validation data settings).
 //  - DE 55 ICC data: 9F26 ARQC, 9F10 IAD, 9F36 ATC and the terminal data 9F02 9F03 9F1A 95
 //    5F2A 9A 9C 9F37 82, verified with crypto::verify_arqc (method chosen from the IAD) under
 //    the range's IMK-AC, the card's PSN on file; an IAD of no known layout is malformed.

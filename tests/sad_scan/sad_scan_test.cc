@@ -2,7 +2,7 @@
 // data directory, its log going to a file in that directory. Traffic carries known PANs,
 // CVV2s, PIN blocks, track 2 and track 1 data and ARQCs; the decisions are checked (CVV2
 // mismatch 05, wrong PIN 55 55 75, valid ARQC 00 with DE 55 tag 91, replayed ATC 05, track 1
-// iCVV 00 / wrong 05). Then the server stops
+// iCVV 00 / wrong 05, IBM 3624 offset PIN 00 / wrong 55). Then the server stops
 // (final snapshot) and every file under the data directory is scanned for each value in ASCII,
 // hex (upper and lower case) and packed BCD forms; any hit fails the test.
 //
@@ -165,6 +165,7 @@ class SadScanTest : public ::testing::Test {
     add(security::KeyType::zpk, kAcquirer, kZpk);
     add(security::KeyType::imk_ac, "622588", kImk);
     add(security::KeyType::pan, "", kPanKey);
+    add(security::KeyType::pvk, "622589", kPvk);  // the IBM 3624 offset product's range
     store_path_ = keys_dir_ + "/keystore.json";
     ASSERT_TRUE(store->save(store_path_).ok());
 
@@ -345,9 +346,29 @@ TEST_F(SadScanTest, SecurityDecisionsEndToEndAndNothingSensitiveReachesDisk) {
   m.set(45, wrong_track1);
   EXPECT_EQ(iso.exchange(m).get(39), "05");
 
+  // A product verifying PINs by IBM 3624 offset: the right PIN 00, a wrong one 55.
+  ASSERT_FALSE(admin.request({{"op", "create_card_range"}, {"prefix_low", "622589"}, {"prefix_high", "622589"},
+                              {"product", {{"pin_verification", "ibm3624_offset"}}}}).contains("error"));
+  const std::string pan3 = luhn_pan("622589001122334");
+  needles_.digits("PAN 3", pan3);
+  crypto::Ibm3624Params ibm;
+  ibm.validation_data = pan3;
+  ibm.decimalization_table = "0123456789012345";
+  auto offset = crypto::ibm3624_offset(hx(kPvk), ibm, "7913");
+  ASSERT_TRUE(offset.ok());
+  const json issued = admin.request({{"op", "issue_card"}, {"id", 5003u}, {"account_id", 1001u}, {"pan", pan3},
+                                     {"expiry", kExpiry}, {"pin_offset", *offset}});
+  ASSERT_FALSE(issued.contains("error")) << issued.dump();
+  m = request(pan3, stan++, "051");
+  m.set(52, pin_block("7913", pan3));
+  EXPECT_EQ(iso.exchange(m).get(39), "00");
+  m = request(pan3, stan++, "051");
+  m.set(52, pin_block("7914", pan3));
+  EXPECT_EQ(iso.exchange(m).get(39), "55");
+
   // Keys reload without downtime.
   const json reloaded = admin.request({{"op", "reload_keys"}});
-  EXPECT_EQ(reloaded.value("keys", 0), 5) << reloaded.dump();
+  EXPECT_EQ(reloaded.value("keys", 0), 6) << reloaded.dump();
 
   server_->stop();
   server_.reset();
@@ -376,7 +397,7 @@ TEST_F(SadScanTest, SecurityDecisionsEndToEndAndNothingSensitiveReachesDisk) {
   // scanner finds what is there.
   std::ifstream log_in(data_dir_ + "/server.log");
   const std::string log_text((std::istreambuf_iterator<char>(log_in)), std::istreambuf_iterator<char>());
-  EXPECT_NE(log_text.find("card security: 5 keys loaded"), std::string::npos);
+  EXPECT_NE(log_text.find("card security: 6 keys loaded"), std::string::npos);
   (void)saw_journal;
 }
 
