@@ -129,6 +129,9 @@ struct Rig {
     m.key = MessageKey{kAcquirer, static_cast<uint32_t>(n % 999'999 + 1), 1129000000 + n / 999'999};
     m.pan_hash = pan_hash_of(a % 64 == 7 ? kUnknownPan : kFirstPan + a % kCards);
     m.amount_minor = a % 16 == 15 ? kAboveLimit : 1'000 + static_cast<int64_t>(a % 97) * 10;
+    // A fresh retrieval reference (DE 37), as acquirers send: the clearing match index keys on it.
+    uint64_t rrn = n;
+    for (int i = 11; i >= 0; --i, rrn /= 10) m.retrieval_reference[static_cast<size_t>(i)] = static_cast<char>('0' + rrn % 10);
     command.time = now;
     events.clear();
     return engine.apply(command, &events);

@@ -199,6 +199,7 @@ class Engine {
     uint64_t chain_next = 0;               // ... and the next one in the chain (0 = last)
     int64_t cleared_minor = 0;             // account currency, posted by presentments
     uint16_t presentments = 0;
+    bool engine_code = false;              // reply.approval_code was issued by holdfast
   };
 
   // One applied clearing record: for idempotency (its record id), presentment reversals and
@@ -329,12 +330,15 @@ class Engine {
   // deadline index, and books what the transition means for the receivable (won: recovered
   // from the acquirer; lost or expired: written off as issuer loss).
   void store_case(DisputeRecord& record, disputes::Case next, std::vector<Event>* events);
-  void index_match_keys(const MessageRecord& record);
+  void index_match_keys(MessageRecord& record);
   void join_chain(MessageRecord& record);
+  // The record `sequence_plus_one` names, if it is still kept, approved, not voided, and the
+  // card's; nullptr otherwise.
+  MessageRecord* record_at(uint64_t sequence_plus_one, const cards::Card& card);
+  static uint64_t recent_rrn(const std::array<char, 12>& rrn);
   void maybe_uplift_abroad(const CardMessage& m, const cards::Card& card, const cards::Token* token,
                            cards::Account& account, const cards::Product& product, std::vector<Event>* events);
-  static uint64_t rrn_match_value(const std::array<char, 12>& rrn);
-  void forget_match_keys(const MessageRecord& record);
+
   void tick_cases(std::vector<Event>* events);
   void push_presentment(const PresentmentRecord& record);
   void prune_presentments();
@@ -396,20 +400,13 @@ class Engine {
   uint64_t waiting_reversals_ = 0;  // records of reversals that came before their original
   std::vector<uint64_t> signed_on_acquirers_;
 
-  // Clearing: incremental authorisations and presentments find their authorisation by
-  // (card, approval code) and (card, retrieval reference).
-  struct MatchKey {
-    uint64_t card_id = 0;
-    uint64_t value = 0;  // approval code or RRN packed into 8 bytes, tagged in the top bits
-    friend bool operator==(const MatchKey&, const MatchKey&) = default;
-  };
-  struct MatchKeyHash {
-    size_t operator()(const MatchKey& k) const noexcept;
-  };
+  // Clearing: presentments find their authorisation by the approval code holdfast issued (a
+  // direct-mapped table: codes are issued in sequence, so the authorisation path only appends),
+  // else among the card's recent approvals (cards::Card::recent_approvals) by RRN or code.
+  std::vector<uint64_t> approval_index_;  // approval code number -> record sequence + 1
   struct DigestHash {
     size_t operator()(const Digest16& d) const noexcept;
   };
-  FlatHashMap<MatchKey, uint64_t, MatchKeyHash> match_index_{UINT64_MAX, 1 << 16};  // -> sequence
   ChunkedRing<PresentmentRecord> presentments_;
   uint64_t presentments_dropped_ = 0;
   FlatHashMap<Digest16, uint64_t, DigestHash> presentment_index_{UINT64_MAX, 1 << 12};  // record id ->

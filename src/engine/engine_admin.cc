@@ -189,7 +189,6 @@ void Engine::prune_records() {
     const RecordKey key{oldest.group, oldest.key};
     const uint64_t* sequence = record_index_.find(key);
     if (sequence != nullptr && *sequence == oldest.sequence) record_index_.erase(key);
-    forget_match_keys(oldest);
     if (oldest.group == kGroupWaitingReversal) --waiting_reversals_;
     records_.pop_front();
     ++records_dropped_;

@@ -244,6 +244,7 @@ Reply Engine::authorize(const CardMessage& m, std::vector<Event>* events) {
   reply.entity_id = hold_id;
   remember(m, card, reply, hold_id, amount);
   MessageRecord& record = records_.back();
+  record.engine_code = true;
   record.posted = posted;
   record.credit = credit;
   if (hold_id != 0 || (posted && !credit)) join_chain(record);
@@ -322,6 +323,7 @@ Reply Engine::apply_advice(const CardMessage& m, std::vector<Event>* events) {
   records_.back().posted = hold_id == 0 && !refund;
   records_.back().credit = refund;
   records_.back().offline = true;
+  records_.back().engine_code = !has_code;
   index_match_keys(records_.back());
   return reply;
 }
@@ -330,11 +332,20 @@ Reply Engine::apply_advice(const CardMessage& m, std::vector<Event>* events) {
 // approved authorisation still in its chain joins that chain, so one presentment clears them
 // all; otherwise it starts its own chain.
 void Engine::join_chain(MessageRecord& record) {
-  const uint64_t* head = nullptr;
-  if (record.retrieval_reference[0] != '\0' && record.retrieval_reference[0] != ' ')
-    head = match_index_.find(MatchKey{record.card_id, rrn_match_value(record.retrieval_reference)});
-  if (head != nullptr && *head >= records_dropped_ && *head != record.sequence) {
-    MessageRecord* link = &records_[static_cast<size_t>(*head - records_dropped_)];
+  MessageRecord* head = nullptr;
+  if (const uint64_t rrn = recent_rrn(record.retrieval_reference); rrn != 0) {
+    // The oldest of the card's recent approvals with this RRN leads to the chain's head.
+    const cards::Card& card = cards_.at(record.card_id);
+    for (const auto& recent : card.recent_approvals) {
+      if (recent.rrn != rrn) continue;
+      MessageRecord* r = record_at(recent.sequence_plus_one, card);
+      if (r != nullptr && (head == nullptr || r->sequence < head->sequence)) head = r;
+    }
+    if (head != nullptr && head->chain_head != head->sequence && head->chain_head >= records_dropped_)
+      head = &records_[static_cast<size_t>(head->chain_head - records_dropped_)];
+  }
+  if (head != nullptr && head->sequence != record.sequence) {
+    MessageRecord* link = head;
     if (link->card_id == record.card_id && !link->voided && !link->offline) {
       record.chain_head = link->sequence;
       while (link->chain_next != 0 && link->chain_next >= records_dropped_)

@@ -11,7 +11,6 @@
 namespace holdfast::engine {
 namespace {
 
-constexpr uint64_t kApprovalTag = 1ull << 62;
 constexpr uint64_t kRrnTag = 2ull << 62;
 constexpr uint64_t kValueMask = (1ull << 62) - 1;
 
@@ -55,52 +54,73 @@ disputes::Scheme dispute_scheme(cards::CardScheme s) {
 
 }  // namespace
 
-size_t Engine::MatchKeyHash::operator()(const MatchKey& k) const noexcept {
-  uint64_t h = k.card_id * 0x9E3779B97F4A7C15ull ^ (k.value + 0xBF58476D1CE4E5B9ull + (k.card_id << 6));
-  h ^= h >> 31;
-  h *= 0x94D049BB133111EBull;
-  return static_cast<size_t>(h ^ (h >> 29));
-}
-
 size_t Engine::DigestHash::operator()(const Digest16& d) const noexcept {
   uint64_t v;
   __builtin_memcpy(&v, d.bytes.data(), sizeof v);  // already a cryptographic hash
   return static_cast<size_t>(v);
 }
 
-// ---- Match keys: (card, approval code) and (card, RRN) of approved authorisations ---------
+// ---- Matching: approval codes holdfast issued, and each card's recent approvals ------------
 
-uint64_t Engine::rrn_match_value(const std::array<char, 12>& rrn) { return kRrnTag | pack(rrn); }
-
-// Records that moved money (a hold, or a posted financial message) can be presented.
-void Engine::index_match_keys(const MessageRecord& r) {
-  if (r.card_id == 0 || (r.hold_id == 0 && !r.posted) || r.credit || !is_approval(r.reply.outcome)) return;
-  if (!blank(r.reply.approval_code)) match_index_.put(MatchKey{r.card_id, kApprovalTag | pack(r.reply.approval_code)}, r.sequence);
-  // The chain head keeps the RRN: incremental authorisations join its chain.
-  if (!blank(r.retrieval_reference) && r.chain_head == r.sequence)
-    match_index_.put(MatchKey{r.card_id, kRrnTag | pack(r.retrieval_reference)}, r.sequence);
+// The number of an approval code holdfast issued ("000001".."999999"), 0 if not all digits.
+template <size_t N>
+uint32_t approval_number(const std::array<char, N>& code) {
+  uint32_t v = 0;
+  for (char c : code) {
+    if (c < '0' || c > '9') return 0;
+    v = v * 10 + static_cast<uint32_t>(c - '0');
+  }
+  return v;
 }
 
-void Engine::forget_match_keys(const MessageRecord& r) {
-  if (r.card_id == 0) return;
-  for (const MatchKey key : {MatchKey{r.card_id, kApprovalTag | pack(r.reply.approval_code)},
-                             MatchKey{r.card_id, kRrnTag | pack(r.retrieval_reference)}}) {
-    const uint64_t* sequence = match_index_.find(key);
-    if (sequence != nullptr && *sequence == r.sequence) match_index_.erase(key);
+uint64_t Engine::recent_rrn(const std::array<char, 12>& rrn) { return blank(rrn) ? 0 : pack(rrn) | kRrnTag; }
+
+// Records that moved money (a hold, or a posted financial message) can be presented. Both
+// writes are cheap on the authorisation path: the code table is appended to in code order, and
+// the card is already in cache.
+void Engine::index_match_keys(MessageRecord& r) {
+  if (r.card_id == 0 || (r.hold_id == 0 && !r.posted) || r.credit || !is_approval(r.reply.outcome)) return;
+  if (r.engine_code) {
+    const uint32_t n = approval_number(r.reply.approval_code);
+    if (n != 0) {
+      if (approval_index_.size() <= n) approval_index_.resize(n + 1, 0);
+      approval_index_[n] = r.sequence + 1;
+    }
   }
+  cards::Card& card = cards_.at(r.card_id);
+  card.recent_approvals[card.recent_next] = {r.sequence + 1, recent_rrn(r.retrieval_reference)};
+  card.recent_next = static_cast<uint8_t>((card.recent_next + 1) % cards::Card::kRecentApprovals);
+}
+
+Engine::MessageRecord* Engine::record_at(uint64_t sequence_plus_one, const cards::Card& card) {
+  if (sequence_plus_one == 0 || sequence_plus_one - 1 < records_dropped_) return nullptr;
+  MessageRecord& r = records_[static_cast<size_t>(sequence_plus_one - 1 - records_dropped_)];
+  if (r.card_id != card.id.value || r.voided || !is_approval(r.reply.outcome)) return nullptr;
+  return &r;
 }
 
 Engine::MessageRecord* Engine::match_authorisation(const Presentment& p, const cards::Card& card) {
-  auto lookup = [&](uint64_t tagged) -> MessageRecord* {
-    const uint64_t* sequence = match_index_.find(MatchKey{card.id.value, tagged});
-    if (sequence == nullptr || *sequence < records_dropped_) return nullptr;
-    MessageRecord& r = records_[static_cast<size_t>(*sequence - records_dropped_)];
-    if (r.card_id != card.id.value || r.voided || !is_approval(r.reply.outcome)) return nullptr;
-    return &r;
-  };
   MessageRecord* found = nullptr;
-  if (!blank(p.approval_code)) found = lookup(kApprovalTag | pack(p.approval_code));
-  if (found == nullptr && !blank(p.retrieval_reference)) found = lookup(kRrnTag | pack(p.retrieval_reference));
+  if (const uint32_t n = approval_number(p.approval_code); n != 0 && n < approval_index_.size()) {
+    found = record_at(approval_index_[n], card);
+    if (found != nullptr && (!found->engine_code || found->reply.approval_code != p.approval_code)) found = nullptr;
+  }
+  // Among the card's recent approvals: the terminal's own approval code (offline advices), then
+  // the retrieval reference (the oldest with it: a chain's head).
+  if (found == nullptr && !blank(p.approval_code)) {
+    for (const auto& recent : card.recent_approvals) {
+      MessageRecord* r = record_at(recent.sequence_plus_one, card);
+      if (r != nullptr && r->reply.approval_code == p.approval_code) found = r;
+    }
+  }
+  if (found == nullptr && !blank(p.retrieval_reference)) {
+    const uint64_t rrn = recent_rrn(p.retrieval_reference);
+    for (const auto& recent : card.recent_approvals) {
+      if (recent.rrn != rrn) continue;
+      MessageRecord* r = record_at(recent.sequence_plus_one, card);
+      if (r != nullptr && (found == nullptr || r->sequence < found->sequence)) found = r;
+    }
+  }
   if (found == nullptr) return nullptr;
   // Presentments clear the whole chain of incremental authorisations from its head.
   if (found->chain_head != found->sequence && found->chain_head >= records_dropped_)
@@ -372,7 +392,9 @@ Reply Engine::reverse_presentment(const Presentment& p, std::vector<Event>* even
   PresentmentRecord& original = presentments_[static_cast<size_t>(it->second - presentments_dropped_)];
   cards::Card* card = original.card_id != 0 ? &cards_.at(original.card_id) : nullptr;
   cards::Account* account = card != nullptr ? account_by_id(card->account.value) : nullptr;
-  if (original.reversed || account == nullptr) return account_reply(Outcome::presentment_already_applied, account);
+  // A presentment that was never applied (unknown card) has nothing to reverse.
+  if (account == nullptr) return account_reply(Outcome::presentment_original_not_found, nullptr);
+  if (original.reversed) return account_reply(Outcome::presentment_already_applied, account);
   original.reversed = true;
   const uint32_t settlement = settlement_account_for_currency(account->currency);
   // What a chargeback already gave back to the cardholder is settled by the acquirer's reversal

@@ -258,6 +258,7 @@ void Engine::serialize(std::vector<uint8_t>* out) const {
     w.u64(rec.chain_next);
     w.i64(rec.cleared_minor);
     w.u16(rec.presentments);
+    w.boolean(rec.engine_code);
   }
   w.u32(static_cast<uint32_t>(signed_on_acquirers_.size()));
   for (uint64_t id : signed_on_acquirers_) w.u64(id);
@@ -326,7 +327,7 @@ bool Engine::deserialize(std::span<const uint8_t> in) {
         !r.i64(&rec.undone_minor) || !r.boolean(&rec.posted) || !r.boolean(&rec.credit) ||
         !r.boolean(&rec.voided) || !r.boolean(&rec.offline) || !r.u16(&rec.mcc) ||
         !get_enum(r, &rec.channel, 2) || !get_chars(r, &rec.retrieval_reference) || !r.u64(&rec.chain_head) ||
-        !r.u64(&rec.chain_next) || !r.i64(&rec.cleared_minor) || !r.u16(&rec.presentments))
+        !r.u64(&rec.chain_next) || !r.i64(&rec.cleared_minor) || !r.u16(&rec.presentments) || !r.boolean(&rec.engine_code))
       return false;
     records_.push_back(rec);
     // Later records win, exactly as they did when they were first remembered.
@@ -338,10 +339,13 @@ bool Engine::deserialize(std::span<const uint8_t> in) {
   signed_on_acquirers_.assign(links, 0);
   for (auto& id : signed_on_acquirers_)
     if (!r.u64(&id)) return false;
-  match_index_.clear();
-  for (size_t i = 0; i < records_.size(); ++i) {
-    index_match_keys(records_[i]);
+  // The matching aids are rebuilt, not stored: they follow from the records in order.
+  approval_index_.clear();
+  for (auto& [id, card] : cards_) {
+    card.recent_approvals = {};
+    card.recent_next = 0;
   }
+  for (size_t i = 0; i < records_.size(); ++i) index_match_keys(records_[i]);
   return deserialize_clearing(r) && r.at_end();
 }
 

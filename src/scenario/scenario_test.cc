@@ -44,9 +44,11 @@ TEST(OfflineBurst, HoldfastProtectsTheCardOnTheFirstDayAndTheLaterWavesFail) {
   EXPECT_LT(*holdfast.card_blocked_at, day(2026, 3, 2));
   EXPECT_EQ(holdfast.tokens_suspended, 1u);
   // Waves two and three: six and four offline taps refused by the suspended token, and their
-  // card-not-present checks declined online.
+  // card-not-present checks declined online (the card is blocked). The first wave's check was
+  // declined too: CNY 500 against the CNY 480 left, and no uplift for card-not-present.
   EXPECT_EQ(holdfast.offline_blocked, 10u);
-  EXPECT_EQ(holdfast.online_declined, 2u);
+  EXPECT_EQ(holdfast.online_declined, 3u);
+  EXPECT_EQ(holdfast.uplifts_refused, 1u);
   EXPECT_TRUE(holdfast.books_balanced);
 }
 
