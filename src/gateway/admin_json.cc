@@ -1,8 +1,8 @@
 #include "gateway/admin_json.h"
 
 #include <algorithm>
-#include <fstream>
 #include <cstring>
+#include <fstream>
 #include <limits>
 
 #include "base/country.h"
