@@ -423,6 +423,8 @@ TEST_F(ClearingStory, ClearingRecordsTheIssuerCannotApplyAreRejectedWithTheirOwn
   const Reply unknown = story.run(stranger);
   EXPECT_EQ(unknown.outcome, Outcome::presentment_unknown_card);
   EXPECT_EQ(story.code(unknown), "14");
+  EXPECT_EQ(story.run(follow_up(stranger, PresentmentKind::first_presentment_reversal)).outcome,
+            Outcome::presentment_original_not_found);  // it was never applied
   Presentment orphan = presentment(1'000);
   orphan.kind = PresentmentKind::first_presentment_reversal;
   const Reply not_found = story.run(orphan);
