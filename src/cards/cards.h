@@ -172,17 +172,12 @@ struct Card {
   std::array<Timestamp, kOfflineItemsKept> offline_item_times{};
   uint8_t offline_item_count = 0;  // how many of offline_item_times are set
   Timestamp protected_at;          // when burst protection blocked the card (0 = never)
-  // The card's latest approvals (message record sequence + 1, 0 = empty) with their retrieval
-  // references packed: presentments without a usable approval code, offline advices and
-  // incremental authorisations find their record here, in the card already in cache, instead
-  // of through a global index on the authorisation path. Rebuilt from the records at start-up.
-  struct RecentApproval {
-    uint64_t sequence_plus_one = 0;
-    uint64_t rrn = 0;
-  };
-  static constexpr size_t kRecentApprovals = 4;
-  std::array<RecentApproval, kRecentApprovals> recent_approvals{};
-  uint8_t recent_next = 0;
+  // The card's latest message record (sequence + 1; 0 = none). Each record links to the card's
+  // previous one, so presentments without holdfast's approval code, offline advices and
+  // incremental authorisations walk the card's own history instead of a global index kept on
+  // the authorisation path (the card is in cache there: linking costs nothing). Rebuilt from
+  // the records at start-up.
+  uint64_t last_record = 0;
   uint64_t fraud_case_id = 0;      // the fraud case opened for the card (0 = none)
   bool chip() const noexcept { return service_code[0] == '2' || service_code[0] == '6'; }
 };

@@ -200,6 +200,7 @@ class Engine {
     int64_t cleared_minor = 0;             // account currency, posted by presentments
     uint16_t presentments = 0;
     bool engine_code = false;              // reply.approval_code was issued by holdfast
+    uint64_t previous_for_card = 0;        // the card's previous record (sequence + 1; 0 = none)
   };
 
   // One applied clearing record: for idempotency (its record id), presentment reversals and
@@ -288,7 +289,7 @@ class Engine {
   Reply account_reply(Outcome outcome, const cards::Account* account) const;
   Timestamp hold_expiry(uint16_t mcc) const;
   std::array<char, 6> next_approval_code();
-  void remember(const CardMessage& m, const cards::Card* card, const Reply& reply,
+  void remember(const CardMessage& m, cards::Card* card, const Reply& reply,
                 uint64_t hold_id, int64_t account_amount);
   void push_record(const MessageRecord& record);
   MessageRecord* find_record(uint8_t group, const MessageKey& key);
@@ -335,7 +336,11 @@ class Engine {
   // The record `sequence_plus_one` names, if it is still kept, approved, not voided, and the
   // card's; nullptr otherwise.
   MessageRecord* record_at(uint64_t sequence_plus_one, const cards::Card& card);
-  static uint64_t recent_rrn(const std::array<char, 12>& rrn);
+  static bool blank_chars(const std::array<char, 12>& a);
+  bool has_hold_rule(uint16_t mcc) const;
+  static constexpr size_t kIncrementalLookback = 32;
+  MessageRecord* find_in_card_history(const cards::Card& card, uint64_t from, const std::array<char, 6>* code,
+                                      const std::array<char, 12>* rrn, size_t limit);
   void maybe_uplift_abroad(const CardMessage& m, const cards::Card& card, const cards::Token* token,
                            cards::Account& account, const cards::Product& product, std::vector<Event>* events);
 
@@ -402,7 +407,7 @@ class Engine {
 
   // Clearing: presentments find their authorisation by the approval code holdfast issued (a
   // direct-mapped table: codes are issued in sequence, so the authorisation path only appends),
-  // else among the card's recent approvals (cards::Card::recent_approvals) by RRN or code.
+  // else by walking the card's own records (cards::Card::last_record) for the RRN or code.
   std::vector<uint64_t> approval_index_;  // approval code number -> record sequence + 1
   struct DigestHash {
     size_t operator()(const Digest16& d) const noexcept;

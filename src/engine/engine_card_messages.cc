@@ -36,7 +36,7 @@ const Engine::MessageRecord* Engine::find_message(MessageKind kind, const Messag
   return const_cast<Engine*>(this)->find_record(record_group(kind), key);
 }
 
-void Engine::remember(const CardMessage& m, const cards::Card* card, const Reply& reply,
+void Engine::remember(const CardMessage& m, cards::Card* card, const Reply& reply,
                       uint64_t hold_id, int64_t account_amount) {
   MessageRecord r;
   r.sequence = records_dropped_ + records_.size();
@@ -54,6 +54,10 @@ void Engine::remember(const CardMessage& m, const cards::Card* card, const Reply
   r.channel = m.channel;
   r.retrieval_reference = m.retrieval_reference;
   r.chain_head = r.sequence;
+  if (card != nullptr) {
+    r.previous_for_card = card->last_record;
+    card->last_record = r.sequence + 1;
+  }
   push_record(r);
 }
 
@@ -177,7 +181,7 @@ Outcome Engine::check_controls(const CardMessage& m, const cards::Card& card, in
 }
 
 Reply Engine::authorize(const CardMessage& m, std::vector<Event>* events) {
-  auto decline = [&](Outcome o, const cards::Card* card, const cards::Account* account) {
+  auto decline = [&](Outcome o, cards::Card* card, const cards::Account* account) {
     Reply r = account_reply(o, account);
     remember(m, card, r, 0, 0);
     return r;
@@ -269,7 +273,7 @@ Reply Engine::authorize(const CardMessage& m, std::vector<Event>* events) {
 }
 
 Reply Engine::apply_advice(const CardMessage& m, std::vector<Event>* events) {
-  auto refuse = [&](Outcome o, const cards::Card* card, const cards::Account* account) {
+  auto refuse = [&](Outcome o, cards::Card* card, const cards::Account* account) {
     Reply r = account_reply(o, account);
     remember(m, card, r, 0, 0);
     return r;
@@ -333,14 +337,13 @@ Reply Engine::apply_advice(const CardMessage& m, std::vector<Event>* events) {
 // all; otherwise it starts its own chain.
 void Engine::join_chain(MessageRecord& record) {
   MessageRecord* head = nullptr;
-  if (const uint64_t rrn = recent_rrn(record.retrieval_reference); rrn != 0) {
-    // The oldest of the card's recent approvals with this RRN leads to the chain's head.
+  // Incremental authorisations belong to the pre-authorisation MCCs (those with their own hold
+  // validity: lodging, vehicle rental, cruise); only there is the card's history walked on the
+  // authorisation path, and only its latest kIncrementalLookback records.
+  if (!blank_chars(record.retrieval_reference) && has_hold_rule(record.mcc)) {
     const cards::Card& card = cards_.at(record.card_id);
-    for (const auto& recent : card.recent_approvals) {
-      if (recent.rrn != rrn) continue;
-      MessageRecord* r = record_at(recent.sequence_plus_one, card);
-      if (r != nullptr && (head == nullptr || r->sequence < head->sequence)) head = r;
-    }
+    head = find_in_card_history(card, record.previous_for_card, nullptr, &record.retrieval_reference,
+                                kIncrementalLookback);
     if (head != nullptr && head->chain_head != head->sequence && head->chain_head >= records_dropped_)
       head = &records_[static_cast<size_t>(head->chain_head - records_dropped_)];
   }
@@ -437,7 +440,8 @@ Reply Engine::reverse(const CardMessage& m, std::vector<Event>* events) {
     push_record(waiting);
     return reply;
   }
-  const cards::Card* card = find_card(cards::CardId{original->card_id});
+  auto found_card = cards_.find(original->card_id);
+  cards::Card* card = found_card != cards_.end() ? &found_card->second : nullptr;
   const cards::Account* account = card != nullptr ? find_account(card->account) : nullptr;
   Outcome outcome = Outcome::reversal_already_applied;
   if (is_approval(original->reply.outcome) && !original->voided && original->account_amount_minor > 0) {

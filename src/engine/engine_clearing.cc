@@ -73,23 +73,42 @@ uint32_t approval_number(const std::array<char, N>& code) {
   return v;
 }
 
-uint64_t Engine::recent_rrn(const std::array<char, 12>& rrn) { return blank(rrn) ? 0 : pack(rrn) | kRrnTag; }
+bool Engine::blank_chars(const std::array<char, 12>& a) { return blank(a); }
 
-// Records that moved money (a hold, or a posted financial message) can be presented. Both
-// writes are cheap on the authorisation path: the code table is appended to in code order, and
-// the card is already in cache.
+bool Engine::has_hold_rule(uint16_t mcc) const {
+  for (const auto& rule : config_.mcc_hold_rules)
+    if (mcc >= rule.mcc_low && mcc <= rule.mcc_high) return true;
+  return false;
+}
+
+// Approvals holdfast issued go into the code table (appended in code order on the
+// authorisation path); everything else is found through the card's own history.
 void Engine::index_match_keys(MessageRecord& r) {
-  if (r.card_id == 0 || (r.hold_id == 0 && !r.posted) || r.credit || !is_approval(r.reply.outcome)) return;
-  if (r.engine_code) {
-    const uint32_t n = approval_number(r.reply.approval_code);
-    if (n != 0) {
-      if (approval_index_.size() <= n) approval_index_.resize(n + 1, 0);
-      approval_index_[n] = r.sequence + 1;
-    }
+  if (r.card_id == 0 || !r.engine_code || (r.hold_id == 0 && !r.posted) || r.credit || !is_approval(r.reply.outcome))
+    return;
+  const uint32_t n = approval_number(r.reply.approval_code);
+  if (n == 0) return;
+  if (approval_index_.size() <= n) approval_index_.resize(n + 1, 0);
+  approval_index_[n] = r.sequence + 1;
+}
+
+// Walks the card's records from `from` (sequence + 1) back, at most `limit` of them: the latest
+// approval that moved money with approval code `code`, else the oldest with retrieval reference
+// `rrn` (the head of its chain). Either may be null.
+Engine::MessageRecord* Engine::find_in_card_history(const cards::Card& card, uint64_t from,
+                                                    const std::array<char, 6>* code,
+                                                    const std::array<char, 12>* rrn, size_t limit) {
+  MessageRecord* by_rrn = nullptr;
+  for (uint64_t s = from; s != 0 && s - 1 >= records_dropped_ && limit > 0; --limit) {
+    MessageRecord& r = records_[static_cast<size_t>(s - 1 - records_dropped_)];
+    s = r.previous_for_card;
+    if (r.card_id != card.id.value || r.voided || !is_approval(r.reply.outcome) || r.credit ||
+        (r.hold_id == 0 && !r.posted))
+      continue;
+    if (code != nullptr && r.reply.approval_code == *code) return &r;
+    if (rrn != nullptr && r.retrieval_reference == *rrn) by_rrn = &r;
   }
-  cards::Card& card = cards_.at(r.card_id);
-  card.recent_approvals[card.recent_next] = {r.sequence + 1, recent_rrn(r.retrieval_reference)};
-  card.recent_next = static_cast<uint8_t>((card.recent_next + 1) % cards::Card::kRecentApprovals);
+  return by_rrn;
 }
 
 Engine::MessageRecord* Engine::record_at(uint64_t sequence_plus_one, const cards::Card& card) {
@@ -105,22 +124,11 @@ Engine::MessageRecord* Engine::match_authorisation(const Presentment& p, const c
     found = record_at(approval_index_[n], card);
     if (found != nullptr && (!found->engine_code || found->reply.approval_code != p.approval_code)) found = nullptr;
   }
-  // Among the card's recent approvals: the terminal's own approval code (offline advices), then
-  // the retrieval reference (the oldest with it: a chain's head).
-  if (found == nullptr && !blank(p.approval_code)) {
-    for (const auto& recent : card.recent_approvals) {
-      MessageRecord* r = record_at(recent.sequence_plus_one, card);
-      if (r != nullptr && r->reply.approval_code == p.approval_code) found = r;
-    }
-  }
-  if (found == nullptr && !blank(p.retrieval_reference)) {
-    const uint64_t rrn = recent_rrn(p.retrieval_reference);
-    for (const auto& recent : card.recent_approvals) {
-      if (recent.rrn != rrn) continue;
-      MessageRecord* r = record_at(recent.sequence_plus_one, card);
-      if (r != nullptr && (found == nullptr || r->sequence < found->sequence)) found = r;
-    }
-  }
+  // The card's own history: the terminal's approval code (offline advices), then the
+  // retrieval reference. Off the authorisation path; bounded by the records kept.
+  if (found == nullptr && (!blank(p.approval_code) || !blank(p.retrieval_reference)))
+    found = find_in_card_history(card, card.last_record, blank(p.approval_code) ? nullptr : &p.approval_code,
+                                 blank(p.retrieval_reference) ? nullptr : &p.retrieval_reference, SIZE_MAX);
   if (found == nullptr) return nullptr;
   // Presentments clear the whole chain of incremental authorisations from its head.
   if (found->chain_head != found->sequence && found->chain_head >= records_dropped_)

@@ -347,6 +347,36 @@ TEST_F(ClearingStory, OnePresentmentClearsAWholeChainOfIncrementalAuthorisations
   EXPECT_TRUE(story.engine.disputes().empty());
 }
 
+TEST_F(ClearingStory, ABusyCardsHistoryStillFindsItsHotelChainAndARetrievalReferenceOnlyPresentment) {
+  CardMessage check_in = story.authorization(kPan, 20'000);
+  check_in.mcc = 7011;
+  check_in.retrieval_reference = chars<12>("700000000077");
+  approve(check_in);
+  // A week of small purchases between check-in and the extra night.
+  std::vector<CardMessage> groceries;
+  for (int i = 0; i < 9; ++i) {
+    CardMessage g = story.authorization(kPan, 1'000);
+    g.retrieval_reference = chars<12>(std::to_string(500000000000 + i).c_str());
+    approve(g);
+    groceries.push_back(g);
+  }
+  CardMessage extra_night = story.authorization(kPan, 10'000);
+  extra_night.mcc = 7011;
+  extra_night.retrieval_reference = check_in.retrieval_reference;
+  const Reply incremental = approve(extra_night);
+  const auto* head = story.engine.find_message(MessageKind::authorization_request, check_in.key);
+  const auto* link = story.engine.find_message(MessageKind::authorization_request, extra_night.key);
+  EXPECT_EQ(link->chain_head, head->sequence);
+  EXPECT_EQ(story.run(clearing_of(extra_night, incremental, 30'000)).outcome, Outcome::presentment_matched);
+
+  // The first grocery, presented with its retrieval reference only, after nine other approvals.
+  Presentment p = presentment(1'000);
+  p.retrieval_reference = groceries.front().retrieval_reference;
+  EXPECT_EQ(story.run(p).outcome, Outcome::presentment_matched);
+  EXPECT_EQ(story.pending(account), 8 * 1'000);
+  EXPECT_TRUE(story.engine.disputes().empty());
+}
+
 TEST_F(ClearingStory, ALatePresentmentThatLeavesTheAccountOverItsLimitIsChargedBack) {
   const CardMessage auth = story.authorization(kPan, 20'000);
   const Reply approved = approve(auth);
