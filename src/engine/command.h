@@ -73,7 +73,7 @@ struct SecurityResults {
   CheckResult pin = CheckResult::not_present;                // DE 52 against the card's PVV
   CheckResult cryptogram = CheckResult::not_present;         // ARQC in DE 55
   bool has_atc = false;
-  uint16_t atc = 0;          // application transaction counter (tag 9F36) of a checked ARQC
+  uint16_t atc = 0;          // application transaction counter: of a checked ARQC (tag 9F36) or dCVV/CVC3
   bool chip_card = false;    // the track's service code is 2xx or 6xx: the card has a chip
 };
 

@@ -136,7 +136,11 @@ Outcome Engine::check_security(const CardMessage& m, cards::Card& card, const ca
     return Outcome::card_verification_missing;
   if (s.cryptogram == CheckResult::mismatch || s.cryptogram == CheckResult::malformed)
     return Outcome::cryptogram_failed;
-  if (s.cryptogram == CheckResult::match && s.has_atc) {
+  // The counter comes from a verified ARQC, or from a verified dCVV/CVC3 (contactless
+  // magstripe mode computes it over the ATC too).
+  const bool dynamic_cvv_match = s.card_verification_kind == CardVerificationKind::dynamic_cvv &&
+                                 s.card_verification == CheckResult::match;
+  if ((s.cryptogram == CheckResult::match || dynamic_cvv_match) && s.has_atc) {
     // A counter that does not move forward is a replayed or cloned chip; one that jumps far
     // ahead is a card used somewhere holdfast never saw.
     if (card.has_atc && s.atc <= card.last_atc) return Outcome::atc_replayed;

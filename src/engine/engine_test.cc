@@ -464,6 +464,25 @@ TEST_F(SecurityStory, AReplayedOrFarAheadAtcIsAClonedChipSignal) {
   EXPECT_EQ(chip(11 + 50), Outcome::approved);
 }
 
+TEST_F(SecurityStory, AVerifiedDynamicCvvMovesTheCountOnSoAChipReplayAfterItIsRefused) {
+  CardMessage tap = story.authorization(kPan, 100);
+  tap.pos_entry_mode = 911;  // contactless magstripe mode: dCVV / CVC3 over the ATC
+  tap.security.card_verification_kind = CardVerificationKind::dynamic_cvv;
+  tap.security.card_verification = CheckResult::match;
+  tap.security.has_atc = true;
+  tap.security.atc = 20;
+  EXPECT_EQ(story.run(tap).outcome, Outcome::approved);
+  CardMessage chip = story.authorization(kPan, 100);
+  chip.pos_entry_mode = 51;
+  chip.security.cryptogram = CheckResult::match;
+  chip.security.has_atc = true;
+  chip.security.atc = 20;  // a counter the card already spent on the tap
+  EXPECT_EQ(story.run(chip).outcome, Outcome::atc_replayed);
+  chip.key.stan += 1000;
+  chip.security.atc = 21;
+  EXPECT_EQ(story.run(chip).outcome, Outcome::approved);
+}
+
 TEST_F(SecurityStory, AChipCardReadByStripeIsFallbackAndDeclinedByDefault) {
   CardMessage swiped = story.authorization(kPan, 100);
   swiped.pos_entry_mode = 901;  // magnetic stripe read, PIN capable
