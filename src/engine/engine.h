@@ -333,6 +333,11 @@ class Engine {
   void store_case(DisputeRecord& record, disputes::Case next, std::vector<Event>* events);
   void index_match_keys(MessageRecord& record);
   void join_chain(MessageRecord& record);
+  // The authorisation holdfast approved that an advice completes (same card, its approval
+  // code), or nullptr; and the completion itself.
+  MessageRecord* completed_authorisation(const CardMessage& m, const cards::Card& card);
+  Reply complete_authorisation(const CardMessage& m, MessageRecord& original, cards::Card& card, cards::Token* token,
+                               cards::Account& account, int64_t amount, std::vector<Event>* events);
   // The record `sequence_plus_one` names, if it is still kept, approved, not voided, and the
   // card's; nullptr otherwise.
   MessageRecord* record_at(uint64_t sequence_plus_one, const cards::Card& card);

@@ -294,6 +294,14 @@ Reply Engine::apply_advice(const CardMessage& m, std::vector<Event>* events) {
   // A stand-in decline, or a zero amount, is acknowledged: there is nothing to apply.
   if (!is_advice_approved(m) || amount == 0) return refuse(Outcome::advice_accepted, card, account);
 
+  // A completion of an authorisation holdfast approved (a fuel pump, a pre-authorisation: the
+  // advice carries the original's approval code) is no offline item: the original's hold is
+  // adjusted to the completed amount instead of a second hold placed beside it.
+  if (m.transaction_type != TransactionType::refund) {
+    if (MessageRecord* original = completed_authorisation(m, *card))
+      return complete_authorisation(m, *original, *card, token, *account, amount, events);
+  }
+
   // E4: the money is spent already; apply it whatever the card status or open-to-buy says.
   const uint32_t settlement = settlement_account_for_currency(account->currency);
   const bool refund = m.transaction_type == TransactionType::refund;
@@ -333,6 +341,62 @@ Reply Engine::apply_advice(const CardMessage& m, std::vector<Event>* events) {
   records_.back().offline = true;
   records_.back().engine_code = !has_code;
   index_match_keys(records_.back());
+  return reply;
+}
+
+Reply Engine::complete_authorisation(const CardMessage& m, MessageRecord& original, cards::Card& card,
+                                     cards::Token* token, cards::Account& account, int64_t amount,
+                                     std::vector<Event>* events) {
+  const uint32_t settlement = settlement_account_for_currency(account.currency);
+  const int64_t in_effect = original.account_amount_minor - original.undone_minor;
+  const bool over_limit = open_to_buy(account) < amount - in_effect;
+  uint64_t hold_id = 0;
+  int64_t applied = 0;
+  bool posted = false;
+  auto refuse = [&](Outcome o) {
+    Reply r = account_reply(o, &account);
+    remember(m, &card, r, 0, 0);
+    return r;
+  };
+  if (m.kind == MessageKind::financial_advice) {
+    // Single-message completion: the amount posts and the original's hold goes.
+    if (!ledger_.post(account.ledger_index, settlement, amount)) return refuse(Outcome::ledger_overflow);
+    events->push_back({EventKind::posted, card.id.value, account.id.value, 0, amount});
+    if (in_effect > 0) undo(original, in_effect, events);
+    posted = true;
+    applied = amount;
+  } else if (amount < in_effect) {
+    undo(original, in_effect - amount, events);
+  } else if (amount > in_effect) {
+    const auto hold = ledger_.place_hold(account.ledger_index, settlement, amount - in_effect, now_, hold_expiry(m.mcc));
+    if (!hold) return refuse(Outcome::ledger_overflow);
+    hold_id = hold->value;
+    applied = amount - in_effect;
+    events->push_back({EventKind::hold_placed, card.id.value, account.id.value, hold_id, applied});
+  }
+  if (over_limit) {
+    ++counters_.advices_over_limit;
+    events->push_back({EventKind::advice_over_limit, card.id.value, account.id.value, hold_id, amount});
+  }
+  card.last_used_at = now_;
+  if (token != nullptr) token->last_used_at = now_;
+  Reply reply = account_reply(over_limit ? Outcome::advice_accepted_over_limit : Outcome::advice_accepted, &account);
+  reply.over_limit = over_limit;
+  reply.entity_id = hold_id != 0 ? hold_id : original.hold_id;
+  reply.approval_code = m.advice_approval_code;
+  remember(m, &card, reply, hold_id, applied);
+  MessageRecord& record = records_.back();
+  record.posted = posted;
+  if (hold_id != 0) {
+    // The extra amount joins the original's chain: its presentment clears both.
+    MessageRecord* link = &original;
+    if (link->chain_head != link->sequence && link->chain_head >= records_dropped_)
+      link = &records_[static_cast<size_t>(link->chain_head - records_dropped_)];
+    record.chain_head = link->sequence;
+    while (link->chain_next != 0 && link->chain_next >= records_dropped_)
+      link = &records_[static_cast<size_t>(link->chain_next - records_dropped_)];
+    link->chain_next = record.sequence;
+  }
   return reply;
 }
 

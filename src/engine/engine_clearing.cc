@@ -118,6 +118,16 @@ Engine::MessageRecord* Engine::record_at(uint64_t sequence_plus_one, const cards
   return &r;
 }
 
+Engine::MessageRecord* Engine::completed_authorisation(const CardMessage& m, const cards::Card& card) {
+  const uint32_t n = approval_number(m.advice_approval_code);
+  if (n == 0 || n >= approval_index_.size()) return nullptr;
+  MessageRecord* r = record_at(approval_index_[n], card);
+  if (r == nullptr || !r->engine_code || r->reply.approval_code != m.advice_approval_code ||
+      r->kind != MessageKind::authorization_request || r->hold_id == 0)
+    return nullptr;
+  return r;
+}
+
 Engine::MessageRecord* Engine::match_authorisation(const Presentment& p, const cards::Card& card) {
   MessageRecord* found = nullptr;
   if (const uint32_t n = approval_number(p.approval_code); n != 0 && n < approval_index_.size()) {

@@ -748,6 +748,45 @@ TEST_F(ClearingStory, ABurstOfUnauthorisedOfflineItemsBlocksTheCardBeforeTheRest
   EXPECT_EQ(story.engine.fraud_cases().begin()->second.items, 4u);
 }
 
+TEST_F(ClearingStory, FuelPumpCompletionsAdjustTheirAuthorisationAndAreNoOfflineBurst) {
+  // Three fills in an hour: a CNY 300 pre-authorisation each, completed by an 0120 carrying the
+  // approval code holdfast gave, then presented.
+  for (int i = 0; i < 3; ++i) {
+    CardMessage pump = story.authorization(kPan, 30'000);
+    pump.mcc = 5542;
+    const Reply approved = approve(pump);
+    CardMessage done = story.message(MessageKind::authorization_advice, kPan, 12'000 + i * 1'000);
+    done.mcc = 5542;
+    done.advice_approval_code = approved.approval_code;
+    EXPECT_EQ(story.code(story.run(done)), "00");
+    // The hold is the completed amount, not the pre-authorisation plus a second hold.
+    EXPECT_EQ(story.pending(account), 12'000 + i * 1'000);
+    const Reply cleared = story.run(clearing_of(pump, approved, 12'000 + i * 1'000));
+    EXPECT_EQ(cleared.outcome, Outcome::presentment_matched);
+    EXPECT_EQ(story.pending(account), 0);
+    story.advance_seconds(1200);
+  }
+  EXPECT_EQ(the_card().offline_item_count, 0);
+  EXPECT_EQ(the_card().status, cards::CardStatus::active);
+  EXPECT_TRUE(story.engine.disputes().empty());
+  EXPECT_EQ(story.posted(account), 12'000 + 13'000 + 14'000);
+}
+
+TEST_F(ClearingStory, ACompletionAboveItsAuthorisationHoldsTheDifferenceInTheSameChain) {
+  CardMessage pump = story.authorization(kPan, 10'000);
+  pump.mcc = 5542;
+  const Reply approved = approve(pump);
+  CardMessage done = story.message(MessageKind::authorization_advice, kPan, 11'500);
+  done.mcc = 5542;
+  done.advice_approval_code = approved.approval_code;
+  story.run(done);
+  EXPECT_EQ(story.pending(account), 11'500);
+  EXPECT_EQ(story.run(clearing_of(pump, approved, 11'500)).outcome, Outcome::presentment_matched);
+  EXPECT_EQ(story.pending(account), 0);
+  EXPECT_EQ(story.posted(account), 11'500);
+  EXPECT_EQ(the_card().offline_item_count, 0);
+}
+
 TEST_F(ClearingStory, OfflineAdvicesCountTowardsTheBurst) {
   std::vector<CardMessage> advices;
   std::vector<Reply> replies;
