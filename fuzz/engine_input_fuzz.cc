@@ -44,7 +44,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     engine.apply(*command, &events);
     HF_ASSERT(engine.ledger().books_balance());
   }
-  Engine restored{EngineConfig{}};
+  EngineConfig small;
+  small.max_message_records = 1024;  // a small index to start with: one engine per input
+  Engine restored{small};
   (void)restored.deserialize(input);
   return 0;
 }

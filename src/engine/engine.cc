@@ -85,7 +85,18 @@ size_t Engine::RecordKeyHash::operator()(const RecordKey& k) const noexcept {
   return static_cast<size_t>(h ^ (h >> 31));
 }
 
-Engine::Engine(EngineConfig config) : config_(std::move(config)) {
+namespace {
+// The message index starts at up to 64k slots (no early doublings on a server) but no larger
+// than the records it may hold: tests and fuzzing make engines by the thousand.
+size_t initial_index_capacity(uint32_t max_records) {
+  size_t capacity = 1024;
+  while (capacity < (1u << 16) && capacity < max_records) capacity <<= 1;
+  return capacity;
+}
+}  // namespace
+
+Engine::Engine(EngineConfig config)
+    : config_(std::move(config)), record_index_(UINT64_MAX, initial_index_capacity(config_.max_message_records)) {
   // The rules in the configuration were checked when they were configured; the embedded copy
   // is checked by tests. A constructor cannot refuse, so bad rules here are a bug.
   HF_REQUIRE(load_rules());

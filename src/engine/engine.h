@@ -406,7 +406,7 @@ class Engine {
   // Recent card messages, oldest first, for duplicates and reversal matching.
   ChunkedRing<MessageRecord> records_;
   uint64_t records_dropped_ = 0;  // sequence number of records_.front()
-  FlatHashMap<RecordKey, uint64_t, RecordKeyHash> record_index_{UINT64_MAX, 1 << 16};  // -> sequence
+  FlatHashMap<RecordKey, uint64_t, RecordKeyHash> record_index_;  // -> sequence
   uint64_t waiting_reversals_ = 0;  // records of reversals that came before their original
   std::vector<uint64_t> signed_on_acquirers_;
 

@@ -11,32 +11,9 @@
 namespace holdfast::engine {
 namespace {
 
-constexpr uint64_t kRrnTag = 2ull << 62;
-constexpr uint64_t kValueMask = (1ull << 62) - 1;
-
 template <size_t N>
 bool blank(const std::array<char, N>& a) {
   return std::all_of(a.begin(), a.end(), [](char c) { return c == '\0' || c == ' '; });
-}
-
-// A short identifier as 62 bits: digits as their number (RRNs and approval codes are mostly
-// digits), anything else by FNV-1a. Collisions only matter between two messages of one card.
-template <size_t N>
-uint64_t pack(const std::array<char, N>& a) {
-  uint64_t number = 0;
-  bool digits = true;
-  for (char c : a) {
-    if (c == '\0' || c == ' ') continue;
-    if (c < '0' || c > '9') digits = false;
-    number = number * 10 + static_cast<uint64_t>(c - '0');
-  }
-  if (digits) return number & kValueMask;
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (char c : a) {
-    h ^= static_cast<uint8_t>(c);
-    h *= 0x100000001b3ull;
-  }
-  return h & kValueMask;
 }
 
 int64_t basis_points(int64_t amount, uint32_t bp) {

@@ -6,6 +6,7 @@
 // remembered with its result and an engine copies the parsed book.
 #include <mutex>
 
+#include "base/assert.h"
 #include "engine/engine.h"
 #include "engine/scheme_rules.h"
 
@@ -22,13 +23,21 @@ struct ParsedRules {
 }  // namespace
 
 bool Engine::load_rules() {
-  static ParsedRules cache;
-  const std::string_view text =
-      config_.scheme_rules_json.empty() ? std::string_view(kEmbeddedSchemeRules) : config_.scheme_rules_json;
+  // The built-in rules are parsed once per process and never evicted.
+  static const disputes::RulesBook embedded = [] {
+    auto loaded = disputes::load_rules(kEmbeddedSchemeRules);
+    HF_REQUIRE(loaded.ok());  // checked by the engine's tests; a bad build must not start
+    return std::move(loaded).value();
+  }();
+  if (config_.scheme_rules_json.empty()) {
+    rules_ = embedded;
+    return true;
+  }
+  static ParsedRules cache;  // the last configured text and its result
   std::lock_guard lock(cache.mutex);
-  if (cache.text.empty() || cache.text != text) {
-    auto loaded = disputes::load_rules(text);
-    cache.text = std::string(text);
+  if (cache.text.empty() || cache.text != config_.scheme_rules_json) {
+    auto loaded = disputes::load_rules(config_.scheme_rules_json);
+    cache.text = config_.scheme_rules_json;
     cache.ok = loaded.ok();
     cache.book = loaded.ok() ? std::move(loaded).value() : disputes::RulesBook{};
   }
