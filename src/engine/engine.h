@@ -201,6 +201,7 @@ class Engine {
     uint16_t presentments = 0;
     bool engine_code = false;              // reply.approval_code was issued by holdfast
     uint64_t previous_for_card = 0;        // the card's previous record (sequence + 1; 0 = none)
+    Currency currency;                     // DE 49 of transaction_amount_minor
   };
 
   // One applied clearing record: for idempotency (its record id), presentment reversals and
@@ -336,6 +337,7 @@ class Engine {
   // The authorisation holdfast approved that an advice completes (same card, its approval
   // code), or nullptr; and the completion itself.
   MessageRecord* completed_authorisation(const CardMessage& m, const cards::Card& card);
+  MessageRecord* find_by_amount(const cards::Card& card, int64_t amount, Currency currency);
   Reply complete_authorisation(const CardMessage& m, MessageRecord& original, cards::Card& card, cards::Token* token,
                                cards::Account& account, int64_t amount, std::vector<Event>* events);
   // The record `sequence_plus_one` names, if it is still kept, approved, not voided, and the

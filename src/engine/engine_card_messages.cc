@@ -49,6 +49,7 @@ void Engine::remember(const CardMessage& m, cards::Card* card, const Reply& repl
   r.card_id = card != nullptr ? card->id.value : 0;
   r.hold_id = hold_id;
   r.transaction_amount_minor = m.amount_minor;
+  r.currency = m.currency;
   r.account_amount_minor = account_amount;
   r.mcc = m.mcc;
   r.channel = m.channel;

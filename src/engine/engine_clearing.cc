@@ -95,6 +95,20 @@ Engine::MessageRecord* Engine::record_at(uint64_t sequence_plus_one, const cards
   return &r;
 }
 
+Engine::MessageRecord* Engine::find_by_amount(const cards::Card& card, int64_t amount, Currency currency) {
+  MessageRecord* found = nullptr;
+  for (uint64_t s = card.last_record; s != 0 && s - 1 >= records_dropped_;) {
+    MessageRecord& r = records_[static_cast<size_t>(s - 1 - records_dropped_)];
+    s = r.previous_for_card;
+    if (r.card_id != card.id.value || r.voided || !is_approval(r.reply.outcome) || r.hold_id == 0 ||
+        r.cleared_minor != 0 || r.transaction_amount_minor != amount || r.currency != currency)
+      continue;
+    const ledger::Hold* hold = ledger_.find_hold(ledger::HoldId{r.hold_id});
+    if (hold != nullptr && hold->remaining_minor > 0) found = &r;
+  }
+  return found;
+}
+
 Engine::MessageRecord* Engine::completed_authorisation(const CardMessage& m, const cards::Card& card) {
   const uint32_t n = approval_number(m.advice_approval_code);
   if (n == 0 || n >= approval_index_.size()) return nullptr;
@@ -116,6 +130,10 @@ Engine::MessageRecord* Engine::match_authorisation(const Presentment& p, const c
   if (found == nullptr && (!blank(p.approval_code) || !blank(p.retrieval_reference)))
     found = find_in_card_history(card, card.last_record, blank(p.approval_code) ? nullptr : &p.approval_code,
                                  blank(p.retrieval_reference) ? nullptr : &p.retrieval_reference, SIZE_MAX);
+  // Neither code nor reference: the card and the amount, the oldest approval not yet cleared
+  // whose hold is still the amount presented (DE 4 in the authorisation's currency).
+  if (found == nullptr && blank(p.approval_code) && blank(p.retrieval_reference))
+    found = find_by_amount(card, p.amount_minor, p.currency);
   if (found == nullptr) return nullptr;
   // Presentments clear the whole chain of incremental authorisations from its head.
   if (found->chain_head != found->sequence && found->chain_head >= records_dropped_)
@@ -401,7 +419,20 @@ Reply Engine::reverse_presentment(const Presentment& p, std::vector<Event>* even
     // recovered or written off: never given back a second time.
     if (dispute != disputes_.end())
       credited_by_chargeback = dispute->second.receivable_minor + dispute->second.recovered_minor +
-                               dispute->second.written_off_minor;
+                               dispute->second.written_off_minor + dispute->second.provisional_minor;
+    // A provisional credit the cardholder already holds is now covered by the acquirer's money:
+    // it clears the provisional account instead of crediting the cardholder a second time, and
+    // the claim, whose charge is gone, is withdrawn.
+    if (dispute != disputes_.end() && dispute->second.provisional_minor > 0) {
+      DisputeRecord& d = dispute->second;
+      HF_ASSERT(ledger_.post(settlement, internal_account(ledger::AccountKind::dispute_provisional, account->currency),
+                             d.provisional_minor));
+      d.provisional_minor = 0;
+      if (d.receivable_minor == 0 && !disputes::is_closed(d.dispute.state)) {
+        auto withdrawn = disputes::apply(rules_, d.dispute, disputes::Withdraw{}, now_);
+        if (withdrawn.ok()) store_case(d, std::move(withdrawn).value(), events);
+      }
+    }
     if (dispute != disputes_.end() && dispute->second.receivable_minor > 0) {
       DisputeRecord& d = dispute->second;
       disputes::Case closed = d.dispute;

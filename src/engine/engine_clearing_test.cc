@@ -227,6 +227,17 @@ TEST_F(ClearingStory, WithoutAUsableApprovalCodeThePresentmentFindsItsAuthorisat
   EXPECT_TRUE(story.engine.disputes().empty());
 }
 
+TEST_F(ClearingStory, WithNeitherCodeNorReferenceThePresentmentFindsAnOpenAuthorisationOfTheSameAmount) {
+  approve(story.authorization(kPan, 15'000));
+  approve(story.authorization(kPan, 7'000));
+  const Reply cleared = story.run(presentment(7'000));  // no DE 38, no DE 37
+  EXPECT_EQ(cleared.outcome, Outcome::presentment_matched);
+  EXPECT_EQ(story.pending(account), 15'000);
+  EXPECT_EQ(story.posted(account), 7'000);
+  // Another presentment of the same amount has no open authorisation left to match.
+  EXPECT_EQ(story.run(presentment(7'000)).outcome, Outcome::presentment_unauthorised);
+}
+
 TEST_F(ClearingStory, AnotherCardsApprovalCodeDoesNotMatch) {
   const uint64_t other_account = story.account(60'000);
   accounts.push_back(other_account);

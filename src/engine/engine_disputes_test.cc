@@ -362,6 +362,22 @@ TEST_F(DisputeStory, ReassessedFactsAtCloseChangeTheSplitAndAnUnfiledClaimIsRefu
   EXPECT_EQ(run(CloseCompensation{expired, -1, 0, false, {}}).outcome, Outcome::dispute_already_compensated);
 }
 
+TEST_F(DisputeStory, AnAcquirerReversalOfAClaimedPresentmentDoesNotCreditTheCardholderTwice) {
+  open_portfolio(cards::CardScheme::mastercard);
+  const Presentment p = present(30'000);
+  const uint64_t id = claim(p, "4837");
+  done(id, disputes::GrantProvisionalCredit{30'000});
+  EXPECT_EQ(story.posted(account), 0);  // charged 300, credited 300 provisionally
+  // The merchant's acquirer takes the presentment back before any chargeback.
+  Presentment reversal = p;
+  reversal.kind = PresentmentKind::first_presentment_reversal;
+  reversal.record_id = digest(9'999);
+  EXPECT_EQ(run(reversal).outcome, Outcome::presentment_reversed);
+  EXPECT_EQ(story.posted(account), 0);  // not -300: the provisional credit was the money back
+  EXPECT_EQ(internal(ledger::AccountKind::dispute_provisional), 0);
+  EXPECT_EQ(record(id).dispute.state, disputes::CaseState::withdrawn);
+}
+
 TEST_F(DisputeStory, GoodwillOutOfRangeIsRefusedAndChangesNothing) {
   open_portfolio(cards::CardScheme::visa);
   const Presentment p = present(1'000);

@@ -259,6 +259,7 @@ void Engine::serialize(std::vector<uint8_t>* out) const {
     w.i64(rec.cleared_minor);
     w.u16(rec.presentments);
     w.boolean(rec.engine_code);
+    w.u16(rec.currency.code);
   }
   w.u32(static_cast<uint32_t>(signed_on_acquirers_.size()));
   for (uint64_t id : signed_on_acquirers_) w.u64(id);
@@ -327,7 +328,8 @@ bool Engine::deserialize(std::span<const uint8_t> in) {
         !r.i64(&rec.undone_minor) || !r.boolean(&rec.posted) || !r.boolean(&rec.credit) ||
         !r.boolean(&rec.voided) || !r.boolean(&rec.offline) || !r.u16(&rec.mcc) ||
         !get_enum(r, &rec.channel, 2) || !get_chars(r, &rec.retrieval_reference) || !r.u64(&rec.chain_head) ||
-        !r.u64(&rec.chain_next) || !r.i64(&rec.cleared_minor) || !r.u16(&rec.presentments) || !r.boolean(&rec.engine_code))
+        !r.u64(&rec.chain_next) || !r.i64(&rec.cleared_minor) || !r.u16(&rec.presentments) || !r.boolean(&rec.engine_code) ||
+        !r.u16(&rec.currency.code))
       return false;
     records_.push_back(rec);
     // Later records win, exactly as they did when they were first remembered.
