@@ -337,6 +337,7 @@ class Engine {
   // The authorisation holdfast approved that an advice completes (same card, its approval
   // code), or nullptr; and the completion itself.
   MessageRecord* completed_authorisation(const CardMessage& m, const cards::Card& card);
+  bool find_case(uint64_t case_id, DisputeRecord** record, const cards::Account** account, Reply* unknown);
   MessageRecord* find_by_amount(const cards::Card& card, int64_t amount, Currency currency);
   Reply complete_authorisation(const CardMessage& m, MessageRecord& original, cards::Card& card, cards::Token* token,
                                cards::Account& account, int64_t amount, std::vector<Event>* events);

@@ -186,16 +186,25 @@ Reply Engine::open_dispute(const OpenDispute& c, std::vector<Event>* events) {
   return reply;
 }
 
-Reply Engine::dispute_action(const DisputeAction& c, std::vector<Event>* events) {
-  auto it = disputes_.find(c.case_id);
+// The case and its account, or the unknown-case answer for an operator's mistyped id.
+bool Engine::find_case(uint64_t case_id, DisputeRecord** record, const cards::Account** account, Reply* unknown) {
+  auto it = disputes_.find(case_id);
   if (it == disputes_.end()) {
-    Reply r = account_reply(Outcome::dispute_unknown_case, nullptr);
-    r.entity_id = c.case_id;
-    return r;
+    *unknown = account_reply(Outcome::dispute_unknown_case, nullptr);
+    unknown->entity_id = case_id;
+    return false;
   }
-  DisputeRecord& record = it->second;
-  const cards::Account* account = find_account(cards::AccountId{record.dispute.account_id});
-  HF_ASSERT(account != nullptr);
+  *record = &it->second;
+  *account = find_account(cards::AccountId{it->second.dispute.account_id});
+  HF_ASSERT(*account != nullptr);
+  return true;
+}
+
+Reply Engine::dispute_action(const DisputeAction& c, std::vector<Event>* events) {
+  DisputeRecord* found = nullptr;
+  const cards::Account* account = nullptr;
+  if (Reply unknown; !find_case(c.case_id, &found, &account, &unknown)) return unknown;
+  DisputeRecord& record = *found;
   auto next = disputes::apply(rules_, record.dispute, c.step, now_);
   if (!next.ok()) {
     Reply r = account_reply(outcome_of(next.error().code), account);
@@ -249,15 +258,10 @@ void Engine::book_claim_chargeback(DisputeRecord& record, const cards::Account& 
 }
 
 Reply Engine::close_compensation(const CloseCompensation& c, std::vector<Event>* events) {
-  auto it = disputes_.find(c.case_id);
-  if (it == disputes_.end()) {
-    Reply r = account_reply(Outcome::dispute_unknown_case, nullptr);
-    r.entity_id = c.case_id;
-    return r;
-  }
-  DisputeRecord& record = it->second;
-  const cards::Account* account = find_account(cards::AccountId{record.dispute.account_id});
-  HF_ASSERT(account != nullptr);
+  DisputeRecord* found = nullptr;
+  const cards::Account* account = nullptr;
+  if (Reply unknown; !find_case(c.case_id, &found, &account, &unknown)) return unknown;
+  DisputeRecord& record = *found;
   Reply reply = account_reply(Outcome::admin_done, account);
   reply.entity_id = c.case_id;
   auto refused = [&](Outcome outcome) {

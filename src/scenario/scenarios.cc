@@ -44,6 +44,31 @@ cards::Product world_mastercard() {
   return p;
 }
 
+// The victim of every scenario: the seed's card, issued 400 days before day 0.
+struct Victim {
+  uint64_t account = 0;
+  uint64_t card = 0;
+  std::string pan = "5186001700008785";
+};
+Victim open_victim(World& w) {
+  Victim v;
+  w.add_range("518600", world_mastercard());
+  v.account = w.add_account(600 * kCny100);
+  v.card = w.add_card(v.account, v.pan);
+  w.watch(v.account);
+  return v;
+}
+// Runs the timeline to day 120 (every chargeback deadline has passed) and reports.
+ScenarioReport finish(World& w, const Victim& v) {
+  w.run_until(at(120, 0));
+  w.finish(v.account, v.card);
+  return w.report();
+}
+
+Timestamp after_days(Timestamp t, double days) {
+  return Timestamp::from_seconds(t.seconds() + static_cast<int64_t>(days * static_cast<double>(kSecondsPerDay)));
+}
+
 std::string rrn_for(int n) {
   std::string s = std::to_string(n);
   return std::string(12 - s.size(), '0') + s;
@@ -61,7 +86,7 @@ void online_purchase(World& w, const Purchase& p, int n, double present_after_da
     return;
   }
   const Timestamp made = w.now();
-  w.at(Timestamp::from_seconds(made.seconds() + static_cast<int64_t>(present_after_days * static_cast<double>(kSecondsPerDay))),
+  w.at(after_days(made, present_after_days),
        [&w, p, made, code = r.approval_code, n] { w.present(p, made, code, rrn_for(n)); });
 }
 
@@ -69,11 +94,8 @@ void online_purchase(World& w, const Purchase& p, int n, double present_after_da
 
 ScenarioReport offline_burst(engine::EngineMode mode) {
   World w(mode, at(-400, 9));
-  w.add_range("518600", world_mastercard());
-  const uint64_t account = w.add_account(600 * kCny100);
-  const std::string victim_pan = "5186001700008785";
-  const uint64_t card = w.add_card(account, victim_pan);
-  w.watch(account);
+  const Victim victim = open_victim(w);
+  const std::string& victim_pan = victim.pan;
   // The cardholder's last own purchase, at home, long ago: the card then lies unused.
   w.at(at(-200, 12), [&w, victim_pan] {
     online_purchase(w, Purchase{victim_pan, 120 * kCny100, kChina, 5411, Channel::card_present, 71, false}, 1, 2);
@@ -81,7 +103,7 @@ ScenarioReport offline_burst(engine::EngineMode mode) {
   // Stolen PAN, expiry and CVV2 are bound into a phone wallet and left dormant for months.
   const std::string token_pan = "5204730000001234";
   uint64_t token = 0;
-  w.at(at(-100, 3), [&] { token = w.add_token(card, token_pan); });
+  w.at(at(-100, 3), [&] { token = w.add_token(victim.card, token_pan); });
 
   // The burst abroad: three waves of contactless phone payments completed offline, under the
   // terminals' floor limit, each with a card-not-present "is it still alive?" check first.
@@ -120,25 +142,20 @@ ScenarioReport offline_burst(engine::EngineMode mode) {
         w.count_attempt(p, true);
         if (advises)
           w.at(Timestamp::from_seconds(made.seconds() + 5 * kMinute), [&w, p, item] { w.advice(p, rrn_for(item), kNoApproval); });
-        w.at(Timestamp::from_seconds(made.seconds() + static_cast<int64_t>(present_after * static_cast<double>(kSecondsPerDay))),
+        w.at(after_days(made, present_after),
              [&w, p, made, item] { w.present(p, made, kNoApproval, rrn_for(item)); });
       });
     }
   }
-  w.run_until(at(120, 0));
-  w.finish(account, card);
-  return w.report();
+  return finish(w, victim);
 }
 
 // --- seed-uplift-abuse ----------------------------------------------------------------------
 
 ScenarioReport uplift_abuse(engine::EngineMode mode) {
   World w(mode, at(-400, 9));
-  w.add_range("518600", world_mastercard());
-  const uint64_t account = w.add_account(600 * kCny100);
-  const std::string victim_pan = "5186001700008785";
-  const uint64_t card = w.add_card(account, victim_pan);
-  w.watch(account);
+  const Victim victim = open_victim(w);
+  const std::string& victim_pan = victim.pan;
   // A traveller with the same product, who uses the card every week.
   const uint64_t traveller_account = w.add_account(600 * kCny100);
   const std::string traveller_pan = "5186001700001111";
@@ -154,7 +171,7 @@ ScenarioReport uplift_abuse(engine::EngineMode mode) {
     });
   // The fraudster provisions the stolen card into a wallet ten days before using it.
   const std::string token_pan = "5204730000005678";
-  w.at(at(-10, 3), [&w, card, token_pan] { w.add_token(card, token_pan); });
+  w.at(at(-10, 3), [&w, card = victim.card, token_pan] { w.add_token(card, token_pan); });
 
   // Day 0, abroad: a run of purchases beyond the CNY 600 limit, counting on an uplift abroad.
   struct Try {
@@ -185,20 +202,15 @@ ScenarioReport uplift_abuse(engine::EngineMode mode) {
   w.at(at(0, 19), [&w, traveller_pan] {
     online_purchase(w, Purchase{traveller_pan, 900 * kCny100, kUsa, 5812, Channel::card_present, 51, false}, 300, 2);
   });
-  w.run_until(at(120, 0));
-  w.finish(account, card);
-  return w.report();
+  return finish(w, victim);
 }
 
 // --- seed-late-presentment ------------------------------------------------------------------
 
 ScenarioReport late_presentment(engine::EngineMode mode) {
   World w(mode, at(-400, 9));
-  w.add_range("518600", world_mastercard());
-  const uint64_t account = w.add_account(600 * kCny100);
-  const std::string victim_pan = "5186001700008785";
-  const uint64_t card = w.add_card(account, victim_pan);
-  w.watch(account);
+  const Victim victim = open_victim(w);
+  const std::string& victim_pan = victim.pan;
   // Card-not-present purchases at merchants that present weeks later: each hold expires after
   // the configured validity (7 days), open-to-buy comes back, and the next purchase fits.
   const std::vector<std::pair<int64_t, double>> buys = {{0, 25}, {8, 20}, {16, 13}, {24, 6}};
@@ -209,9 +221,7 @@ ScenarioReport late_presentment(engine::EngineMode mode) {
       online_purchase(w, Purchase{victim_pan, 550 * kCny100, kUsa, 5999, Channel::card_not_present, 10, true}, rrn, after);
     });
   }
-  w.run_until(at(120, 0));
-  w.finish(account, card);
-  return w.report();
+  return finish(w, victim);
 }
 
 }  // namespace
