@@ -1,7 +1,7 @@
 // libFuzzer target: arbitrary bytes through both clearing readers (binary under iso93binary and
 // iso93ascii, and the operator CSV). Reading must never crash, must end (every next() call makes
 // progress), and every record the binary reader yields must survive write -> read unchanged
-// apart from its number and id.
+// apart from its number and id; every record is also translated into the engine's Presentment.
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -10,6 +10,7 @@
 
 #include "base/assert.h"
 #include "clearing/clearing.h"
+#include "gateway/clearing_translate.h"
 #include "iso8583/spec.h"
 
 using namespace holdfast;
@@ -50,6 +51,10 @@ void read_everything(std::span<const uint8_t> bytes, ReaderOptions options) {
     }
     if (!r->has_value()) return;
     if (binary) check_round_trip(**r, *spec);
+    // Translation either succeeds or names the data element and the reason.
+    static const gateway::PanHasher hasher(std::array<uint8_t, 32>{});
+    auto presentment = gateway::to_presentment(**r, hasher);
+    HF_ASSERT(presentment.ok() || !presentment.error().reason.empty());
   }
   HF_UNREACHABLE();
 }
