@@ -183,7 +183,9 @@ struct Card {
 };
 
 // A payment token (a device PAN in a phone wallet) standing for a card. Messages with the
-// token's number find the card through it; a suspended token is refused.
+// token's number find the card through it; a suspended token is refused. A token's messages are
+// verified like the card's, with keys per token number (src/security/README.md, "Tokens"), and
+// its application transaction counter is its own: the wallet counts, not the card.
 struct TokenId {
   uint64_t value = 0;
   friend auto operator<=>(const TokenId&, const TokenId&) = default;
@@ -202,6 +204,8 @@ struct Token {
   uint8_t wallet = 0;  // wallet provider, an operator-defined number
   Timestamp provisioned_at;
   Timestamp last_used_at;  // 0 = never used
+  bool has_atc = false;     // a cryptogram (ARQC, dCVV, CVC3) of this token was verified before
+  uint16_t last_atc = 0;    // the highest verified ATC of this token
 };
 
 // True when the card's expiry month is over at `now` (a card is valid through the last day of

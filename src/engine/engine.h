@@ -283,7 +283,10 @@ class Engine {
   Reply reverse(const CardMessage& m, std::vector<Event>* events);
   Reply network(const CardMessage& m, std::vector<Event>* events);
   Outcome check_card(const CardMessage& m, const cards::Card& card) const;
-  Outcome check_security(const CardMessage& m, cards::Card& card, const cards::Product& product);
+  // Card security results (m.security) and the rules on them; a token message (token != nullptr)
+  // must also carry a verified cryptogram, and its ATC is the token's own.
+  Outcome check_security(const CardMessage& m, cards::Card& card, cards::Token* token,
+                         const cards::Product& product);
   Outcome check_controls(const CardMessage& m, const cards::Card& card, int64_t amount) const;
   bool amount_in_account_currency(const CardMessage& m, const cards::Account& account,
                                   int64_t* amount) const;

@@ -23,6 +23,22 @@ int64_t scale(int64_t account_amount, int64_t part, int64_t whole) {
   return static_cast<int64_t>(v);
 }
 
+// A token lives in a wallet (contactless, in-app, card on file): its messages prove the device
+// with a cryptogram, never with a stripe or a printed code alone. A verified ARQC (DE 55) always
+// does; a contactless magnetic-stripe read (DE 22 91x) may prove it with a verified dCVV/CVC3
+// instead; a card-not-present message (e-commerce, in-app without full chip data) with a
+// verified CVV2 computed over the token number and its expiry. Anything else, including a value
+// no key could check, is not a verified token message.
+bool token_message_verified(const CardMessage& m) {
+  const SecurityResults& s = m.security;
+  if (s.cryptogram == CheckResult::match) return true;
+  const bool card_value_match = s.card_verification == CheckResult::match;
+  if (m.pos_entry_mode / 10 == 91)
+    return card_value_match && s.card_verification_kind == CardVerificationKind::dynamic_cvv;
+  return m.channel == Channel::card_not_present && card_value_match &&
+         s.card_verification_kind == CardVerificationKind::cvv2;
+}
+
 }  // namespace
 
 Engine::MessageRecord* Engine::find_record(uint8_t group, const MessageKey& key) {
@@ -120,7 +136,8 @@ Outcome Engine::check_card(const CardMessage& m, const cards::Card& card) const 
 
 // Card security results, as the security stage found them, against the card's state: the PIN
 // try counter and the last verified ATC change here, even when the message is declined.
-Outcome Engine::check_security(const CardMessage& m, cards::Card& card, const cards::Product& product) {
+Outcome Engine::check_security(const CardMessage& m, cards::Card& card, cards::Token* token,
+                               const cards::Product& product) {
   const SecurityResults& s = m.security;
   if (s.pin != CheckResult::not_present && s.pin != CheckResult::not_checked) {
     if (card.pin_tries >= product.pin_try_limit) return Outcome::pin_tries_exceeded;
@@ -137,17 +154,20 @@ Outcome Engine::check_security(const CardMessage& m, cards::Card& card, const ca
     return Outcome::card_verification_missing;
   if (s.cryptogram == CheckResult::mismatch || s.cryptogram == CheckResult::malformed)
     return Outcome::cryptogram_failed;
+  if (token != nullptr && !token_message_verified(m)) return Outcome::token_cryptogram_missing;
   // The counter comes from a verified ARQC, or from a verified dCVV/CVC3 (contactless
-  // magstripe mode computes it over the ATC too).
+  // magstripe mode computes it over the ATC too). A token counts on its own device.
   const bool dynamic_cvv_match = s.card_verification_kind == CardVerificationKind::dynamic_cvv &&
                                  s.card_verification == CheckResult::match;
   if ((s.cryptogram == CheckResult::match || dynamic_cvv_match) && s.has_atc) {
+    bool& has_atc = token != nullptr ? token->has_atc : card.has_atc;
+    uint16_t& last_atc = token != nullptr ? token->last_atc : card.last_atc;
     // A counter that does not move forward is a replayed or cloned chip; one that jumps far
     // ahead is a card used somewhere holdfast never saw.
-    if (card.has_atc && s.atc <= card.last_atc) return Outcome::atc_replayed;
-    if (card.has_atc && s.atc - card.last_atc > product.atc_window) return Outcome::atc_out_of_window;
-    card.has_atc = true;
-    card.last_atc = s.atc;
+    if (has_atc && s.atc <= last_atc) return Outcome::atc_replayed;
+    if (has_atc && s.atc - last_atc > product.atc_window) return Outcome::atc_out_of_window;
+    has_atc = true;
+    last_atc = s.atc;
   }
   const uint16_t pan_entry = m.pos_entry_mode / 10;
   const bool stripe_read = pan_entry == 2 || pan_entry == 90;
@@ -204,7 +224,7 @@ Reply Engine::authorize(const CardMessage& m, std::vector<Event>* events) {
   if (token != nullptr && token->status != cards::TokenStatus::active)
     return decline(Outcome::token_suspended, card, account);
   const cards::Product& product = find_card_range(card->range)->product;
-  if (const Outcome o = check_security(m, *card, product); o != Outcome::approved)
+  if (const Outcome o = check_security(m, *card, token, product); o != Outcome::approved)
     return decline(o, card, account);
   int64_t amount = 0;
   if (!amount_in_account_currency(m, *account, &amount))

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -156,6 +157,15 @@ class ClearingStory : public ::testing::Test {
   const DisputeRecord& dispute(uint64_t case_id) const { return story.engine.disputes().at(case_id); }
   int64_t internal(AccountKind kind) const { return story.engine.internal_balance(kind, kCny); }
   const cards::Card& the_card() const { return *story.engine.find_card(cards::CardId{card}); }
+  // A wallet's message: a token message carries a verified cryptogram, its counter moving on.
+  CardMessage from_wallet(CardMessage m) {
+    m.pos_entry_mode = 71;
+    m.security.cryptogram = CheckResult::match;
+    m.security.has_atc = true;
+    m.security.atc = ++wallet_atc;
+    return m;
+  }
+  uint16_t wallet_atc = 0;
   uint64_t provision_token(uint64_t pan = kTokenPan) {
     ProvisionToken t;
     t.card_id = card;
@@ -859,13 +869,13 @@ TEST_F(ClearingStory, AnAuthorisationWithATokenFindsItsCardAndASuspendedTokenIsD
   EXPECT_TRUE(saw(EventKind::token_provisioned));
   ASSERT_EQ(story.engine.tokens_of(cards::CardId{card}).size(), 1u);
   story.advance_seconds(60);
-  const Reply approved = approve(story.authorization(kTokenPan, 12'000));
+  const Reply approved = approve(from_wallet(story.authorization(kTokenPan, 12'000)));
   EXPECT_EQ(story.pending(account), 12'000);
   EXPECT_EQ(approved.account_currency, kCny);
   EXPECT_EQ(story.engine.find_token(cards::TokenId{token})->last_used_at, story.now);
   EXPECT_EQ(story.engine.find_token(testing::pan_hash_of(kTokenPan))->card.value, card);
   // The wallet sends the token's own expiry date, not the card's.
-  CardMessage token_expiry = story.authorization(kTokenPan, 1'000);
+  CardMessage token_expiry = from_wallet(story.authorization(kTokenPan, 1'000));
   token_expiry.expiry_yymm = 3106;
   approve(token_expiry);
   CardMessage wrong_expiry = story.authorization(kPan, 1'000);
@@ -874,7 +884,7 @@ TEST_F(ClearingStory, AnAuthorisationWithATokenFindsItsCardAndASuspendedTokenIsD
   EXPECT_EQ(story.pending(account), 13'000);
 
   EXPECT_EQ(story.run(SetTokenStatus{token, cards::TokenStatus::suspended}).outcome, Outcome::admin_done);
-  const Reply declined = story.run(story.authorization(kTokenPan, 100));
+  const Reply declined = story.run(from_wallet(story.authorization(kTokenPan, 100)));
   EXPECT_EQ(declined.outcome, Outcome::token_suspended);
   EXPECT_EQ(story.pending(account), 13'000);
   EXPECT_EQ(story.code(declined), "62");
@@ -1104,6 +1114,7 @@ Walk clearing_walk(uint32_t seed, int steps, EngineMode mode) {
   std::vector<Presentment> presented;
   uint64_t record = 0;
   const std::array<uint16_t, 5> mccs{5411, 5411, 5812, 7011, 5542};
+  std::map<uint64_t, uint16_t> token_atc;  // per card's token
   for (int i = 0; i < steps; ++i) {
     if (i == steps / 2) {
       walk.half = walk.commands.size();
@@ -1135,6 +1146,13 @@ Walk clearing_walk(uint32_t seed, int steps, EngineMode mode) {
       } else {
         const std::string rrn = std::to_string(100'000'000'000ull + rng() % 900'000'000'000ull);
         m.retrieval_reference = chars<12>(rrn.c_str());
+      }
+      // A wallet's message carries a verified cryptogram (three times in four), its counter
+      // moving on; without one it is declined.
+      if (m.pan_hash == testing::pan_hash_of(100 + card) && i % 4 != 0) {
+        m.security.cryptogram = CheckResult::match;
+        m.security.has_atc = true;
+        m.security.atc = ++token_atc[card];
       }
       const Reply r = apply(m);
       if (story.code(r) == "00" && r.outcome != Outcome::balance_inquiry_answered) approved.push_back({m, r});
@@ -1257,7 +1275,8 @@ TEST(ClearingWalk, ClearingTrafficKeepsTheBooksAndOpenToBuyExactAndReplaysFromAS
                           Outcome::presentment_already_applied, Outcome::representment_recorded,
                           Outcome::presentment_currency_unusable, Outcome::uplift_granted,
                           Outcome::uplift_card_not_present, Outcome::uplift_recent_offline_items,
-                          Outcome::token_suspended, Outcome::card_blocked, Outcome::reversal_applied})
+                          Outcome::token_suspended, Outcome::token_cryptogram_missing, Outcome::card_blocked,
+                          Outcome::reversal_applied})
     EXPECT_GT(seen[static_cast<size_t>(o)], 0) << outcome_name(o);
   EXPECT_GT(protected_cards, 0u);
 }

@@ -16,7 +16,7 @@ namespace {
 using namespace wire;
 
 constexpr uint32_t kSnapshotMagic = 0x48465353;  // "HFSS"
-constexpr uint16_t kSnapshotVersion = 2;  // 2: clearing, tokens, disputes, legacy mode
+constexpr uint16_t kSnapshotVersion = 3;  // 2: clearing, tokens, disputes, legacy mode; 3: token ATCs
 constexpr size_t kMaxString = 4096;
 
 void put_reply(ByteWriter& w, const Reply& x) {
@@ -123,12 +123,14 @@ void put_token(ByteWriter& w, const cards::Token& x) {
   w.u8(x.wallet);
   w.i64(x.provisioned_at.us);
   w.i64(x.last_used_at.us);
+  w.boolean(x.has_atc);
+  w.u16(x.last_atc);
 }
 bool get_token(ByteReader& r, cards::Token* x) {
   return r.u64(&x->id.value) && r.u64(&x->card.value) && r.bytes(x->pan_hash.bytes.data(), x->pan_hash.bytes.size()) &&
          get_chars(r, &x->masked_pan.first6) && get_chars(r, &x->masked_pan.last4) && r.u8(&x->masked_pan.length) &&
          get_enum(r, &x->status, cards::kTokenStatusCount) && r.u8(&x->wallet) && r.i64(&x->provisioned_at.us) &&
-         r.i64(&x->last_used_at.us);
+         r.i64(&x->last_used_at.us) && r.boolean(&x->has_atc) && r.u16(&x->last_atc);
 }
 
 // A case's cardholder side (engine_disputes.cc): liability record and compensation as posted.

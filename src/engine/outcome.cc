@@ -42,6 +42,7 @@ std::string_view outcome_name(Outcome o) noexcept {
     case Outcome::card_verification_failed: return "card_verification_failed";
     case Outcome::card_verification_missing: return "card_verification_missing";
     case Outcome::cryptogram_failed: return "cryptogram_failed";
+    case Outcome::token_cryptogram_missing: return "token_cryptogram_missing";
     case Outcome::atc_replayed: return "atc_replayed";
     case Outcome::atc_out_of_window: return "atc_out_of_window";
     case Outcome::fallback_not_allowed: return "fallback_not_allowed";
@@ -135,6 +136,7 @@ std::array<char, 2> response_code(Outcome o) noexcept {
     case Outcome::card_verification_failed:
     case Outcome::card_verification_missing:
     case Outcome::cryptogram_failed:
+    case Outcome::token_cryptogram_missing:
     case Outcome::atc_replayed:
     case Outcome::atc_out_of_window:
     case Outcome::fallback_not_allowed: return code("05");

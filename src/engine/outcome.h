@@ -53,6 +53,7 @@ enum class Outcome : uint8_t {
   card_verification_failed,    // 05: CVV1, iCVV or CVV2 does not match
   card_verification_missing,   // 05: card-not-present without CVV2 where the product needs it
   cryptogram_failed,           // 05: the ARQC does not verify
+  token_cryptogram_missing,    // 05: a token message without the verified cryptogram its entry mode needs
   atc_replayed,                // 05: an ATC at or below the last verified one: a cloned chip
   atc_out_of_window,           // 05: an ATC far ahead of the last verified one
   fallback_not_allowed,        // 05: a chip card read by magnetic stripe

@@ -187,6 +187,13 @@ engine::Reply World::authorize(const Purchase& p, const std::string& rrn) {
   engine::CardMessage m = message_for(p, hasher_, now_, next_stan_++, rrn);
   m.kind = engine::MessageKind::authorization_request;
   m.mti = 100;
+  // A wallet (even one a fraudster provisioned) signs each payment with a cryptogram the
+  // security stage verifies: the token's counter moves on with every one.
+  if (engine_.find_token(m.pan_hash) != nullptr) {
+    m.security.cryptogram = engine::CheckResult::match;
+    m.security.has_atc = true;
+    m.security.atc = ++wallet_atc_[p.pan];
+  }
   return apply(m);
 }
 

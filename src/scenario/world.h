@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -82,6 +83,7 @@ class World {
   std::vector<Action> timeline_;
   uint64_t scheduled_ = 0;
   uint32_t next_stan_ = 1;
+  std::map<std::string, uint16_t> wallet_atc_;  // each token's application transaction counter
   uint64_t next_record_ = 1;
   std::vector<engine::Event> events_;
   ScenarioReport report_;

@@ -441,6 +441,28 @@ TEST(securityVerify, PinBlockUnderTheAcquirerZoneKeyAgainstThePvv) {
 
 // IBM 3624 offset (published vectors ibm3624-offset-1234-0-16-F and -5550-2-14-1, PVK
 // 0123…3210, decimalisation table 1234567890123456, validation data = the PAN 1122334455667788).
+// A token's PIN is the card's: the block comes formatted with the token number (the one the
+// terminal read), the reference is the card's PVV over the card's own PAN.
+TEST(securityVerify, ATokensPinIsCheckedAgainstTheCardsPvvOverTheCardsPan) {
+  const KeyStore store = make_store();
+  const cards::Card card = card_with_pvv();
+  const cards::CardRange range;
+  const auto ctx = context(&store, 71, engine::Channel::card_present);
+  const std::string pin = vector_by_id("pvv-cfpp-4444333322221111")["in"]["pin"];
+  const std::string token_pan = "4895370000000013";
+  cards::Token token;
+  iso8583::Message m = cnp_request("");
+  m.set(2, token_pan);
+  m.set(52, pin_block(pin, kZpk, token_pan));
+  const TokenUse use{&token, kPan};
+  EXPECT_EQ(verify(m, card, range, ctx, &use).pin, CheckResult::match);
+  m.set(52, pin_block(pin == "9999" ? "1111" : "9999", kZpk, token_pan));
+  EXPECT_EQ(verify(m, card, range, ctx, &use).pin, CheckResult::mismatch);
+  // Without the card's PAN (no pan key to decrypt it) the PIN cannot be checked.
+  const TokenUse no_card_pan{&token, {}};
+  EXPECT_EQ(verify(m, card, range, ctx, &no_card_pan).pin, CheckResult::not_checked);
+}
+
 TEST(securityVerify, PinByIbm3624OffsetWhenTheProductSaysSo) {
   const nlohmann::json v = vector_by_id("ibm3624-offset-1234-0-16-F");
   const nlohmann::json w = vector_by_id("ibm3624-offset-5550-2-14-1");

@@ -4,6 +4,7 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "crypto/cvv.h"
 #include "crypto/digits.h"
@@ -15,6 +16,7 @@
 #include "crypto/primitives.h"
 #include "crypto/track.h"
 #include "iso8583/tlv.h"
+#include "security/pan_cipher.h"
 
 namespace holdfast::security {
 namespace {
@@ -155,7 +157,7 @@ CheckResult with_card_keys(const std::vector<const KeyEntry*>& imks, std::string
 //                    (card key: option A/B with PSN 00).
 // *atc receives the card's counter as the track gives it.
 CheckResult check_dynamic(const KeyStore* keys, const Track& t, std::string_view pan,
-                          const cards::Card& card, uint16_t* atc) {
+                          std::string_view psn, uint16_t* atc) {
   if (t.state == Parse::malformed || t.data.pan != pan) return CheckResult::malformed;
   if (keys == nullptr) return CheckResult::not_checked;
   const std::string_view d = t.data.discretionary;
@@ -182,7 +184,7 @@ CheckResult check_dynamic(const KeyStore* keys, const Track& t, std::string_view
     }
     const Bytes un_bcd = *crypto::pack_nibbles("00000" + std::string(un));
     const Bytes atc_bytes{static_cast<uint8_t>(value >> 8), static_cast<uint8_t>(value & 0xFF)};
-    return with_card_keys(imks, pan, two_digits(card.pan_sequence_number),
+    return with_card_keys(imks, pan, psn,
                           [&](const Bytes& key) -> crypto::CryptoResult<bool> {
                             auto iv = crypto::compute_ivcvc3(key, track_template);
                             if (!iv) return iv.error();
@@ -201,9 +203,29 @@ CheckResult check_dynamic(const KeyStore* keys, const Track& t, std::string_view
   });
 }
 
+// The PSN the number's card keys are derived with: the card's on file; 00 for a token (one
+// device PAN, one key: wallets number tokens, not card sequences).
+std::string psn_for(const cards::Card& card, const cards::Token* token) {
+  return token != nullptr ? std::string("00") : two_digits(card.pan_sequence_number);
+}
+
+// The last verified counter of the number used: the token's own for a token, else the card's.
+bool counter_replayed(const cards::Card& card, const cards::Token* token, uint16_t atc) {
+  if (token != nullptr) return token->has_atc && atc <= token->last_atc;
+  return card.has_atc && atc <= card.last_atc;
+}
+
+// The expiry CVV2 is computed over (YYMM digits): the card's on file; for a token, the token's
+// own as the message carries it in DE 14 (holdfast keeps no token expiry). Empty: none.
+std::string cvv2_expiry(const iso8583::Message& m, const cards::Card& card, const cards::Token* token) {
+  if (token == nullptr) return card.expiry_yymm == 0 ? std::string() : expiry_digits(card.expiry_yymm);
+  if (!m.has(14) || m.get(14).size() != 4 || !crypto::is_digits(m.get(14))) return {};
+  return std::string(m.get(14));
+}
+
 void check_card_verification(const iso8583::Message& m, std::string_view pan,
-                             const cards::Card& card, const VerifyContext& ctx,
-                             engine::SecurityResults* out) {
+                             const cards::Card& card, const cards::Token* token,
+                             const VerifyContext& ctx, engine::SecurityResults* out) {
   const Track tracks[] = {read_track(m, 35), read_track(m, 45)};
   bool any_track = false;
   for (const Track& t : tracks) {
@@ -222,10 +244,11 @@ void check_card_verification(const iso8583::Message& m, std::string_view pan,
       for (const Track& t : tracks) {
         if (t.state == Parse::absent) continue;
         uint16_t atc = 0;
-        CheckResult r = check_dynamic(ctx.keys, t, pan, card, &atc);
+        CheckResult r = check_dynamic(ctx.keys, t, pan, psn_for(card, token), &atc);
         if (r == CheckResult::match) {
-          // The value is only as fresh as its counter: one the card already used is a replay.
-          if (card.has_atc && atc <= card.last_atc) r = CheckResult::mismatch;
+          // The value is only as fresh as its counter: one the card (or token) already used is
+          // a replay.
+          if (counter_replayed(card, token, atc)) r = CheckResult::mismatch;
           out->has_atc = true;
           out->atc = atc;
         }
@@ -263,12 +286,12 @@ void check_card_verification(const iso8583::Message& m, std::string_view pan,
     out->card_verification = CheckResult::malformed;
     return;
   }
-  if (card.expiry_yymm == 0) {
+  const std::string expiry = cvv2_expiry(m, card, token);
+  if (expiry.empty()) {
     out->card_verification = CheckResult::not_checked;
     return;
   }
-  out->card_verification = check_cvv(ctx.keys, pan, expiry_digits(card.expiry_yymm),
-                                     crypto::kCvv2ServiceCode, cvv2);
+  out->card_verification = check_cvv(ctx.keys, pan, expiry, crypto::kCvv2ServiceCode, cvv2);
 }
 
 // An HSM's translate-then-verify: the block is translated (crypto::translate_pin_block) from the
@@ -334,8 +357,10 @@ CheckResult verify_pin(const std::vector<const KeyEntry*>& pvks, std::string_vie
   return CheckResult::mismatch;
 }
 
-CheckResult check_pin(const iso8583::Message& m, std::string_view pan, const cards::Card& card,
-                      const cards::CardRange& range, const KeyStore* keys) {
+// `block_pan`: the number the PIN block was formatted with (the message's: a token's for a
+// token); `card_pan`: the number the card's PVV or offset was computed over (the card's own).
+CheckResult check_pin(const iso8583::Message& m, std::string_view block_pan, std::string_view card_pan,
+                      const cards::Card& card, const cards::CardRange& range, const KeyStore* keys) {
   if (!m.has(52)) return CheckResult::not_present;
   const cards::PinVerification method = range.product.pin_verification;
   // The reference on file: the PVV, or the IBM 3624 offset ('\0'-padded digits).
@@ -347,15 +372,15 @@ CheckResult check_pin(const iso8583::Message& m, std::string_view pan, const car
     reference = std::string_view(card.pin_verification_value.data(), card.pin_verification_value.size());
     if (card.pin_verification_value[0] == '\0') reference = {};
   }
-  if (reference.empty() || keys == nullptr) return CheckResult::not_checked;
-  const auto pvks = keys->for_card(KeyType::pvk, pan);
+  if (reference.empty() || keys == nullptr || !digits(card_pan)) return CheckResult::not_checked;
+  const auto pvks = keys->for_card(KeyType::pvk, card_pan);
   if (pvks.empty()) return CheckResult::not_checked;
   bool no_key = false;
-  std::string pin = pin_from_block(*keys, m.get(52), m.get(32), pan, &no_key);
+  std::string pin = pin_from_block(*keys, m.get(52), m.get(32), block_pan, &no_key);
   Wipe wipe{pin};
   if (no_key) return CheckResult::not_checked;
   if (pin.empty()) return CheckResult::malformed;
-  return verify_pin(pvks, pan, pin, method, reference);
+  return verify_pin(pvks, card_pan, pin, method, reference);
 }
 
 // DE 55 as bytes: raw for a binary field, hex text otherwise.
@@ -470,17 +495,17 @@ std::string_view request_pan(const iso8583::Message& m) {
   return t.substr(0, t.find('^'));
 }
 
-std::string psn_digits(uint8_t psn) { return two_digits(psn); }
-
 }  // namespace
 
 engine::SecurityResults verify(const iso8583::Message& request, const cards::Card& card,
-                               const cards::CardRange& range, const VerifyContext& ctx) {
+                               const cards::CardRange& range, const VerifyContext& ctx,
+                               const TokenUse* use) {
   engine::SecurityResults out;
   const std::string_view pan = request_pan(request);
   if (!digits(pan)) return out;
-  check_card_verification(request, pan, card, ctx, &out);
-  out.pin = check_pin(request, pan, card, range, ctx.keys);
+  const cards::Token* token = use != nullptr ? use->token : nullptr;
+  check_card_verification(request, pan, card, token, ctx, &out);
+  out.pin = check_pin(request, pan, token != nullptr ? use->card_pan : pan, card, range, ctx.keys);
   if (request.has(55)) {
     Bytes icc;
     IccData d;
@@ -492,8 +517,7 @@ engine::SecurityResults verify(const iso8583::Message& request, const cards::Car
       out.has_atc = true;
       out.atc = d.atc;
       crypto::CryptogramVersion version{};
-      (void)verify_icc(ctx.keys, pan, psn_digits(card.pan_sequence_number), d, &out.cryptogram,
-                       &version);
+      (void)verify_icc(ctx.keys, pan, psn_for(card, token), d, &out.cryptogram, &version);
     }
   }
   return out;
@@ -568,16 +592,31 @@ void SecurityStage::check(const engine::Engine& engine, iso8583::Message& reques
   const bool carries = request.has(35) || request.has(45) || request.has(48) || request.has(52) ||
                        request.has(55);
   if (!carries) return;
+  // The number is a card's, or a wallet token's standing for its card.
+  const cards::Token* token = nullptr;
   const cards::Card* card = engine.find_card(message->pan_hash);
+  if (card == nullptr) {
+    token = engine.find_token(message->pan_hash);
+    if (token != nullptr) card = engine.find_card(token->card);
+  }
   const cards::CardRange* range = card ? engine.find_card_range(card->range) : nullptr;
   if (card == nullptr || range == nullptr) return;  // the engine declines an unknown card
   const std::shared_ptr<const KeyStore> keys = keys_ ? keys_->current() : nullptr;
-  VerifyContext ctx{keys.get(), spec_, message->pos_entry_mode, message->channel};
-  message->security = verify(request, *card, *range, ctx);
-  if (request.has(55)) {
-    const std::string psn = "0" + psn_digits(card->pan_sequence_number);
-    request.set(23, psn);
-  }
+  const VerifyContext ctx{keys.get(), spec_, message->pos_entry_mode, message->channel};
+  TokenUse use{token, {}};
+  // A token's PIN is the card's, checked over the card's own number (decrypted only for a PIN).
+  std::optional<std::string> card_pan;
+  if (token != nullptr && request.has(52) && keys && card->encrypted_pan_size > 0)
+    card_pan = decrypt_pan(*keys, card->encrypted_pan.data(), card->encrypted_pan_size);
+  struct WipePan {
+    std::optional<std::string>& p;
+    ~WipePan() {
+      if (p && !p->empty()) OPENSSL_cleanse(p->data(), p->size());
+    }
+  } wipe_pan{card_pan};
+  if (card_pan) use.card_pan = *card_pan;
+  message->security = verify(request, *card, *range, ctx, token != nullptr ? &use : nullptr);
+  if (request.has(55)) request.set(23, "0" + psn_for(*card, token));
 }
 
 void SecurityStage::add_arpc(const iso8583::Message& request, std::array<char, 2> response_code,

@@ -27,6 +27,13 @@
 //    5F2A 9A 9C 9F37 82, verified with crypto::verify_arqc (method chosen from the IAD) under
 //    the range's IMK-AC, the card's PSN on file; an IAD of no known layout is malformed.
 //    9F27, when present, must say ARQC (bits 8-7 = 10) or the data is malformed.
+// Tokens (a wallet's device PAN standing for a card): the message's PAN is the token's, and so
+// are the keys: CVV2, dCVV/CVC3 and the ARQC are checked with the keys whose scope prefixes the
+// token number, card keys derived from the token number and PSN 00 (as wallets do: keys per
+// token), CVV2 over the expiry the message carries (the token's own, DE 14), a replayed counter
+// judged against the token's last ATC. The PIN is the card's: the block is opened with the
+// token number it was formatted with and checked against the card's PVV/offset over the card's
+// PAN (decrypted from its record with the pan key; not_checked when there is none).
 // Results per check: match, mismatch, not_present (not carried), not_checked (no key or no
 // reference value on file), malformed (carried but unusable).
 // Rotation: every version of a key is tried, active first; any match is a match.
@@ -53,8 +60,18 @@ struct VerifyContext {
   engine::Channel channel = engine::Channel::card_present;
 };
 
+// A message made with a wallet token's number: the token, and the card's clear PAN (decrypted
+// from the card's record; empty when it cannot be) that the card's PIN reference is computed
+// over. README.md, "Tokens".
+struct TokenUse {
+  const cards::Token* token = nullptr;
+  std::string_view card_pan;
+};
+
+// `token`: nullptr when the message carries the card's own number.
 engine::SecurityResults verify(const iso8583::Message& request, const cards::Card& card,
-                               const cards::CardRange& range, const VerifyContext& context);
+                               const cards::CardRange& range, const VerifyContext& context,
+                               const TokenUse* token = nullptr);
 
 // DE 55 for the response to a request whose ARQC verifies: tag 91 = ARPC || ARC (method 1) or
 // ARPC || CSU (method 2), chosen from the IAD (README.md). `psn` as on file (2 digits).
@@ -68,8 +85,9 @@ class SecurityStage {
  public:
   SecurityStage(const KeyRing* keys, const iso8583::MessageSpec* spec) : keys_(keys), spec_(spec) {}
 
-  // Engine thread, before the command is journaled: finds the card and its range in `engine`,
-  // verifies `request` and writes the results into message->security. When the request
+  // Engine thread, before the command is journaled: finds the card (directly, or through the
+  // wallet token whose number the message carries) and its range in `engine`, verifies
+  // `request` and writes the results into message->security. When the request
   // carries ICC data, the card's PSN is noted in the in-memory request (DE 23, never echoed)
   // for the response's ARPC.
   void check(const engine::Engine& engine, iso8583::Message& request,

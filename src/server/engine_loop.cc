@@ -250,9 +250,10 @@ void EngineLoop::process(std::vector<EngineRequest>& batch) {
 }
 
 // Card security, before anything is journaled: the values stay in the request (memory only),
-// the command carries the results. Verification reads the card from engine state, so a card
-// message that follows an issue_card of the same stretch must wait until that command is
-// applied: the stretch ends before it (one more group commit, only for such batches).
+// the command carries the results. Verification reads the card (and a wallet token) from engine
+// state, so a card message that follows an issue_card or a provision_token of the same stretch
+// must wait until that command is applied: the stretch ends before it (one more group commit,
+// only for such batches).
 // Returns one past the last request of the stretch.
 size_t EngineLoop::check_security(std::vector<EngineRequest>& batch, size_t from) {
   if (security_ == nullptr) return batch.size();
@@ -261,7 +262,8 @@ size_t EngineLoop::check_security(std::vector<EngineRequest>& batch, size_t from
   for (; i < batch.size(); ++i) {
     EngineRequest& r = batch[i];
     if (r.kind == EngineRequest::Kind::admin_command &&
-        std::holds_alternative<engine::IssueCard>(r.body)) {
+        (std::holds_alternative<engine::IssueCard>(r.body) ||
+         std::holds_alternative<engine::ProvisionToken>(r.body))) {
       issued = true;
       continue;
     }

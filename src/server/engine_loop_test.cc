@@ -12,6 +12,8 @@
 
 #include "crypto/cvv.h"
 #include "crypto/digits.h"
+#include "crypto/emv.h"
+#include "crypto/primitives.h"
 #include "crypto/luhn.h"
 #include "gateway/admin_json.h"
 #include "gateway/gateway.h"
@@ -27,6 +29,14 @@ using nlohmann::json;
 const std::string kPan = "622588001234567" + std::string(1, *crypto::luhn_check_digit("622588001234567"));
 constexpr const char* kExpiry = "2812";
 const std::string kCvk = "0123456789ABCDEFFEDCBA9876543210";
+// A wallet token for the card, in a token BIN range with keys of its own.
+const std::string kTokenPan = "489537000000001" + std::string(1, *crypto::luhn_check_digit("489537000000001"));
+constexpr const char* kTokenExpiry = "2905";
+const std::string kTokenCvk = "1C2D3E4F5A6B7C8D9EAFB0C1D2E3F405";
+const std::string kTokenImk = "0123456789ABCDEFFEDCBA9876543210";
+// Terminal data of an ARQC (9F02 9F03 9F1A 95 5F2A 9A 9C 9F37 82), as src/security tests use.
+const std::string kTerminal = "000000001000" "000000000000" "0156" "0000000000" "0156" "250101" "00" "11223344" "1800";
+constexpr const char* kVisaCvn10Iad = "06010A03A00000";
 
 crypto::Bytes hx(std::string_view h) { return *crypto::pack_nibbles(h); }
 
@@ -58,6 +68,13 @@ class EngineLoopTest : public ::testing::Test {
     cvk.type = security::KeyType::cvk;
     cvk.scope = "622588";
     HF_ASSERT(store->add(*kek, cvk, hx(kCvk)).ok());
+    for (const auto& [type, key] : {std::pair{security::KeyType::cvk, kTokenCvk},
+                                    std::pair{security::KeyType::imk_ac, kTokenImk}}) {
+      security::KeyStore::AddOptions token_key;
+      token_key.type = type;
+      token_key.scope = "489537";
+      HF_ASSERT(store->add(*kek, token_key, hx(key)).ok());
+    }
     security::KeyStore::AddOptions pan;
     pan.type = security::KeyType::pan;
     HF_ASSERT(store->add(*kek, pan, hx(std::string(64, 'A'))).ok());
@@ -85,20 +102,30 @@ class EngineLoopTest : public ::testing::Test {
     r.sink = sink_;
     ASSERT_EQ(queue_.push(r, {}), EngineQueue::Push::queued);
   }
-  void card_not_present(int stan, const std::string& cvv2) {
+  static std::unique_ptr<iso8583::Message> purchase(int stan, const std::string& pan, const char* expiry,
+                                                    const char* entry) {
     auto m = std::make_unique<iso8583::Message>();
     m->set_mti("0100");
-    m->set(2, kPan);
+    m->set(2, pan);
     m->set(3, "000000");
     m->set(4, "000000001000");
     m->set(7, "0101120000");
-    m->set(11, "00000" + std::to_string(stan));
-    m->set(14, kExpiry);
+    char stan_digits[7];
+    std::snprintf(stan_digits, sizeof stan_digits, "%06d", stan);
+    m->set(11, stan_digits);
+    m->set(14, expiry);
     m->set(18, "5999");
-    m->set(22, "010");
+    m->set(22, entry);
     m->set(32, "123456");
-    m->set(48, "R92" + std::string("03") + cvv2);
     m->set(49, "156");
+    return m;
+  }
+  void card_not_present(int stan, const std::string& cvv2) {
+    auto m = purchase(stan, kPan, kExpiry, "010");
+    m->set(48, "R92" + std::string("03") + cvv2);
+    send(std::move(m));
+  }
+  void send(std::unique_ptr<iso8583::Message> m) {
     auto body = gateway::to_card_message(*m, hasher_);
     ASSERT_TRUE(body.ok());
     EngineRequest r;
@@ -128,6 +155,114 @@ class EngineLoopTest : public ::testing::Test {
   std::unique_ptr<journal::Journal> journal_;
   std::shared_ptr<Collect> sink_ = std::make_shared<Collect>();
 };
+
+std::string wrong_digits(const std::string& value) {
+  std::string w = value;
+  w[0] = w[0] == '9' ? '0' : static_cast<char>(w[0] + 1);
+  return w;
+}
+
+std::string tlv(const std::string& tag, const std::string& value_hex) {
+  static const char* digits = "0123456789ABCDEF";
+  const size_t n = value_hex.size() / 2;
+  return tag + std::string{digits[n >> 4], digits[n & 15]} + value_hex;
+}
+
+// DE 55 (raw bytes) of a Visa CVN 10 ARQC made by the token's own card key: derived from the
+// token range's IMK with the token number and PSN 00, as a wallet's token is personalised.
+std::string token_icc(const std::string& atc, bool corrupt = false) {
+  const crypto::Bytes terminal = hx(kTerminal + atc);
+  auto mk = crypto::derive_icc_master_key(hx(kTokenImk), kTokenPan, "00", crypto::MasterKeyOption::kA);
+  HF_ASSERT(mk.ok());
+  const crypto::Bytes iad = hx(kVisaCvn10Iad);
+  auto ac = crypto::generate_ac(*mk, crypto::concat(terminal, crypto::Bytes(iad.begin() + 3, iad.begin() + 7)),
+                                crypto::AcPadding::kZeroIfNeeded);
+  HF_ASSERT(ac.ok());
+  if (corrupt) (*ac)[0] ^= 0x01;
+  const std::string t = tlv("9F26", crypto::unpack_nibbles(*ac)) + tlv("9F27", "80") + tlv("9F10", kVisaCvn10Iad) +
+                        tlv("9F36", atc) + tlv("9F02", kTerminal.substr(0, 12)) +
+                        tlv("9F03", kTerminal.substr(12, 12)) + tlv("9F1A", kTerminal.substr(24, 4)) +
+                        tlv("95", kTerminal.substr(28, 10)) + tlv("5F2A", kTerminal.substr(38, 4)) +
+                        tlv("9A", kTerminal.substr(42, 6)) + tlv("9C", kTerminal.substr(48, 2)) +
+                        tlv("9F37", kTerminal.substr(50, 8)) + tlv("82", kTerminal.substr(58, 4));
+  const crypto::Bytes bytes = hx(t);
+  return std::string(bytes.begin(), bytes.end());
+}
+
+class TokenLoopTest : public EngineLoopTest {
+ protected:
+  // A card and its wallet token, provisioned in the same batch as the messages that follow.
+  void portfolio() {
+    admin({{"op", "create_card_range"}, {"prefix_low", "622588"}, {"prefix_high", "622588"}});
+    admin({{"op", "open_account"}, {"id", 1001u}, {"currency", "156"}, {"credit_limit_minor", 100000u}});
+    admin({{"op", "issue_card"}, {"id", 5001u}, {"account_id", 1001u}, {"pan", kPan}, {"expiry", kExpiry}});
+    admin({{"op", "provision_token"}, {"id", 7001u}, {"card_id", 5001u}, {"token_pan", kTokenPan}, {"wallet", 1u}});
+  }
+  void token_cvv2(int stan, const std::string& cvv2) {
+    auto m = purchase(stan, kTokenPan, kTokenExpiry, "810");
+    m->set(48, "R9203" + cvv2);
+    send(std::move(m));
+  }
+  void token_chip(int stan, const char* entry, const std::string& de55) {
+    auto m = purchase(stan, kTokenPan, kTokenExpiry, entry);
+    if (!de55.empty()) m->set(55, de55);
+    send(std::move(m));
+  }
+  std::vector<engine::Outcome> outcomes() const {
+    std::vector<engine::Outcome> out;
+    for (const engine::Reply& r : sink_->iso) out.push_back(r.outcome);
+    return out;
+  }
+};
+
+// A token's CVV2 is computed over the token number and the token's own expiry (DE 14) under the
+// token range's CVK; a wrong one is declined like a card's.
+TEST_F(TokenLoopTest, ATokensCvv2IsVerified) {
+  const auto cvv2 = crypto::compute_cvv({kTokenPan, kTokenExpiry, "000"}, hx(kTokenCvk.substr(0, 16)),
+                                        hx(kTokenCvk.substr(16)));
+  ASSERT_TRUE(cvv2.ok());
+  portfolio();
+  token_cvv2(1, wrong_digits(*cvv2));
+  token_cvv2(2, *cvv2);
+  run();
+  using O = engine::Outcome;
+  EXPECT_EQ(outcomes(), (std::vector<O>{O::card_verification_failed, O::approved}));
+}
+
+// A token's ARQC is verified under its own card key; a wrong one is declined, and a counter the
+// token already used is a replay, judged on the token's counter (the card's own stays untouched).
+TEST_F(TokenLoopTest, ATokensArqcAndCounterAreVerified) {
+  portfolio();
+  token_chip(1, "071", token_icc("0007", /*corrupt=*/true));
+  token_chip(2, "071", token_icc("0007"));
+  token_chip(3, "071", token_icc("0007"));  // the same cryptogram again
+  token_chip(4, "051", token_icc("0008"));
+  run();
+  using O = engine::Outcome;
+  EXPECT_EQ(outcomes(), (std::vector<O>{O::cryptogram_failed, O::approved, O::atc_replayed, O::approved}));
+  const cards::Token* token = engine_.find_token(cards::TokenId{7001});
+  ASSERT_NE(token, nullptr);
+  EXPECT_TRUE(token->has_atc);
+  EXPECT_EQ(token->last_atc, 8u);
+  EXPECT_FALSE(engine_.find_card(cards::CardId{5001})->has_atc);
+}
+
+// A token message without the cryptogram its entry mode needs is declined (05), whatever else
+// it carries: a chip or contactless read without DE 55, an e-commerce one with neither a
+// cryptogram nor a CVV2, a stripe read of a token number.
+TEST_F(TokenLoopTest, ATokenMessageWithoutItsCryptogramIsDeclined) {
+  portfolio();
+  token_chip(1, "071", "");
+  token_chip(2, "051", "");
+  token_chip(3, "810", "");
+  token_chip(4, "902", "");
+  token_chip(5, "071", token_icc("0001"));
+  run();
+  using O = engine::Outcome;
+  const O missing = O::token_cryptogram_missing;
+  EXPECT_EQ(outcomes(), (std::vector<O>{missing, missing, missing, missing, O::approved}));
+  EXPECT_EQ(engine::response_code(missing), (std::array<char, 2>{'0', '5'}));
+}
 
 // The card is issued in the same batch as its first messages: their CVV2s are checked against
 // it (a wrong one is declined), not taken for absent.
