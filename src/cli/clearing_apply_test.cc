@@ -107,6 +107,7 @@ class ClearingApplyTest : public ::testing::Test {
   void TearDown() override {
     if (server_) server_->stop();
     std::filesystem::remove_all(data_dir_);
+    std::filesystem::remove(data_dir_ + ".pan.key");  // the default PAN key, beside the directory
   }
 
   json admin(const json& request) {

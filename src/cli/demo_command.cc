@@ -302,7 +302,9 @@ std::vector<Step> security_script(MessageFactory& f, const DemoKeys& keys, uint1
 int run_demo(const DemoOptions& o) {
   std::error_code ec;
   if (!o.keep) std::filesystem::remove_all(o.data_dir, ec);
-  const std::optional<DemoKeys> keys = demo_keys(o.data_dir + "/keys", o.keep);
+  // The keys live beside the data directory, never in it: a copy of the directory must not carry
+  // the master key (nor the PAN key, <data>.pan.key by default).
+  const std::optional<DemoKeys> keys = demo_keys(o.data_dir + ".keys", o.keep);
   if (!keys) {
     std::cerr << "holdfast: cannot set up the demo's card security keys\n";
     return 1;
@@ -383,8 +385,9 @@ int run_demo(const DemoOptions& o) {
   auto stats = admin->call({{"op", "stats"}});
   if (stats.ok()) fmt::print("\nengine: {}\n", stats->dump());
   srv.stop();
-  fmt::print("\nstopped cleanly; journal, snapshot and keys are in {} (run again with --keep to continue on them)\n",
-             o.data_dir);
+  fmt::print("\nstopped cleanly; journal and snapshot are in {}, the card security keys in {}.keys and the PAN "
+             "key in {}.pan.key (run again with --keep to continue on them)\n",
+             o.data_dir, o.data_dir, o.data_dir);
   return 0;
 }
 

@@ -14,6 +14,11 @@
 namespace holdfast::journal {
 namespace {
 
+// Journal segments, snapshots and the lock file hold card data (PAN hashes, masked PANs, amounts):
+// owner only, whatever the umask. Directories likewise.
+constexpr mode_t kFileMode = 0600;
+constexpr mode_t kDirMode = 0700;
+
 JournalError posix_error(const char* what, const std::string& path, int err) {
   return journal_error(JournalErrc::io,
                        std::string(what) + " " + path + ": " + std::strerror(err));
@@ -99,7 +104,7 @@ class PosixFileSystem final : public FileSystem {
                                                              OpenMode mode) override {
     int flags = O_WRONLY | O_APPEND | O_CLOEXEC;
     if (mode == OpenMode::create_truncate) flags |= O_CREAT | O_TRUNC;
-    const int fd = ::open(path.c_str(), flags, 0644);
+    const int fd = ::open(path.c_str(), flags, kFileMode);
     if (fd < 0) return posix_error("open", path, errno);
     return std::unique_ptr<WritableFile>(new PosixWritableFile(fd, path));
   }
@@ -156,14 +161,14 @@ class PosixFileSystem final : public FileSystem {
   }
 
   JournalResult<Ok> create_dir(const std::string& dir) override {
-    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    if (::mkdir(dir.c_str(), kDirMode) != 0 && errno != EEXIST) {
       return posix_error("mkdir", dir, errno);
     }
     return Ok{};
   }
 
   JournalResult<std::unique_ptr<FileLock>> lock(const std::string& path) override {
-    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, kFileMode);
     if (fd < 0) return posix_error("open", path, errno);
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       const int err = errno;

@@ -92,6 +92,7 @@ class AgainstServer : public ::testing::Test {
   void TearDown() override {
     server_.reset();
     std::filesystem::remove_all(dir_);
+    std::filesystem::remove(dir_.string() + ".pan.key");  // the default PAN key, beside the directory
   }
   LoadgenOptions options() const {
     LoadgenOptions o;

@@ -52,7 +52,8 @@ struct ServerConfig {
   // How long a graceful stop waits for clients to finish sending and to read their replies.
   uint32_t shutdown_grace_ms = 5000;
 
-  // 32-byte PAN hashing key; empty = <data dir>/pan.key (created at first start).
+  // 32-byte PAN hashing key, outside the data directory; empty = <data dir>.pan.key beside it
+  // (created at first start). pan_key.h says what is refused.
   std::string pan_key_file;
   // Card security (src/security/README.md): the key store file; empty = no key store, and then
   // every carried security value is not_checked and PANs are not encrypted at rest. The

@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
 
 #include <openssl/rand.h>
 
@@ -26,9 +28,23 @@ struct Fd {
   }
 };
 
+std::string octal_mode(mode_t mode) {
+  char text[8];
+  std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
+  return text;
+}
+
 Result<Key, PanKeyError> read_key(const std::string& path) {
   Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
   if (f.fd < 0) return PanKeyError{errno_text("cannot open PAN key file", path)};
+  struct stat st{};
+  if (::fstat(f.fd, &st) != 0) return PanKeyError{errno_text("cannot stat PAN key file", path)};
+  if (!S_ISREG(st.st_mode)) return PanKeyError{"PAN key file " + path + " is not a regular file"};
+  if ((st.st_mode & 077) != 0) {
+    return PanKeyError{"PAN key file " + path + " has mode " + octal_mode(st.st_mode) +
+                       ": group or others may use it, and whoever reads it can search every PAN hash; "
+                       "make it owner-only (chmod 600 " + path + ")"};
+  }
   Key key{};
   uint8_t extra = 0;
   const ssize_t n = ::read(f.fd, key.data(), key.size());
@@ -58,7 +74,39 @@ Result<Key, PanKeyError> create_key(const std::string& path) {
   return key;
 }
 
+// True when `inner` is `outer` or lies below it (both made absolute and normal first; symbolic
+// links of existing parts resolved).
+bool is_within(const std::filesystem::path& inner, const std::filesystem::path& outer) {
+  std::error_code ec;
+  auto resolve = [&ec](const std::filesystem::path& p) {
+    std::filesystem::path r = std::filesystem::weakly_canonical(std::filesystem::absolute(p, ec), ec);
+    return r.has_filename() ? r : r.parent_path();
+  };
+  const std::filesystem::path in = resolve(inner), out = resolve(outer);
+  auto i = in.begin();
+  for (auto o = out.begin(); o != out.end(); ++o, ++i) {
+    if (i == in.end() || *i != *o) return false;
+  }
+  return true;
+}
+
 }  // namespace
+
+Result<std::string, PanKeyError> pan_key_path(const std::string& data_dir, const std::string& configured) {
+  std::string path = configured;
+  if (path.empty()) {
+    std::error_code ec;
+    std::filesystem::path dir = std::filesystem::absolute(data_dir, ec).lexically_normal();
+    if (!dir.has_filename()) dir = dir.parent_path();
+    path = dir.string() + ".pan.key";
+  }
+  if (is_within(path, data_dir)) {
+    return PanKeyError{"PAN key file " + path + " is inside the data directory " + data_dir +
+                       ": a copy of the directory would carry the key to its PAN hashes; move the key "
+                       "out of it and name it with the pan_key_file setting"};
+  }
+  return path;
+}
 
 Result<Key, PanKeyError> load_or_create_pan_key(const std::string& path, bool create_if_missing) {
   struct stat st{};

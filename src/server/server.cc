@@ -92,6 +92,18 @@ Result<Ok, ServerError> Server::open_state() {
   std::error_code ec;
   std::filesystem::create_directories(data_dir_, ec);
   if (ec) return ServerError{"cannot create data directory " + data_dir_ + ": " + ec.message()};
+  // Owner only: the journal and snapshots hold PAN hashes, masked PANs and the books.
+  const auto perms = std::filesystem::status(data_dir_, ec).permissions();
+  if (!ec && (perms & (std::filesystem::perms::group_all | std::filesystem::perms::others_all)) !=
+                 std::filesystem::perms::none) {
+    std::filesystem::permissions(data_dir_, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace, ec);
+    if (ec) return ServerError{"cannot make data directory " + data_dir_ + " owner-only: " + ec.message()};
+    log_->warn("data directory {} was open to group or others: now owner-only (0700)", data_dir_);
+  }
+  // The PAN key's place is checked before anything is created in the directory.
+  auto key_path = pan_key_path(data_dir_, config_.pan_key_file);
+  if (!key_path) return ServerError{key_path.error().message};
   // delete_covered_segments stays off: snapshot children (engine_loop.h) run
   // Journal::write_snapshot on a copy of this object, and must not delete segments it lists.
   journal::JournalOptions options;
@@ -104,9 +116,7 @@ Result<Ok, ServerError> Server::open_state() {
   // A key is created only with a fresh journal: a new key for existing data would make every
   // card in it unfindable.
   const bool fresh = journal_->last_committed_sequence() == 0;
-  const std::string key_path =
-      config_.pan_key_file.empty() ? data_dir_ + "/pan.key" : config_.pan_key_file;
-  auto key = load_or_create_pan_key(key_path, fresh);
+  auto key = load_or_create_pan_key(*key_path, fresh);
   if (!key) return ServerError{key.error().message};
   pan_hasher_ = std::make_unique<gateway::PanHasher>(*key);
   if (!config_.key_store_file.empty()) {

@@ -7,8 +7,8 @@
 //   ... server.iso_port(), server.admin_port() ...
 //   server.stop();  // stop accepting, answer what was received, snapshot, release the data dir
 //
-// A data directory holds the journal (segments, snapshots, LOCK) and pan.key. Only one server
-// may use it at a time (the journal's lock).
+// A data directory holds the journal (segments, snapshots, LOCK), owner-only; the PAN key lives
+// outside it (pan_key.h). Only one server may use it at a time (the journal's lock).
 // Threading: start() and stop() from one controlling thread; the port getters from any thread
 // after start() returned Ok.
 #pragma once

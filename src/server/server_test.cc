@@ -7,8 +7,11 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <sys/stat.h>
+
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -152,6 +155,7 @@ class ServerTest : public ::testing::Test {
   ~ServerTest() override {
     server_.reset();
     std::filesystem::remove_all(data_dir_);
+    std::filesystem::remove(data_dir_ + ".pan.key");  // the default PAN key, beside the directory
   }
 
   void start() {
@@ -332,6 +336,70 @@ TEST_F(ServerTest, StateSurvivesARestartAndTheJournalAloneRebuildsIt) {
   EXPECT_EQ(open_to_buy(ops), 60000 - 12345);
   IsoClient link = iso();
   EXPECT_EQ(link.exchange(authorization(2, 50000)).get(39), "51");
+}
+
+// Everything the server writes is the owner's only: the data directory 0700, the journal, its
+// lock and the snapshots 0600 (whatever the umask), and the PAN key beside the directory.
+TEST_F(ServerTest, TheDataDirectoryAndEveryFileInItAreOwnerOnly) {
+  const mode_t old_umask = ::umask(022);
+  std::filesystem::permissions(data_dir_, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                                              std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
+                                              std::filesystem::perms::others_exec);
+  start();
+  {
+    AdminClient ops = admin();
+    load_portfolio(ops);
+  }
+  server_->stop();  // a graceful stop writes a snapshot
+  ::umask(old_umask);
+  namespace fs = std::filesystem;
+  constexpr fs::perms kOpenToOthers = fs::perms::group_all | fs::perms::others_all;
+  EXPECT_EQ(fs::status(data_dir_).permissions(), fs::perms::owner_all);
+  size_t files = 0, snapshots = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(data_dir_)) {
+    SCOPED_TRACE(entry.path().string());
+    EXPECT_EQ(entry.status().permissions() & kOpenToOthers, fs::perms::none);
+    ++files;
+    if (entry.path().extension() == ".snap") ++snapshots;
+  }
+  EXPECT_GE(files, 3u);  // a segment, the lock, a snapshot
+  EXPECT_GE(snapshots, 1u);
+  EXPECT_FALSE(fs::exists(data_dir_ + "/pan.key"));
+  ASSERT_TRUE(fs::exists(data_dir_ + ".pan.key"));
+  EXPECT_EQ(fs::status(data_dir_ + ".pan.key").permissions(), fs::perms::owner_read | fs::perms::owner_write);
+}
+
+// A PAN key inside the data directory (where a copy of the directory takes it along), or one
+// that group or others may read, stops the start with a message saying what to do.
+TEST_F(ServerTest, APanKeyInsideTheDataDirectoryOrReadableByOthersIsRefused) {
+  config_.pan_key_file = data_dir_ + "/pan.key";
+  {
+    Server inside(data_dir_, config_, logger_);
+    auto refused = inside.start();
+    ASSERT_FALSE(refused.ok());
+    EXPECT_NE(refused.error().message.find("inside the data directory"), std::string::npos)
+        << refused.error().message;
+  }
+  EXPECT_FALSE(std::filesystem::exists(data_dir_ + "/pan.key"));
+
+  const std::string key = data_dir_ + ".pan.key";
+  {
+    std::ofstream out(key, std::ios::binary);
+    out << std::string(32, '\x5a');
+  }
+  std::filesystem::permissions(key, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+                                        std::filesystem::perms::group_read | std::filesystem::perms::others_read);
+  config_.pan_key_file = key;
+  {
+    Server readable(data_dir_, config_, logger_);
+    auto open_key = readable.start();
+    ASSERT_FALSE(open_key.ok());
+    EXPECT_NE(open_key.error().message.find("chmod 600"), std::string::npos) << open_key.error().message;
+    EXPECT_NE(open_key.error().message.find("0644"), std::string::npos) << open_key.error().message;
+  }
+  // Owner-only, the same key is taken.
+  std::filesystem::permissions(key, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  start();
 }
 
 TEST_F(ServerTest, FourAsciiDigitFramingWorksWhenConfigured) {

@@ -174,6 +174,7 @@ class SadScanTest : public ::testing::Test {
     config.admin_port = 0;
     config.key_store_file = store_path_;
     config.master_key_file = master;
+    config.pan_key_file = keys_dir_ + "/pan.key";  // outside the data directory, as the server requires
     config.snapshot_every_commands = 5;  // snapshots during the run, not only at the end
     log_ = spdlog::basic_logger_mt("sad_scan_" + std::to_string(::getpid()), data_dir_ + "/server.log");
     log_->set_level(spdlog::level::debug);
