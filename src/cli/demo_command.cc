@@ -385,8 +385,8 @@ int run_demo(const DemoOptions& o) {
   auto stats = admin->call({{"op", "stats"}});
   if (stats.ok()) fmt::print("\nengine: {}\n", stats->dump());
   srv.stop();
-  fmt::print("\nstopped cleanly; journal and snapshot are in {}, the card security keys in {}.keys and the PAN "
-             "key in {}.pan.key (run again with --keep to continue on them)\n",
+  fmt::print("\nstopped cleanly; journal and snapshot are in {}, the card security keys in {}.keys and "
+             "the PAN key in {}.pan.key (run again with --keep to continue on them)\n",
              o.data_dir, o.data_dir, o.data_dir);
   return 0;
 }
