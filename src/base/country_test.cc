@@ -45,5 +45,19 @@ TEST(Country, TheTableIsCompleteSortedAndEveryCodeMapsToADistinctNumber) {
   }
 }
 
+TEST(Country, UtcOffsetRangesCoverEveryZoneAndDaylightSaving) {
+  EXPECT_EQ(utc_offset_range(764), (UtcOffsetRange{420, 420}));    // Thailand: +7, no DST
+  EXPECT_EQ(utc_offset_range(840), (UtcOffsetRange{-600, -240}));  // USA: Hawaii .. New York in summer
+  EXPECT_EQ(utc_offset_range(826), (UtcOffsetRange{0, 60}));       // United Kingdom: GMT, BST
+  EXPECT_EQ(utc_offset_range(524), (UtcOffsetRange{345, 345}));    // Nepal: +5:45
+  EXPECT_EQ(utc_offset_range(0), kWorldUtcOffsets);                // unknown: anywhere
+  EXPECT_EQ(utc_offset_range(999), kWorldUtcOffsets);
+  for (const CountryCode& c : country_codes()) {
+    EXPECT_LE(c.utc_offset_min_minutes, c.utc_offset_max_minutes) << c.alpha3;
+    EXPECT_GE(c.utc_offset_min_minutes, kWorldUtcOffsets.min_minutes) << c.alpha3;
+    EXPECT_LE(c.utc_offset_max_minutes, kWorldUtcOffsets.max_minutes) << c.alpha3;
+  }
+}
+
 }  // namespace
 }  // namespace holdfast
