@@ -167,11 +167,16 @@ struct Card {
   uint16_t last_atc = 0;     // the highest verified ATC
   // IBM 3624 PIN offset (digits, '\0'-padded; all '\0' = none), for products verifying that way.
   std::array<char, 12> pin_offset{};
-  // Burst protection: transaction times of the latest unauthorised offline items.
+  // Burst protection: transaction times (UTC) and amounts (account currency) of the latest
+  // unauthorised offline items, in arrival order.
   static constexpr size_t kOfflineItemsKept = 8;
   std::array<Timestamp, kOfflineItemsKept> offline_item_times{};
+  std::array<int64_t, kOfflineItemsKept> offline_item_amounts{};
   uint8_t offline_item_count = 0;  // how many of offline_item_times are set
   Timestamp protected_at;          // when burst protection blocked the card (0 = never)
+  // When the issuer listed the card (set it blocked, lost or stolen) while it was not listed;
+  // 0 = not listed now (back to active, or never).
+  Timestamp listed_at;
   // The card's latest message record (sequence + 1; 0 = none). Each record links to the card's
   // previous one, so presentments without holdfast's approval code, offline advices and
   // incremental authorisations walk the card's own history instead of a global index kept on

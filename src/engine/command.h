@@ -224,7 +224,13 @@ struct Presentment {
   uint16_t mcc = 0;                  // DE 26
   uint16_t acquirer_country = 0;     // ISO 3166 numeric; 0 = unknown
   cards::UseChannel channel = cards::UseChannel::any;  // from DE 22 (any = unknown)
-  Timestamp transaction_time;        // DE 12 (local time taken as UTC); 0 = unknown
+  // DE 12, the acceptor's local time written as if it were UTC (0 = unknown), and the UTC
+  // offsets the acceptor's country uses over the year (base/country.h, resolved at the edge from
+  // DE 19 / DE 43; minutes east of UTC): the purchase was made at a UTC instant in
+  // [transaction_time - max, transaction_time - min]. 0, 0 = DE 12 is UTC.
+  Timestamp transaction_time;
+  int16_t utc_offset_min_minutes = 0;
+  int16_t utc_offset_max_minutes = 0;
   uint16_t reason_code = 0;          // DE 25 message reason
 };
 

@@ -1,6 +1,7 @@
 #include "engine/command_codec.h"
 
 #include "base/bytes.h"
+#include "base/country.h"
 #include "engine/wire.h"
 
 namespace holdfast::engine {
@@ -170,7 +171,20 @@ void put(ByteWriter& w, const Presentment& p) {
   w.u16(p.acquirer_country);
   w.u8(static_cast<uint8_t>(p.channel));
   w.i64(p.transaction_time.us);
+  w.u16(static_cast<uint16_t>(p.utc_offset_min_minutes));
+  w.u16(static_cast<uint16_t>(p.utc_offset_max_minutes));
   w.u16(p.reason_code);
+}
+// A UTC offset range no country has is malformed (kWorldUtcOffsets bounds every one).
+bool get_offsets(ByteReader& r, Presentment* p) {
+  uint16_t low = 0;
+  uint16_t high = 0;
+  if (!r.u16(&low) || !r.u16(&high)) return false;
+  p->utc_offset_min_minutes = static_cast<int16_t>(low);
+  p->utc_offset_max_minutes = static_cast<int16_t>(high);
+  return p->utc_offset_min_minutes >= kWorldUtcOffsets.min_minutes &&
+         p->utc_offset_min_minutes <= p->utc_offset_max_minutes &&
+         p->utc_offset_max_minutes <= kWorldUtcOffsets.max_minutes;
 }
 bool get(ByteReader& r, Presentment* p) {
   return get_enum(r, &p->kind, kPresentmentKindCount) && r.u16(&p->function_code) && r.boolean(&p->partial) &&
@@ -180,7 +194,7 @@ bool get(ByteReader& r, Presentment* p) {
          r.i64(&p->billing_amount_minor) && r.u16(&p->billing_currency.code) &&
          get_chars(r, &p->approval_code) && get_chars(r, &p->retrieval_reference) && r.u16(&p->mcc) &&
          r.u16(&p->acquirer_country) && get_enum(r, &p->channel, cards::kUseChannelCount) &&
-         r.i64(&p->transaction_time.us) && r.u16(&p->reason_code);
+         r.i64(&p->transaction_time.us) && get_offsets(r, p) && r.u16(&p->reason_code);
 }
 void put(ByteWriter& w, const ProvisionToken& c) {
   w.u64(c.requested_id);

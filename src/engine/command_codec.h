@@ -19,7 +19,7 @@ namespace holdfast::engine {
 enum class CommandCodecErrc { bad_version, bad_tag, truncated, bad_value, trailing_bytes };
 using CommandCodecError = Error<CommandCodecErrc>;
 
-constexpr uint8_t kCommandFormatVersion = 2;  // 2: clearing, tokens, uplift requests
+constexpr uint8_t kCommandFormatVersion = 3;  // 2: clearing, tokens, uplift requests; 3: DE 12 UTC offsets
 
 // Appends the encoding of `command` to `out`.
 void encode_command(const Command& command, std::vector<uint8_t>* out);

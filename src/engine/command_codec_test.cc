@@ -50,5 +50,25 @@ TEST(CommandCodec, UnknownVersionsTagsAndEnumsAreErrors) {
   EXPECT_EQ(decode_command(bad_status).error().code, CommandCodecErrc::bad_value);
 }
 
+TEST(CommandCodec, APresentmentsUtcOffsetsRoundTripAndImpossibleOnesAreRefused) {
+  Presentment p;
+  p.transaction_time = Timestamp{1'700'000'000'000'000};
+  p.utc_offset_min_minutes = -600;
+  p.utc_offset_max_minutes = -240;
+  std::vector<uint8_t> bytes;
+  encode_command(Command{Timestamp{1}, p}, &bytes);
+  auto decoded = decode_command(bytes);
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  EXPECT_EQ(std::get<Presentment>(decoded->body).utc_offset_min_minutes, -600);
+  EXPECT_EQ(std::get<Presentment>(decoded->body).utc_offset_max_minutes, -240);
+  for (auto [low, high] : {std::pair{60, 0}, std::pair{-721, 0}, std::pair{0, 841}}) {
+    p.utc_offset_min_minutes = static_cast<int16_t>(low);
+    p.utc_offset_max_minutes = static_cast<int16_t>(high);
+    bytes.clear();
+    encode_command(Command{Timestamp{1}, p}, &bytes);
+    EXPECT_FALSE(decode_command(bytes).ok()) << low << ".." << high;
+  }
+}
+
 }  // namespace
 }  // namespace holdfast::engine

@@ -28,6 +28,7 @@ void write_config(ByteWriter& w, const EngineConfig& c) {
   w.u32(c.clearing_record_retention_days);
   w.u32(c.burst_items);
   w.u32(c.burst_window_s);
+  w.u32(c.local_time_margin_s);
   w.u32(c.legacy_refresh_hour);
   w.u32(c.legacy_uplift_multiplier_bp);
   w.str(c.scheme_rules_json);
@@ -50,7 +51,7 @@ bool read_config(ByteReader& r, EngineConfig* c) {
       return false;
   return r.u32(&c->default_tolerance_bp) && r.u32(&c->currency_drift_bp) &&
          r.boolean(&c->late_chargeback_only_over_limit) && r.u32(&c->clearing_record_retention_days) &&
-         r.u32(&c->burst_items) && r.u32(&c->burst_window_s) && r.u32(&c->legacy_refresh_hour) &&
+         r.u32(&c->burst_items) && r.u32(&c->burst_window_s) && r.u32(&c->local_time_margin_s) && r.u32(&c->legacy_refresh_hour) &&
          r.u32(&c->legacy_uplift_multiplier_bp) && r.str(&c->scheme_rules_json, 1 << 20);
 }
 

@@ -85,6 +85,12 @@ struct EngineConfig {
   uint32_t burst_items = 3;
   uint32_t burst_window_s = 24 * 3600;
 
+  // DE 12 is the acceptor's local time: a presentment was made within the UTC interval its
+  // country's offsets allow (Presentment::utc_offset_*), widened by this margin on each side for
+  // terminal clocks that are off. An item is after a card's listing only when the whole interval
+  // is (zero floor, "blocked at payment"); one that straddles the listing keeps the floor.
+  uint32_t local_time_margin_s = 15 * 60;
+
   // Legacy mode only: the hour (UTC) of the daily open-to-buy refresh, and the blind uplift
   // abroad as a multiple of the credit limit in basis points (the seed: 3-5x).
   uint32_t legacy_refresh_hour = 0;

@@ -178,9 +178,15 @@ int64_t Engine::pending_holds(const cards::Account& account) const {
 // Legacy mode replays the seed's issuer instead: online authorisations see what was booked at
 // the last daily refresh plus their own approvals since (legacy_used_minor).
 int64_t Engine::open_to_buy(const cards::Account& account) const {
-  const Wide used = config_.mode == EngineMode::legacy
-                        ? static_cast<Wide>(account.legacy_used_minor)
-                        : static_cast<Wide>(posted_balance(account)) + pending_holds(account);
+  return config_.mode == EngineMode::legacy ? open_to_buy_after(account, account.legacy_used_minor)
+                                            : books_open_to_buy(account);
+}
+
+int64_t Engine::books_open_to_buy(const cards::Account& account) const {
+  return open_to_buy_after(account, static_cast<Wide>(posted_balance(account)) + pending_holds(account));
+}
+
+int64_t Engine::open_to_buy_after(const cards::Account& account, Wide used) const {
   const Wide otb = static_cast<Wide>(account.credit_limit_minor) + account.active_uplift_minor(now_) - used;
   if (otb > INT64_MAX) return INT64_MAX;
   if (otb < INT64_MIN) return INT64_MIN;

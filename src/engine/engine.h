@@ -52,8 +52,9 @@ struct Reply {
   uint64_t entity_id = 0;  // admin: the id created or changed; card messages: the hold id
   bool duplicate = false;  // the stored reply to an earlier transmission (E3)
   bool over_limit = false; // applied beyond open-to-buy (E4)
-  // Dispute refusals only (outcome.h says what it holds for each). Never part of a reply the
-  // engine remembers (message and clearing records), so snapshots do not carry it.
+  // Dispute refusals (outcome.h says what it holds for each), and insufficient_funds abroad
+  // after the uplift gate refused (the refusal's Outcome value; MessageRecord::cause keeps it).
+  // Never part of a reply the engine remembers, so snapshots do not carry it.
   int64_t detail = 0;
 };
 
@@ -157,7 +158,8 @@ struct FraudCase {
   uint64_t case_id = 0;
   uint64_t card_id = 0;
   Timestamp opened_at;
-  uint32_t items = 0;           // unauthorised offline items counted into it so far
+  uint32_t items = 0;           // unauthorised offline items counted into it so far: the burst
+                                // that opened it (all its items in the window), then every later one
   int64_t amount_minor = 0;     // their total, account currency
 };
 
@@ -199,6 +201,9 @@ class Engine {
     uint64_t chain_next = 0;               // ... and the next one in the chain (0 = last)
     int64_t cleared_minor = 0;             // account currency, posted by presentments
     uint16_t presentments = 0;
+    // What lies behind the outcome, for operators (explain): the uplift gate's refusal behind an
+    // insufficient_funds decline abroad; approved = nothing more to say.
+    Outcome cause = Outcome::approved;
     bool engine_code = false;              // reply.approval_code was issued by holdfast
     uint64_t previous_for_card = 0;        // the card's previous record (sequence + 1; 0 = none)
     Currency currency;                     // DE 49 of transaction_amount_minor
@@ -248,6 +253,9 @@ class Engine {
   const cards::Account* find_account(cards::AccountId id) const;
   const cards::CardRange* find_card_range(cards::CardRangeId id) const;
   int64_t open_to_buy(const cards::Account& account) const;
+  // E1 from the books whatever the mode: credit limit + active uplift - posted - pending holds
+  // (in legacy mode open_to_buy() is what legacy authorisations see instead).
+  int64_t books_open_to_buy(const cards::Account& account) const;
   int64_t posted_balance(const cards::Account& account) const;
   int64_t pending_holds(const cards::Account& account) const;
   // Balance of the issuer's internal account of this kind and currency (0 when never opened).
@@ -313,6 +321,22 @@ class Engine {
   bool load_rules();  // rules_ from config_.scheme_rules_json (or the embedded copy)
 
   // Clearing and offline exposure (engine_clearing.cc).
+  // When a presentment's purchase was made, in UTC: DE 12 is the acceptor's local time, so it
+  // stands for an interval (its country's UTC offsets, widened by local_time_margin_s);
+  // `estimate` is its middle (the processing time when DE 12 is absent).
+  struct MadeAt {
+    Timestamp earliest;
+    Timestamp latest;
+    Timestamp estimate;
+  };
+  MadeAt made_at(const Presentment& p) const;
+  // Since when the card is listed (burst protection, or the issuer set it blocked, lost or
+  // stolen): the earliest of the two; 0 = not listed.
+  static Timestamp listed_since(const cards::Card& card);
+  // The engine's facts about a payment on `card` made no earlier than `paid_earliest`: the card's
+  // status then (listed before it: blocked or reported lost), and whether the issuer had flagged
+  // the card (its fraud case opened, or the card listed, before the payment).
+  void add_card_facts(const cards::Card& card, Timestamp paid_earliest, disputes::LiabilityClaim* claim) const;
   Reply apply_presentment(const Presentment& p, std::vector<Event>* events);
   Reply first_presentment(const Presentment& p, cards::Card& card, cards::Account& account,
                           std::vector<Event>* events);
@@ -329,8 +353,8 @@ class Engine {
   // Files an issuer chargeback for `amount` and books its recovery as a receivable; returns the
   // case id (0 when the scheme has no rules for it).
   uint64_t raise_chargeback(CaseOrigin origin, const cards::Card& card, const cards::Account& account,
-                            const PresentmentRecord& presentment, Timestamp transaction_time,
-                            int64_t amount, std::vector<Event>* events);
+                            const PresentmentRecord& presentment, const MadeAt& made, int64_t amount,
+                            std::vector<Event>* events);
   // The one way a dispute case changes: stores `next` as the case's new state, keeps the
   // deadline index, and books what the transition means for the receivable (won: recovered
   // from the acquirer; lost or expired: written off as issuer loss).
@@ -352,8 +376,9 @@ class Engine {
   static constexpr size_t kIncrementalLookback = 32;
   MessageRecord* find_in_card_history(const cards::Card& card, uint64_t from, const std::array<char, 6>* code,
                                       const std::array<char, 12>* rrn, size_t limit);
-  void maybe_uplift_abroad(const CardMessage& m, const cards::Card& card, const cards::Token* token,
-                           cards::Account& account, const cards::Product& product, std::vector<Event>* events);
+  // Returns the uplift gate's refusal when it refused one (approved otherwise: granted, or not asked).
+  Outcome maybe_uplift_abroad(const CardMessage& m, const cards::Card& card, const cards::Token* token,
+                              cards::Account& account, const cards::Product& product, std::vector<Event>* events);
 
   void tick_cases(std::vector<Event>* events);
   void push_presentment(const PresentmentRecord& record);
@@ -389,6 +414,7 @@ class Engine {
                        const cards::Card& card, std::vector<Event>* events);
 
   cards::Card* card_by_pan(const cards::PanHash& pan_hash);
+  int64_t open_to_buy_after(const cards::Account& account, Wide used) const;  // limit + uplift - used, clamped
   cards::Account* account_by_id(uint64_t id);
 
   EngineConfig config_;

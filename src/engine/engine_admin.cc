@@ -18,6 +18,11 @@ Reply admin_reply(Outcome outcome, uint64_t entity_id) {
 
 bool valid_expiry(uint16_t yymm) { return yymm % 100 >= 1 && yymm % 100 <= 12; }
 
+// The statuses by which the issuer lists a card (RULES.md section 3: a zero floor from then on).
+bool listing(cards::CardStatus s) {
+  return s == cards::CardStatus::blocked || s == cards::CardStatus::lost || s == cards::CardStatus::stolen;
+}
+
 }  // namespace
 
 Reply Engine::create_card_range(const CreateCardRange& c, std::vector<Event>* events) {
@@ -92,7 +97,10 @@ Reply Engine::issue_card(const IssueCard& c, std::vector<Event>* events) {
 Reply Engine::set_card_status(const SetCardStatus& c, std::vector<Event>* events) {
   auto it = cards_.find(c.card_id);
   if (it == cards_.end()) return admin_reply(Outcome::admin_unknown_card, c.card_id);
-  it->second.status = c.status;
+  cards::Card& card = it->second;
+  if (!listing(c.status)) card.listed_at = Timestamp{};
+  else if (!listing(card.status) || card.listed_at.us == 0) card.listed_at = now_;
+  card.status = c.status;
   events->push_back({EventKind::card_status_changed, c.card_id, it->second.account.value, 0,
                      static_cast<int64_t>(c.status)});
   return admin_reply(Outcome::admin_done, c.card_id);

@@ -251,8 +251,15 @@ Reply Engine::authorize(const CardMessage& m, std::vector<Event>* events) {
       events->push_back({EventKind::credited, card->id.value, account->id.value, 0, amount});
     }
   } else {
-    if (open_to_buy(*account) < amount) maybe_uplift_abroad(m, *card, token, *account, product, events);
-    if (open_to_buy(*account) < amount) return decline(Outcome::insufficient_funds, card, account);
+    const Outcome uplift = open_to_buy(*account) < amount ? maybe_uplift_abroad(m, *card, token, *account, product, events)
+                                                          : Outcome::approved;
+    if (open_to_buy(*account) < amount) {
+      // Why no uplift helped, for the operator (explain) and the answer's detail.
+      Reply declined = decline(Outcome::insufficient_funds, card, account);
+      declined.detail = static_cast<int64_t>(uplift);
+      records_.back().cause = uplift;
+      return declined;
+    }
     if (config_.mode == EngineMode::legacy) account->legacy_used_minor += amount;
     if (m.kind == MessageKind::financial_request) {
       if (!ledger_.post(account->ledger_index, settlement, amount))
@@ -450,23 +457,24 @@ void Engine::join_chain(MessageRecord& record) {
 
 // Legacy mode, or a product that asks for uplifts on authorisations abroad: an authorisation
 // abroad beyond open-to-buy asks the uplift gate (legacy: granted blindly).
-void Engine::maybe_uplift_abroad(const CardMessage& m, const cards::Card& card, const cards::Token* token,
-                                 cards::Account& account, const cards::Product& product, std::vector<Event>* events) {
+Outcome Engine::maybe_uplift_abroad(const CardMessage& m, const cards::Card& card, const cards::Token* token,
+                                    cards::Account& account, const cards::Product& product, std::vector<Event>* events) {
   const bool abroad = m.acquirer_country != 0 && m.acquirer_country != product.issuer_country;
-  if (!abroad || m.transaction_type == TransactionType::refund) return;
-  if (config_.mode != EngineMode::legacy && !product.uplift_on_authorization) return;
+  if (!abroad || m.transaction_type == TransactionType::refund) return Outcome::approved;
+  if (config_.mode != EngineMode::legacy && !product.uplift_on_authorization) return Outcome::approved;
   const uint16_t pan_entry = m.pos_entry_mode / 10;
   const bool fallback = pan_entry == 80 || ((pan_entry == 2 || pan_entry == 90) && (card.chip() || m.security.chip_card));
   const Outcome gate = uplift_gate(card, token, m.acquirer_country,
                                    m.channel == Channel::card_not_present ? cards::UseChannel::card_not_present
                                                                           : cards::UseChannel::card_present,
                                    fallback);
-  if (gate == Outcome::uplift_not_offered) return;
+  if (gate == Outcome::uplift_not_offered) return Outcome::approved;
   if (gate != Outcome::uplift_granted) {
     events->push_back({EventKind::uplift_refused, card.id.value, account.id.value, 0, static_cast<int64_t>(gate)});
-    return;
+    return gate;
   }
   grant_uplift(account, product, config_.mode == EngineMode::legacy ? config_.legacy_uplift_multiplier_bp : 0, card, events);
+  return Outcome::approved;
 }
 
 // Gives back `release_minor` (account currency) of what `original` held or posted.

@@ -16,6 +16,12 @@ bool blank(const std::array<char, N>& a) {
   return std::all_of(a.begin(), a.end(), [](char c) { return c == '\0' || c == ' '; });
 }
 
+int64_t saturating_add(int64_t a, int64_t b) {
+  int64_t sum = 0;
+  if (!__builtin_add_overflow(a, b, &sum)) return sum;
+  return b > 0 ? INT64_MAX : INT64_MIN;
+}
+
 int64_t basis_points(int64_t amount, uint32_t bp) {
   return static_cast<int64_t>(static_cast<Wide>(amount) * bp / 10'000);
 }
@@ -177,6 +183,38 @@ cards::Card* Engine::card_or_token(const cards::PanHash& pan_hash, cards::Token*
   return &c->second;
 }
 
+// ---- Transaction time ------------------------------------------------------------------------
+
+Engine::MadeAt Engine::made_at(const Presentment& p) const {
+  // No DE 12: made some time before it was processed; the cautious reading is "any time".
+  if (p.transaction_time.us == 0) return MadeAt{Timestamp{INT64_MIN}, now_, now_};
+  const int64_t margin_s = config_.local_time_margin_s;
+  // local = UTC + offset, so UTC = local - offset: the largest offset gives the earliest instant.
+  const Timestamp first = add_seconds_saturating(p.transaction_time, -int64_t{p.utc_offset_max_minutes} * 60);
+  const Timestamp last = add_seconds_saturating(p.transaction_time, -int64_t{p.utc_offset_min_minutes} * 60);
+  const Timestamp middle{static_cast<int64_t>((static_cast<Wide>(first.us) + last.us) / 2)};
+  return MadeAt{add_seconds_saturating(first, -margin_s), add_seconds_saturating(last, margin_s), middle};
+}
+
+Timestamp Engine::listed_since(const cards::Card& card) {
+  if (card.protected_at.us == 0) return card.listed_at;
+  if (card.listed_at.us == 0) return card.protected_at;
+  return std::min(card.protected_at, card.listed_at);
+}
+
+void Engine::add_card_facts(const cards::Card& card, Timestamp paid_earliest, disputes::LiabilityClaim* claim) const {
+  const bool protected_before = card.protected_at.us != 0 && card.protected_at <= paid_earliest;
+  const bool listed_before = card.listed_at.us != 0 && card.listed_at <= paid_earliest;
+  if (claim->status_at_payment == disputes::CardStatus::active && (protected_before || listed_before)) {
+    const bool reported = listed_before && !protected_before &&
+                          (card.status == cards::CardStatus::lost || card.status == cards::CardStatus::stolen);
+    claim->status_at_payment = reported ? disputes::CardStatus::reported_lost : disputes::CardStatus::blocked_by_issuer;
+  }
+  auto fraud = fraud_cases_.find(card.fraud_case_id);
+  if (protected_before || listed_before || (fraud != fraud_cases_.end() && fraud->second.opened_at <= paid_earliest))
+    claim->issuer_flagged_abnormal = true;
+}
+
 // ---- Presentments ----------------------------------------------------------------------------
 
 void Engine::push_presentment(const PresentmentRecord& record) {
@@ -263,7 +301,7 @@ Reply Engine::first_presentment(const Presentment& p, cards::Card& card, cards::
   const bool foreign = p.currency != account.currency;
   const int64_t fee = foreign ? basis_points(amount, product.foreign_fee_bp) : 0;
   const uint32_t settlement = settlement_account_for_currency(account.currency);
-  const Timestamp transaction_time = p.transaction_time.us != 0 ? p.transaction_time : now_;
+  const MadeAt made = made_at(p);
   const bool holdfast = config_.mode == EngineMode::holdfast;
 
   // What authorisation, if any, stands behind it.
@@ -332,7 +370,7 @@ Reply Engine::first_presentment(const Presentment& p, cards::Card& card, cards::
     record.fee_minor = fee;
     events->push_back({EventKind::fee_posted, card.id.value, account.id.value, 0, fee});
   }
-  card.last_used_at = std::max(card.last_used_at, transaction_time);
+  card.last_used_at = std::max(card.last_used_at, made.estimate);
 
   // The part nobody at holdfast authorised.
   Outcome outcome = Outcome::presentment_matched;
@@ -363,21 +401,25 @@ Reply Engine::first_presentment(const Presentment& p, cards::Card& card, cards::
 
   // Floor limits: an item above the floor needed an authorisation, so it is charged back with
   // the no-authorisation reason. A card already protected or blocked when the item was made
-  // has a zero floor (the listed card, RULES.md section 3).
+  // has a zero floor (the listed card, RULES.md section 3): only when the whole UTC interval
+  // DE 12 stands for is after the listing. An item that may have been made before it (the
+  // interval straddles the listing) keeps the floor: no chargeback the acquirer could show to
+  // be invalid.
   uint64_t case_id = 0;
   int64_t charged_back = 0;
   if (unauthorised > 0) {
-    const bool card_listed = card.protected_at.us != 0 && card.protected_at <= transaction_time;
+    const Timestamp listed = listed_since(card);
+    const bool card_listed = listed.us != 0 && listed <= made.earliest;
     const int64_t floor = card_listed ? 0 : floor_limit(card, p.mcc, p.acquirer_country, p.channel);
     if (origin == CaseOrigin::over_clearing || amount > floor) {
-      case_id = raise_chargeback(origin, card, account, record, transaction_time, unauthorised, events);
+      case_id = raise_chargeback(origin, card, account, record, made, unauthorised, events);
       charged_back = unauthorised;
     }
     // Items with no authorisation at all count towards the burst (advices were counted when
     // they came; an over-cleared excess had an authorisation behind it).
-    if (auth == nullptr) note_offline_item(card, transaction_time, unauthorised, events);
+    if (auth == nullptr) note_offline_item(card, made.estimate, unauthorised, events);
   } else if (late && (!config_.late_chargeback_only_over_limit || open_to_buy(account) < 0)) {
-    case_id = raise_chargeback(CaseOrigin::late_presentment, card, account, record, transaction_time, amount, events);
+    case_id = raise_chargeback(CaseOrigin::late_presentment, card, account, record, made, amount, events);
     charged_back = amount;
   }
   record.case_id = case_id;
@@ -487,8 +529,8 @@ Reply Engine::record_representment(const Presentment& p, std::vector<Event>* eve
 // ---- Chargebacks -----------------------------------------------------------------------------
 
 uint64_t Engine::raise_chargeback(CaseOrigin origin, const cards::Card& card, const cards::Account& account,
-                                  const PresentmentRecord& presentment, Timestamp transaction_time,
-                                  int64_t amount, std::vector<Event>* events) {
+                                  const PresentmentRecord& presentment, const MadeAt& made, int64_t amount,
+                                  std::vector<Event>* events) {
   const cards::Product& product = find_card_range(card.range)->product;
   const disputes::Scheme scheme = dispute_scheme(product.scheme);
   const disputes::SchemeRules* rules = rules_.scheme(scheme);
@@ -500,7 +542,7 @@ uint64_t Engine::raise_chargeback(CaseOrigin origin, const cards::Card& card, co
   claim.scheme = scheme;
   claim.reason_code = rules->no_authorisation_code;
   claim.disputed = Money{amount, account.currency};
-  claim.transaction_at = transaction_time;
+  claim.transaction_at = made.estimate;
   claim.processed_at = now_;
   auto opened = disputes::open_claim(rules_, claim, now_);
   if (!opened.ok()) return 0;
@@ -512,6 +554,14 @@ uint64_t Engine::raise_chargeback(CaseOrigin origin, const cards::Card& card, co
   record.presentment_sequence = presentment.sequence;
   record.arn = presentment.arn;
   record.dispute = std::move(opened).value();
+  // The liability record carries the facts the engine knows: when the payment was made, the
+  // card's status then, whether the issuer had flagged or listed the card before it. Nobody
+  // reported anything: the chargeback is the issuer's own (reported = aware = now).
+  record.liability_claim.payment_at = made.estimate;
+  record.liability_claim.reported_at = now_;
+  record.liability_claim.aware_at = now_;
+  add_card_facts(card, made.earliest, &record.liability_claim);
+  record.liability = disputes::assess_liability(rules_.liability, record.liability_claim);
   const uint64_t case_id = record.dispute.case_id;
   // The cardholder does not pay for what the issuer charges back; the acquirer owes it.
   HF_ASSERT(ledger_.post(internal_account(ledger::AccountKind::chargeback_receivable, account.currency),
@@ -574,36 +624,47 @@ bool Engine::note_offline_item(cards::Card& card, Timestamp transaction_time, in
     auto fraud = fraud_cases_.find(card.fraud_case_id);
     if (fraud != fraud_cases_.end()) {
       ++fraud->second.items;
-      fraud->second.amount_minor += amount;
+      fraud->second.amount_minor = saturating_add(fraud->second.amount_minor, amount);
     }
   }
-  // Keep the latest kOfflineItemsKept transaction times, oldest first.
+  // Keep the latest kOfflineItemsKept transaction times and amounts, oldest first.
   auto& times = card.offline_item_times;
+  auto& amounts = card.offline_item_amounts;
   if (card.offline_item_count < times.size()) {
+    amounts[card.offline_item_count] = amount;
     times[card.offline_item_count++] = transaction_time;
   } else {
     std::rotate(times.begin(), times.begin() + 1, times.end());
+    std::rotate(amounts.begin(), amounts.begin() + 1, amounts.end());
     times.back() = transaction_time;
+    amounts.back() = amount;
   }
   if (card.protected_at.us != 0 || config_.burst_items == 0) return false;
   // The most items inside any window of burst_window_s (items arrive out of order: sort).
   // The whole array is sorted (unused slots last): a constant range, which g++ 12 with the
   // sanitizers does not mistake for an out-of-bounds one.
-  std::array<int64_t, cards::Card::kOfflineItemsKept> sorted;
-  sorted.fill(INT64_MAX);
-  for (size_t i = 0; i < card.offline_item_count; ++i) sorted[i] = times[i].us;
+  std::array<std::pair<int64_t, int64_t>, cards::Card::kOfflineItemsKept> sorted;  // (time, amount)
+  sorted.fill({INT64_MAX, 0});
+  for (size_t i = 0; i < card.offline_item_count; ++i) sorted[i] = {times[i].us, amounts[i]};
   std::sort(sorted.begin(), sorted.end());
   const int64_t window_us = static_cast<int64_t>(config_.burst_window_s) * 1'000'000;
   size_t most = 0;
+  size_t first = 0;  // the fullest window: sorted[first, first + most)
   for (size_t lo = 0, hi = 0; hi < card.offline_item_count; ++hi) {
-    while (sorted[hi] - sorted[lo] > window_us) ++lo;
-    most = std::max(most, hi - lo + 1);
+    while (static_cast<Wide>(sorted[hi].first) - sorted[lo].first > window_us) ++lo;
+    if (hi - lo + 1 > most) {
+      most = hi - lo + 1;
+      first = lo;
+    }
   }
   if (most < config_.burst_items) return false;
   protect_card(card, events);
+  // The fraud case opens with the whole burst that opened it: every item in the window.
   if (auto fraud = fraud_cases_.find(card.fraud_case_id); fraud != fraud_cases_.end()) {
     fraud->second.items = static_cast<uint32_t>(most);
-    fraud->second.amount_minor = amount;
+    int64_t total = 0;
+    for (size_t i = first; i < first + most; ++i) total = saturating_add(total, sorted[i].second);
+    fraud->second.amount_minor = total;
   }
   return true;
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/bytes.h"
+#include "base/country.h"
 #include "engine/command_codec.h"
 #include "engine/engine.h"
 #include "engine/engine_test_support.h"
@@ -166,6 +167,18 @@ class ClearingStory : public ::testing::Test {
     return m;
   }
   uint16_t wallet_atc = 0;
+  // Blocks the card by burst protection: three unauthorised items below the floor in three
+  // hours, made three days ago (DE 12 in UTC). Returns the time of the block.
+  Timestamp block_by_burst() {
+    const Timestamp spree{story.now.us - 3 * kDayUs};
+    for (int i = 0; i < 3; ++i) {
+      Presentment p = presentment(5'000);
+      p.transaction_time = Timestamp{spree.us + i * kHourUs};
+      story.run(p);
+    }
+    EXPECT_EQ(the_card().protected_at, story.now);
+    return story.now;
+  }
   uint64_t provision_token(uint64_t pan = kTokenPan) {
     ProvisionToken t;
     t.card_id = card;
@@ -769,6 +782,126 @@ TEST_F(ClearingStory, ABurstOfUnauthorisedOfflineItemsBlocksTheCardBeforeTheRest
   EXPECT_EQ(story.engine.fraud_cases().begin()->second.items, 4u);
 }
 
+// DE 12 is the merchant's local time. The card was listed (burst protection) at T. A tap in New
+// York 3 h after T carries a local time 2 h before T (EST, UTC-5), a tap in Bangkok 2 h before
+// T one 5 h after it (UTC+7): read as UTC, the first escaped the zero floor and the second was
+// charged back although it was made before the listing.
+TEST_F(ClearingStory, TheZeroFloorAfterAListingComparesTheLocalTimeInUtc) {
+  const Timestamp listed = block_by_burst();
+  story.advance_days(1);
+  auto tap = [&](uint16_t country, int64_t utc_after_listing_s, int64_t local_offset_s) {
+    Presentment p = presentment(5'000);  // below the CNY 100 floor
+    p.acquirer_country = country;
+    const UtcOffsetRange offsets = utc_offset_range(country);
+    p.utc_offset_min_minutes = offsets.min_minutes;
+    p.utc_offset_max_minutes = offsets.max_minutes;
+    p.transaction_time = Timestamp{listed.us + (utc_after_listing_s + local_offset_s) * kMicrosPerSecond};
+    const Reply reply = story.run(p);
+    EXPECT_EQ(reply.outcome, Outcome::presentment_unauthorised);
+    return saw(EventKind::chargeback_raised);
+  };
+  constexpr int64_t kNewYorkWinter = -5 * 3600;  // 29 November: EST
+  constexpr int64_t kBangkok = 7 * 3600;
+  EXPECT_TRUE(tap(840, 3 * 3600, kNewYorkWinter)) << "New York, 3 h after the listing: zero floor";
+  EXPECT_FALSE(tap(764, -2 * 3600, kBangkok)) << "Bangkok, 2 h before the listing: the floor applies";
+  // Straddling: the US spans UTC-10..UTC-4, so a New York tap 1 h after the listing may have been
+  // made in Hawaii... or before it; Bangkok 10 min after it is within the 15 min clock margin.
+  // The cautious rule: no automatic zero-floor chargeback.
+  EXPECT_FALSE(tap(840, 3600, kNewYorkWinter)) << "New York, 1 h after: straddles";
+  EXPECT_FALSE(tap(764, 600, kBangkok)) << "Bangkok, 10 min after: within the margin";
+  EXPECT_TRUE(tap(764, 20 * 60, kBangkok)) << "Bangkok, 20 min after: beyond the margin";
+  // The margin is policy: without it, Bangkok 10 min after the listing is after it.
+  EngineConfig exact = story.engine.config();
+  exact.local_time_margin_s = 0;
+  ASSERT_EQ(story.run(Configure{exact}).outcome, Outcome::admin_done);
+  EXPECT_TRUE(tap(764, 600, kBangkok));
+  // No DE 12: it may have been made any time before it was presented; the floor applies.
+  Presentment unknown = presentment(5'000);
+  unknown.transaction_time = Timestamp{};
+  story.run(unknown);
+  EXPECT_FALSE(saw(EventKind::chargeback_raised));
+}
+
+// Burst protection counts DE 12 in UTC too: three items within 24 h in UTC whose local times,
+// read as UTC, are spread over 35 h (Honolulu is UTC-10, Bangkok UTC+7).
+TEST_F(ClearingStory, TheBurstWindowComparesTheLocalTimeInUtc) {
+  const Timestamp t0{story.now.us - 3 * kDayUs};
+  auto item = [&](uint16_t country, int64_t utc_s, int64_t local_offset_s) {
+    Presentment p = presentment(5'000);
+    p.acquirer_country = country;
+    const UtcOffsetRange offsets = utc_offset_range(country);
+    p.utc_offset_min_minutes = offsets.min_minutes;
+    p.utc_offset_max_minutes = offsets.max_minutes;
+    p.transaction_time = Timestamp{t0.us + (utc_s + local_offset_s) * kMicrosPerSecond};
+    story.run(p);
+  };
+  // Honolulu at t0 (local t0 - 10 h; the US spans UTC-10..-4 and counts at the middle, t0 - 3 h),
+  // Bangkok at t0 + 10 h and t0 + 18 h (local t0 + 17 h and t0 + 25 h): 21 h apart in UTC.
+  item(840, 0, -10 * 3600);
+  item(764, 10 * 3600, 7 * 3600);
+  EXPECT_EQ(the_card().status, cards::CardStatus::active);
+  item(764, 18 * 3600, 7 * 3600);
+  EXPECT_EQ(the_card().status, cards::CardStatus::blocked);
+  ASSERT_EQ(story.engine.fraud_cases().size(), 1u);
+}
+
+// The fraud case opens with every item of the burst that opened it, and counts what follows.
+TEST_F(ClearingStory, AFraudCaseCountsTheWholeBurstThatOpenedIt) {
+  for (int64_t amount : {30'000, 40'000, 50'000}) {
+    story.run(story.message(MessageKind::financial_advice, kPan, amount));
+    story.advance_seconds(600);
+  }
+  ASSERT_EQ(story.engine.fraud_cases().size(), 1u);
+  EXPECT_EQ(story.engine.fraud_cases().begin()->second.items, 3u);
+  EXPECT_EQ(story.engine.fraud_cases().begin()->second.amount_minor, 120'000);
+  story.run(story.message(MessageKind::financial_advice, kPan, 1'000));
+  EXPECT_EQ(story.engine.fraud_cases().begin()->second.items, 4u);
+  EXPECT_EQ(story.engine.fraud_cases().begin()->second.amount_minor, 121'000);
+}
+
+// An automatic chargeback's liability record carries the engine's facts: when the payment was
+// made, the card's status then, and whether the issuer had flagged or listed the card before.
+TEST_F(ClearingStory, AChargebackRecordsTheCardsStatusAndThePaymentTime) {
+  // Above the floor on an active card: active, not flagged, paid when DE 12 says.
+  Presentment big = presentment(20'000);
+  const Reply first = story.run(big);
+  ASSERT_TRUE(saw(EventKind::chargeback_raised));
+  const disputes::LiabilityClaim& before = dispute(first.entity_id).liability_claim;
+  EXPECT_EQ(before.status_at_payment, disputes::CardStatus::active);
+  EXPECT_EQ(before.payment_at, big.transaction_time);
+  EXPECT_FALSE(before.issuer_flagged_abnormal);
+
+  // Made after burst protection blocked the card.
+  const Timestamp listed = block_by_burst();
+  story.advance_days(1);
+  Presentment after = presentment(5'000);
+  after.transaction_time = Timestamp{listed.us + kHourUs};
+  const Reply charged = story.run(after);
+  ASSERT_TRUE(saw(EventKind::chargeback_raised));
+  const disputes::LiabilityClaim& blocked = dispute(charged.entity_id).liability_claim;
+  EXPECT_EQ(blocked.status_at_payment, disputes::CardStatus::blocked_by_issuer);
+  EXPECT_EQ(blocked.payment_at, after.transaction_time);
+  EXPECT_TRUE(blocked.issuer_flagged_abnormal);
+  EXPECT_EQ(dispute(charged.entity_id).liability.reasons.at(1), disputes::LiabilityReason::payment_after_report);
+}
+
+// A card the issuer marked lost has a zero floor from then on, and the chargeback says so.
+TEST_F(ClearingStory, ACardTheIssuerListedHasAZeroFloorFromThen) {
+  ASSERT_EQ(story.run(SetCardStatus{card, cards::CardStatus::lost}).outcome, Outcome::admin_done);
+  const Timestamp listed = story.now;
+  story.advance_days(1);
+  Presentment made_before = presentment(5'000);
+  made_before.transaction_time = Timestamp{listed.us - kHourUs};
+  story.run(made_before);
+  EXPECT_FALSE(saw(EventKind::chargeback_raised));
+  Presentment made_after = presentment(5'000);
+  made_after.transaction_time = Timestamp{listed.us + kHourUs};
+  const Reply charged = story.run(made_after);
+  ASSERT_TRUE(saw(EventKind::chargeback_raised));
+  EXPECT_EQ(dispute(charged.entity_id).liability_claim.status_at_payment, disputes::CardStatus::reported_lost);
+  EXPECT_TRUE(dispute(charged.entity_id).liability_claim.issuer_flagged_abnormal);
+}
+
 TEST_F(ClearingStory, FuelPumpCompletionsAdjustTheirAuthorisationAndAreNoOfflineBurst) {
   // Three fills in an hour: a CNY 300 pre-authorisation each, completed by an 0120 carrying the
   // approval code holdfast gave, then presented.
@@ -987,6 +1120,14 @@ TEST(UpliftOnAuthorisation, AChipAuthorisationAbroadBeyondOpenToBuyAsksTheGateAn
   };
   const Reply web = abroad(100'000, Channel::card_not_present);
   EXPECT_EQ(story.code(web), "51");
+  // The decline says why no uplift helped, and the remembered message keeps it (explain).
+  EXPECT_EQ(web.outcome, Outcome::insufficient_funds);
+  EXPECT_EQ(web.detail, static_cast<int64_t>(Outcome::uplift_card_not_present));
+  // The story numbers STANs in order: the keys of the message just sent.
+  const auto* kept = story.engine.find_message(MessageKind::authorization_request,
+                                               MessageKey{12345678, story.next_stan - 1, 1129120000 + story.next_stan});
+  ASSERT_NE(kept, nullptr);
+  EXPECT_EQ(kept->cause, Outcome::uplift_card_not_present);
   EXPECT_EQ(story.engine.find_account(cards::AccountId{account})->uplift_minor, 0);
   const Reply shop = abroad(100'000, Channel::card_present);
   EXPECT_EQ(story.code(shop), "00");

@@ -109,7 +109,8 @@ Engine::PresentmentRecord* Engine::presentment_for_dispute(const OpenDispute& c)
 }
 
 // The facts of the claim with the engine's own added: when the payment was made, whether the
-// card was already blocked by burst protection, whether burst protection had flagged the card.
+// card was already listed (burst protection, or the issuer's block or loss report), whether the
+// issuer had flagged the card (add_card_facts).
 // A presented, posted payment was by definition not stopped. Without a report time the claim
 // itself is the report; without an awareness time the issuer cannot show the cardholder knew
 // earlier (it carries the burden of proof), so it is the report time.
@@ -118,13 +119,8 @@ disputes::LiabilityClaim Engine::liability_facts(const DisputeRecord& record, di
   if (claim.reported_at.us == 0) claim.reported_at = record.dispute.claimed_at;
   if (claim.aware_at.us == 0) claim.aware_at = claim.reported_at;
   claim.issuer_stopped = false;
-  if (const cards::Card* card = find_card(cards::CardId{record.dispute.card_id})) {
-    if (card->protected_at.us != 0 && card->protected_at <= claim.payment_at &&
-        claim.status_at_payment == disputes::CardStatus::active)
-      claim.status_at_payment = disputes::CardStatus::blocked_by_issuer;
-    auto fraud = fraud_cases_.find(card->fraud_case_id);
-    if (fraud != fraud_cases_.end() && fraud->second.opened_at <= claim.payment_at) claim.issuer_flagged_abnormal = true;
-  }
+  if (const cards::Card* card = find_card(cards::CardId{record.dispute.card_id}))
+    add_card_facts(*card, claim.payment_at, &claim);
   return claim;
 }
 

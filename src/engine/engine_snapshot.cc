@@ -16,7 +16,7 @@ namespace {
 using namespace wire;
 
 constexpr uint32_t kSnapshotMagic = 0x48465353;  // "HFSS"
-constexpr uint16_t kSnapshotVersion = 3;  // 2: clearing, tokens, disputes, legacy mode; 3: token ATCs
+constexpr uint16_t kSnapshotVersion = 4;  // 2: clearing, tokens, disputes, legacy mode; 3: token ATCs; 4: time and liability facts
 constexpr size_t kMaxString = 4096;
 
 void put_reply(ByteWriter& w, const Reply& x) {
@@ -69,6 +69,11 @@ bool get_times(ByteReader& r, std::array<Timestamp, cards::Card::kOfflineItemsKe
     if (!r.i64(&t.us)) return false;
   return true;
 }
+bool get_amounts(ByteReader& r, std::array<int64_t, cards::Card::kOfflineItemsKept>* amounts) {
+  for (int64_t& a : *amounts)
+    if (!r.i64(&a)) return false;
+  return true;
+}
 
 void put_card(ByteWriter& w, const cards::Card& x) {
   w.u64(x.id.value);
@@ -93,7 +98,9 @@ void put_card(ByteWriter& w, const cards::Card& x) {
   put_chars(w, x.pin_offset);
   w.u8(x.offline_item_count);
   for (const Timestamp t : x.offline_item_times) w.i64(t.us);
+  for (const int64_t amount : x.offline_item_amounts) w.i64(amount);
   w.i64(x.protected_at.us);
+  w.i64(x.listed_at.us);
   w.u64(x.fraud_case_id);
 }
 bool get_card(ByteReader& r, cards::Card* x) {
@@ -109,7 +116,8 @@ bool get_card(ByteReader& r, cards::Card* x) {
          r.u8(&x->pin_tries) && r.boolean(&x->has_atc) && r.u16(&x->last_atc) &&
          get_chars(r, &x->pin_offset) && r.u8(&x->offline_item_count) &&
          x->offline_item_count <= cards::Card::kOfflineItemsKept && get_times(r, &x->offline_item_times) &&
-         r.i64(&x->protected_at.us) && r.u64(&x->fraud_case_id);
+         get_amounts(r, &x->offline_item_amounts) && r.i64(&x->protected_at.us) && r.i64(&x->listed_at.us) &&
+         r.u64(&x->fraud_case_id);
 }
 
 void put_token(ByteWriter& w, const cards::Token& x) {
@@ -260,6 +268,7 @@ void Engine::serialize(std::vector<uint8_t>* out) const {
     w.u64(rec.chain_next);
     w.i64(rec.cleared_minor);
     w.u16(rec.presentments);
+    w.u8(static_cast<uint8_t>(rec.cause));
     w.boolean(rec.engine_code);
     w.u16(rec.currency.code);
   }
@@ -330,7 +339,7 @@ bool Engine::deserialize(std::span<const uint8_t> in) {
         !r.i64(&rec.undone_minor) || !r.boolean(&rec.posted) || !r.boolean(&rec.credit) ||
         !r.boolean(&rec.voided) || !r.boolean(&rec.offline) || !r.u16(&rec.mcc) ||
         !get_enum(r, &rec.channel, 2) || !get_chars(r, &rec.retrieval_reference) || !r.u64(&rec.chain_head) ||
-        !r.u64(&rec.chain_next) || !r.i64(&rec.cleared_minor) || !r.u16(&rec.presentments) || !r.boolean(&rec.engine_code) ||
+        !r.u64(&rec.chain_next) || !r.i64(&rec.cleared_minor) || !r.u16(&rec.presentments) || !get_enum(r, &rec.cause, kOutcomeCount) || !r.boolean(&rec.engine_code) ||
         !r.u16(&rec.currency.code))
       return false;
     records_.push_back(rec);

@@ -62,7 +62,7 @@ enum class Outcome : uint8_t {
   cross_border_not_allowed,    // 57
   cash_not_allowed,            // 57
   exceeds_single_limit,        // 61
-  insufficient_funds,          // 51
+  insufficient_funds,          // 51 (detail: the uplift gate's refusal, when it refused one abroad)
   original_not_found,          // 25: a reversal whose original is unknown (and not recorded)
   original_already_reversed,   // 12: the original arrived after its reversal: voided
   ledger_overflow,             // 96: an amount that cannot be represented

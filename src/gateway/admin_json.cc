@@ -434,14 +434,22 @@ json money_json(int64_t minor, Currency c) {
   return json{{"minor", minor}, {"currency", std::string(currency_alpha(c))}};
 }
 
+// open_to_buy_minor is always credit limit + uplift - posted - pending holds (E1, the fields
+// beside it). Legacy mode adds what its online authorisations see instead: the used amount taken
+// from the books at the last daily refresh plus their own approvals and reversals since (T+1).
 json account_json(const engine::Engine& engine, const cards::Account& a) {
-  return json{{"account_id", a.id.value},
-              {"currency", std::string(currency_alpha(a.currency))},
-              {"credit_limit_minor", a.credit_limit_minor},
-              {"uplift_minor", a.active_uplift_minor(engine.now())},
-              {"posted_balance_minor", engine.posted_balance(a)},
-              {"pending_holds_minor", engine.pending_holds(a)},
-              {"open_to_buy_minor", engine.open_to_buy(a)}};
+  json out{{"account_id", a.id.value},
+           {"currency", std::string(currency_alpha(a.currency))},
+           {"credit_limit_minor", a.credit_limit_minor},
+           {"uplift_minor", a.active_uplift_minor(engine.now())},
+           {"posted_balance_minor", engine.posted_balance(a)},
+           {"pending_holds_minor", engine.pending_holds(a)},
+           {"open_to_buy_minor", engine.books_open_to_buy(a)}};
+  if (engine.config().mode == engine::EngineMode::legacy)
+    out["legacy"] = json{{"used_minor", a.legacy_used_minor},
+                         {"open_to_buy_minor", engine.open_to_buy(a)},
+                         {"refresh_hour_utc", engine.config().legacy_refresh_hour}};
+  return out;
 }
 
 // Why a card message was answered as it was: the outcome the engine remembered for it (within
@@ -465,8 +473,12 @@ json explain(const json& request, const engine::Engine& engine) {
                                digits_member(request, "transmission_time", 10, &n)};
   const auto* record = engine.find_message(kind, key);
   if (record == nullptr) return json{{"error", "no such message remembered"}};
+  // What lies behind the outcome (the uplift gate's refusal behind insufficient_funds), or null.
+  const json cause = record->cause == engine::Outcome::approved ? json(nullptr)
+                                                                 : json(std::string(engine::outcome_name(record->cause)));
   return json{{"kind", engine::message_kind_name(record->kind)},
               {"outcome", std::string(engine::outcome_name(record->reply.outcome))},
+              {"cause", cause},
               {"response_code", std::string(record->reply.response_code.begin(), record->reply.response_code.end())},
               {"card_id", record->card_id},
               {"amount_minor", record->account_amount_minor},

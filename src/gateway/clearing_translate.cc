@@ -138,6 +138,10 @@ Result<engine::Presentment, TranslateError> to_presentment(const ClearingRecord&
     const clearing::LocalDateTime& t = *record.local_time;
     const int64_t days = days_from_civil(t.year, t.month, t.day);
     p.transaction_time = Timestamp::from_seconds(days * kSecondsPerDay + t.hour * 3600 + t.minute * 60 + t.second);
+    // The acceptor's country bounds the offset (unknown country: anywhere on earth).
+    const UtcOffsetRange offsets = utc_offset_range(p.acquirer_country);
+    p.utc_offset_min_minutes = offsets.min_minutes;
+    p.utc_offset_max_minutes = offsets.max_minutes;
   }
   p.reason_code = record.reason_code.value_or(0);
   if (p.reason_code > 9999) return invalid(kDeReason, "message reason code", "must be 4 digits");

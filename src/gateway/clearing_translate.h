@@ -13,8 +13,9 @@
 //   DE 19 / 43    acquirer country: numeric as is, alpha-3 through the ISO 3166 table
 //                 (base/country.h); an alpha-3 the table does not know is an error
 //   DE 22         card presence -> UseChannel (unknown -> any)
-//   DE 12         transaction time: the acceptor's local time taken as UTC (the record has no
-//                 zone; off by less than a day, which deadlines and burst windows tolerate)
+//   DE 12         transaction time: the acceptor's local time (no zone), with the smallest and
+//                 largest UTC offset of the acceptor's country (base/country.h; unknown country:
+//                 -12:00..+14:00), so that the engine compares it with UTC as an interval
 //   DE 25, 26     reason code, MCC; absent = 0
 #pragma once
 

@@ -58,7 +58,23 @@ TEST(ClearingTranslate, APresentmentCarriesTheCardHashedAndMaskedAndEveryMatchin
   EXPECT_EQ(p->acquirer_country, 764);  // THA through the ISO 3166 table
   EXPECT_EQ(p->channel, cards::UseChannel::card_present);
   EXPECT_EQ(p->transaction_time, Timestamp::from_seconds(1'795'876'205));  // 2026-11-28T14:30:05 as UTC
+  EXPECT_EQ(p->utc_offset_min_minutes, 420);  // Thailand: UTC+7 all year
+  EXPECT_EQ(p->utc_offset_max_minutes, 420);
   EXPECT_EQ(p->reason_code, 0);
+}
+
+TEST(ClearingTranslate, TheLocalTimeCarriesItsCountrysUtcOffsets) {
+  clearing::ClearingRecord r = thai_purchase();
+  r.country = "840";
+  auto p = to_presentment(r, kHasher);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->utc_offset_min_minutes, -600);  // Hawaii
+  EXPECT_EQ(p->utc_offset_max_minutes, -240);  // New York in summer
+  r.country.clear();                           // no country: anywhere on earth
+  p = to_presentment(r, kHasher);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->utc_offset_min_minutes, -720);
+  EXPECT_EQ(p->utc_offset_max_minutes, 840);
 }
 
 TEST(ClearingTranslate, TheDigestIsTheFirstSixteenBytesOfSha256) {

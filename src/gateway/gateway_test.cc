@@ -196,6 +196,51 @@ TEST(Explain, AnOperatorAsksWhyAnAuthorisationWasDeclined) {
   nlohmann::json bad = request;
   bad["mti"] = "0800";
   EXPECT_NE(answer_admin_query(bad, story.engine)["error"].get<std::string>().find("mti"), std::string::npos);
+  EXPECT_TRUE(answer["cause"].is_null()) << "nothing behind a plain decline";
+}
+
+// An authorisation abroad beyond open-to-buy asked the uplift gate, which refused it: the
+// operator sees why, not only insufficient_funds.
+TEST(Explain, AnUpliftRefusedOnTheAuthorisationPathIsShownAsTheCause) {
+  engine::testing::Story story;
+  cards::Product product;
+  product.uplift_max_multiplier_bp = 30'000;
+  product.uplift_on_authorization = true;
+  story.range(product);
+  story.card(story.account(1'000), 42);
+  engine::CardMessage auth = story.authorization(42, 5'000);
+  auth.acquirer_country = 840;
+  auth.channel = engine::Channel::card_not_present;
+  story.run(auth);
+  const nlohmann::json answer = answer_admin_query({{"op", "explain"},
+                                                    {"mti", "0100"},
+                                                    {"acquirer_id", std::to_string(auth.key.acquirer_id)},
+                                                    {"stan", std::to_string(auth.key.stan)},
+                                                    {"transmission_time", std::to_string(auth.key.transmission_time)}},
+                                                   story.engine);
+  EXPECT_EQ(answer["outcome"], "insufficient_funds") << answer.dump();
+  EXPECT_EQ(answer["cause"], "uplift_card_not_present") << answer.dump();
+}
+
+// Legacy mode: get_account's open-to-buy agrees with the fields beside it (the books); what the
+// legacy authorisations see (refreshed once a day) is shown apart with what it comes from.
+TEST(LegacyAccount, OpenToBuyAgreesWithTheFieldsOfTheSameAnswer) {
+  engine::EngineConfig config;
+  config.mode = engine::EngineMode::legacy;
+  engine::testing::Story story(config);
+  story.range();
+  const uint64_t account = story.account(60'000);
+  story.card(account, 42);
+  story.run(story.message(engine::MessageKind::financial_advice, 42, 50'000));  // not seen until the refresh
+  story.run(story.authorization(42, 10'000));
+  const nlohmann::json a = answer_admin_query({{"op", "get_account"}, {"account_id", account}}, story.engine);
+  EXPECT_EQ(a["posted_balance_minor"], 50'000) << a.dump();
+  EXPECT_EQ(a["pending_holds_minor"], 10'000);
+  EXPECT_EQ(a["open_to_buy_minor"], a["credit_limit_minor"].get<int64_t>() + a["uplift_minor"].get<int64_t>() -
+                                        a["posted_balance_minor"].get<int64_t>() - a["pending_holds_minor"].get<int64_t>());
+  EXPECT_EQ(a["legacy"]["used_minor"], 10'000);
+  EXPECT_EQ(a["legacy"]["open_to_buy_minor"], 50'000);
+  EXPECT_EQ(a["legacy"]["refresh_hour_utc"], 0);
 }
 
 }  // namespace

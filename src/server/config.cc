@@ -141,6 +141,7 @@ std::optional<ConfigError> read_engine_clearing(const json& e, engine::EngineCon
     return err;
   if (auto err = read_uint(e, p, "burst_items", 0, 1000, &out->burst_items)) return err;
   if (auto err = read_uint(e, p, "burst_window_s", 1, 366u * 86400u, &out->burst_window_s)) return err;
+  if (auto err = read_uint(e, p, "local_time_margin_s", 0, 86400, &out->local_time_margin_s)) return err;
   if (auto err = read_uint(e, p, "legacy_refresh_hour", 0, 23, &out->legacy_refresh_hour)) return err;
   if (auto err = read_uint(e, p, "legacy_uplift_multiplier_bp", 10'000, 1'000'000, &out->legacy_uplift_multiplier_bp))
     return err;
@@ -158,7 +159,7 @@ std::optional<ConfigError> read_engine(const json& root, engine::EngineConfig* o
                                     "max_expiries_per_tick", "require_sign_on", "mode",
                                     "clearing_tolerance_rules", "default_tolerance_bp", "currency_drift_bp",
                                     "late_chargeback_only_over_limit", "clearing_record_retention_days",
-                                    "burst_items", "burst_window_s", "legacy_refresh_hour",
+                                    "burst_items", "burst_window_s", "local_time_margin_s", "legacy_refresh_hour",
                                     "legacy_uplift_multiplier_bp", "scheme_rules_file"})) {
     return err;
   }

@@ -40,7 +40,7 @@ TEST(Config, OverridesIncludingEngineSettings) {
 
 TEST(Config, ClearingBurstAndLegacySettings) {
   auto c = parse_server_config(R"({"engine": {
-    "mode": "legacy", "burst_items": 4, "burst_window_s": 7200, "currency_drift_bp": 500,
+    "mode": "legacy", "burst_items": 4, "burst_window_s": 7200, "local_time_margin_s": 60, "currency_drift_bp": 500,
     "late_chargeback_only_over_limit": false, "legacy_refresh_hour": 2,
     "clearing_tolerance_rules": [{"mcc_low": 5542, "mcc_high": 5542, "card_present_bp": 1500, "card_not_present_bp": 0}]
   }})");
@@ -48,6 +48,7 @@ TEST(Config, ClearingBurstAndLegacySettings) {
   EXPECT_EQ(c->engine.mode, engine::EngineMode::legacy);
   EXPECT_EQ(c->engine.burst_items, 4u);
   EXPECT_EQ(c->engine.burst_window_s, 7200u);
+  EXPECT_EQ(c->engine.local_time_margin_s, 60u);
   EXPECT_EQ(c->engine.currency_drift_bp, 500u);
   EXPECT_FALSE(c->engine.late_chargeback_only_over_limit);
   EXPECT_EQ(c->engine.legacy_refresh_hour, 2u);
@@ -89,6 +90,7 @@ TEST(Config, ErrorsNameTheKey) {
                              "engine.mcc_hold_rules[0].mcc_high"},
                         Case{R"({"engine": {"mode": "t+1"}})", "engine.mode"},
                         Case{R"({"engine": {"burst_window_s": 0}})", "engine.burst_window_s"},
+                        Case{R"({"engine": {"local_time_margin_s": 86401}})", "engine.local_time_margin_s"},
                         Case{R"({"engine": {"clearing_tolerance_rules": [{"mcc_low": 5812, "mcc_high": 5812,
                              "card_present_bp": 2000}]}})", "engine.clearing_tolerance_rules[0].card_not_present_bp"},
                         Case{R"({"engine": {"scheme_rules_file": "/nonexistent/rules.json"}})",
