@@ -948,7 +948,7 @@ int main(int argc, char** argv) {
     CHECK_OR_FAIL(temp_files() == 0, "round {}: the restart left a snapshot temporary file", round);
     verify(server, model, round);
     fmt::print("round {:>4}: killed after {:>3} ms{}{}: sent {:>5}, answered {:>5}, in doubt {:>3} (all resolved "
-               "by re-sending); {} acknowledged in all; restart {:.0f} ms; state exact on {} accounts\n",
+               "by re-sending); {} answers acknowledged this round; restart {:.0f} ms; state exact on {} accounts\n",
                round, kill_after, snapshot_every(round) < 1000 ? " (snapshot every 64)" : "",
                temps > 0 ? " MID-SNAPSHOT" : "", load.sent, load.answered, load.in_doubt,
                model.tally.total(model.tally.acknowledged) - acked_before, server.last_start_ms(), kAccounts);
