@@ -17,8 +17,8 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <iostream>
 #include <filesystem>
+#include <iostream>
 #include <random>
 #include <string>
 #include <vector>
@@ -220,8 +220,8 @@ std::string account_view(const engine::Engine& e) {
       continue;
     }
     out += "account " + std::to_string(i) + ": holds " + std::to_string(e.pending_holds(*a)) + " posted " +
-           std::to_string(e.posted_balance(*a)) + " limit " + std::to_string(a->credit_limit_minor) + " card " +
-           cards::card_status_name(c->status) + "\n";
+           std::to_string(e.posted_balance(*a)) + " limit " + std::to_string(a->credit_limit_minor) +
+           " card " + cards::card_status_name(c->status) + "\n";
   }
   return out;
 }

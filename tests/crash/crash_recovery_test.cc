@@ -12,6 +12,7 @@
 //   (4) the books balance.
 // See README.md. Exit code 0 = all rounds passed, 1 = a check failed, 2 = bad usage,
 // 3 = the safety timeout (a hang, never a speed requirement).
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -21,13 +22,12 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 
 #include <algorithm>
 #include <chrono>
-#include <deque>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -74,7 +74,8 @@ void kill_child_now() {
 }
 
 void on_alarm(int) {
-  static const char msg[] = "crash_recovery: FAILED: the safety timeout passed (a hang?); killing the server\n";
+  static const char msg[] =
+      "crash_recovery: FAILED: the safety timeout passed (a hang?); killing the server\n";
   ssize_t ignored = ::write(2, msg, sizeof msg - 1);
   (void)ignored;
   if (g_child > 0) ::kill(static_cast<pid_t>(g_child), SIGKILL);
@@ -99,8 +100,8 @@ void print_log_tail() {
   std::exit(1);
 }
 
-#define CHECK_OR_FAIL(cond, ...)                                                      \
-  do {                                                                                \
+#define CHECK_OR_FAIL(cond, ...)                                                                         \
+  do {                                                                                                   \
     if (!(cond)) fail(fmt::format("{}:{}: {}: ", __FILE__, __LINE__, #cond) + fmt::format(__VA_ARGS__)); \
   } while (0)
 
@@ -133,12 +134,13 @@ class ServerProcess {
       const std::string config_path = work_dir_ + "/server.json";
       {
         std::ofstream cfg(config_path, std::ios::trunc);
-        cfg << nlohmann::json{{"iso_port", iso_port_},
-                              {"admin_port", admin_port_},
-                              {"snapshot_every_commands", snapshot_every},
-                              {"stats_log_interval_s", 3600},
-                              {"shutdown_grace_ms", 2000}}
-                   .dump();
+        cfg << nlohmann::json{
+            {"iso_port", iso_port_},
+            {"admin_port", admin_port_},
+            {"snapshot_every_commands", snapshot_every},
+            {"stats_log_interval_s", 3600},
+            {"shutdown_grace_ms",
+             2000}}.dump();
       }
       const Clock::time_point began = Clock::now();
       const pid_t pid = ::fork();
@@ -164,8 +166,10 @@ class ServerProcess {
         int status = 0;
         if (::waitpid(pid, &status, WNOHANG) == pid) {
           g_child = -1;
-          if (WIFEXITED(status) && WEXITSTATUS(status) == 1 && attempt < 2 && log_mentions_port_in_use()) break;
-          fail(fmt::format("holdfast serve exited during start-up (status {}): recovery or start failed", status));
+          if (WIFEXITED(status) && WEXITSTATUS(status) == 1 && attempt < 2 && log_mentions_port_in_use())
+            break;
+          fail(fmt::format("holdfast serve exited during start-up (status {}): recovery or start failed",
+                           status));
         }
         if (client::Connection::open("127.0.0.1", admin_port_).ok() &&
             client::Connection::open("127.0.0.1", iso_port_).ok()) {
@@ -197,11 +201,13 @@ class ServerProcess {
     const auto began = Clock::now();
     int status = 0;
     while (::waitpid(pid, &status, WNOHANG) != pid) {
-      if (Clock::now() - began > std::chrono::seconds(60)) fail("the server did not stop within 60 s of SIGTERM");
+      if (Clock::now() - began > std::chrono::seconds(60))
+        fail("the server did not stop within 60 s of SIGTERM");
       std::this_thread::sleep_for(Ms(10));
     }
     g_child = -1;
-    CHECK_OR_FAIL(WIFEXITED(status) && WEXITSTATUS(status) == 0, "graceful stop exited with status {}", status);
+    CHECK_OR_FAIL(WIFEXITED(status) && WEXITSTATUS(status) == 0, "graceful stop exited with status {}",
+                  status);
   }
 
   uint16_t iso_port() const { return iso_port_; }
@@ -258,13 +264,15 @@ std::string transmission_time() {
   const auto t = std::time(nullptr);
   std::tm utc{};
   gmtime_r(&t, &utc);
-  return fmt::format("{:02}{:02}{:02}{:02}{:02}", utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec);
+  return fmt::format("{:02}{:02}{:02}{:02}{:02}", utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min,
+                     utc.tm_sec);
 }
 
 enum class Kind { auth, advice, financial_advice, reversal, reversal_advice, present, set_limit, set_status };
 constexpr int kKinds = 8;
 const char* kind_name(Kind k) {
-  static const char* names[kKinds] = {"0100", "0120", "0220", "0400", "0420", "present", "set_credit_limit", "set_card_status"};
+  static const char* names[kKinds] = {
+      "0100", "0120", "0220", "0400", "0420", "present", "set_credit_limit", "set_card_status"};
   return names[static_cast<int>(k)];
 }
 
@@ -329,7 +337,8 @@ struct Tally {
   }
   std::string by_kind(const uint64_t (&n)[kKinds]) const {
     std::string out;
-    for (int k = 0; k < kKinds; ++k) out += fmt::format("{}{} {}", k ? ", " : "", kind_name(static_cast<Kind>(k)), n[k]);
+    for (int k = 0; k < kKinds; ++k)
+      out += fmt::format("{}{} {}", k ? ", " : "", kind_name(static_cast<Kind>(k)), n[k]);
     return out;
   }
 };
@@ -353,8 +362,10 @@ class AckedSample {
   std::vector<const std::pair<Request, Answer>*> pick(size_t n, std::mt19937_64& rng) const {
     std::vector<const std::pair<Request, Answer>*> out;
     for (size_t i = 0; i < n && !recent_.empty(); ++i) {
-      if (i % 3 == 0 && !older_.empty()) out.push_back(&older_[rng() % older_.size()]);
-      else out.push_back(&recent_[recent_.size() - 1 - rng() % std::min<size_t>(recent_.size(), 400)]);
+      if (i % 3 == 0 && !older_.empty())
+        out.push_back(&older_[rng() % older_.size()]);
+      else
+        out.push_back(&recent_[recent_.size() - 1 - rng() % std::min<size_t>(recent_.size(), 400)]);
     }
     return out;
   }
@@ -368,8 +379,8 @@ class AckedSample {
 
 struct Model {
   std::array<Expected, kAccounts> expected{};
-  std::vector<Approval> open;      // acknowledged approvals on clearing accounts, not yet acted on
-  std::vector<Request> in_doubt;   // sent, no reply seen (this round), in send order
+  std::vector<Approval> open;     // acknowledged approvals on clearing accounts, not yet acted on
+  std::vector<Request> in_doubt;  // sent, no reply seen (this round), in send order
   AckedSample acked;
   std::vector<Request> presented;  // acknowledged presentments (latest 200), re-sent as duplicates
   Tally tally;
@@ -431,7 +442,8 @@ class Traffic {
     msg_.set(42, "MERCHANT0000001");
     msg_.set(49, "156");
     if (r.kind == Kind::reversal || r.kind == Kind::reversal_advice) {
-      msg_.set(90, fmt::format("0100{}{}{:011}{:011}", r.target.de11, r.target.de7, std::stoull(r.target.de32), 0));
+      msg_.set(90, fmt::format("0100{}{}{:011}{:011}", r.target.de11, r.target.de7,
+                               std::stoull(r.target.de32), 0));
     }
     auto wire = iso8583::encode(spec(), msg_);
     CHECK_OR_FAIL(wire.ok(), "encode: {}", wire.ok() ? "" : iso8583::describe(wire.error()));
@@ -453,17 +465,25 @@ class Traffic {
       r.account = r.target.account;
       r.amount = r.target.amount;
       r.key = fmt::format("CRASH-{}-{}", r.target.de32, r.target.de37);
-      r.admin = {{"op", "present"}, {"record_id", r.key}, {"kind", "first_presentment"},
-                 {"pan", pan_of(r.account)}, {"amount_minor", std::to_string(r.amount)}, {"currency", "156"},
-                 {"approval_code", r.target.de38}, {"rrn", r.target.de37}, {"mcc", "5411"},
-                 {"country", "156"}, {"card_present", "Y"}};
+      r.admin = {{"op", "present"},
+                 {"record_id", r.key},
+                 {"kind", "first_presentment"},
+                 {"pan", pan_of(r.account)},
+                 {"amount_minor", std::to_string(r.amount)},
+                 {"currency", "156"},
+                 {"approval_code", r.target.de38},
+                 {"rrn", r.target.de37},
+                 {"mcc", "5411"},
+                 {"country", "156"},
+                 {"card_present", "Y"}};
     } else if (dice < 80) {
       r.kind = Kind::set_limit;
       r.account = 45 + static_cast<int>(rng_() % 5);
       Expected& sent = latest_sent[static_cast<size_t>(r.account)];
       r.value = sent.limit == kLowLimit ? kCreditLimit : kLowLimit;
       sent.limit = r.value;
-      r.admin = {{"op", "set_credit_limit"}, {"account_id", kFirstAccount + static_cast<uint64_t>(r.account)},
+      r.admin = {{"op", "set_credit_limit"},
+                 {"account_id", kFirstAccount + static_cast<uint64_t>(r.account)},
                  {"credit_limit_minor", r.value}};
     } else {
       r.kind = Kind::set_status;
@@ -471,7 +491,8 @@ class Traffic {
       Expected& sent = latest_sent[static_cast<size_t>(r.account)];
       sent.blocked = !sent.blocked;
       r.value = sent.blocked ? 1 : 0;
-      r.admin = {{"op", "set_card_status"}, {"card_id", kFirstCard + static_cast<uint64_t>(r.account)},
+      r.admin = {{"op", "set_card_status"},
+                 {"card_id", kFirstCard + static_cast<uint64_t>(r.account)},
                  {"status", sent.blocked ? "blocked" : "active"}};
     }
     return r;
@@ -529,11 +550,13 @@ void record_answer(Model& model, const Request& req, const Answer& a, bool was_i
 }
 
 void record_card_reply(Model& model, const Request& req, const iso8583::Message& reply, bool was_in_doubt) {
-  static const std::map<Kind, std::string> kReplyMti = {{Kind::auth, "0110"},     {Kind::advice, "0130"},
+  static const std::map<Kind, std::string> kReplyMti = {{Kind::auth, "0110"},
+                                                        {Kind::advice, "0130"},
                                                         {Kind::financial_advice, "0230"},
-                                                        {Kind::reversal, "0410"}, {Kind::reversal_advice, "0430"}};
-  CHECK_OR_FAIL(reply.mti() == kReplyMti.at(req.kind), "{} {} answered with MTI {}", kind_name(req.kind), req.key,
-                reply.mti());
+                                                        {Kind::reversal, "0410"},
+                                                        {Kind::reversal_advice, "0430"}};
+  CHECK_OR_FAIL(reply.mti() == kReplyMti.at(req.kind), "{} {} answered with MTI {}", kind_name(req.kind),
+                req.key, reply.mti());
   Answer a{std::string(reply.get(39)), std::string(reply.get(38))};
   record_answer(model, req, a, was_in_doubt);
   if (req.kind == Kind::auth && a.rc == "00" && role_of(req.account) == Role::clearing &&
@@ -563,10 +586,14 @@ int connect_nonblocking(uint16_t port) {
 bool flush_out(int fd, std::vector<uint8_t>& out, size_t& off) {
   while (off < out.size()) {
     const ssize_t n = ::send(fd, out.data() + off, out.size() - off, MSG_NOSIGNAL);
-    if (n > 0) off += static_cast<size_t>(n);
-    else if (n < 0 && errno == EINTR) continue;
-    else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
-    else return false;
+    if (n > 0)
+      off += static_cast<size_t>(n);
+    else if (n < 0 && errno == EINTR)
+      continue;
+    else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+      return true;
+    else
+      return false;
   }
   out.clear();
   off = 0;
@@ -611,9 +638,11 @@ LoadStats drive_and_kill(ServerProcess& server, Traffic& traffic, Model& model, 
         return;
       }
       c.reader.commit_written(static_cast<size_t>(n));
-      for (auto next = c.reader.next(); next.status == server::FrameReader::Status::frame; next = c.reader.next()) {
+      for (auto next = c.reader.next(); next.status == server::FrameReader::Status::frame;
+           next = c.reader.next()) {
         auto decoded = iso8583::decode_into(spec(), next.message, reply);
-        CHECK_OR_FAIL(decoded.ok(), "undecodable reply: {}", decoded.ok() ? "" : iso8583::describe(decoded.error()));
+        CHECK_OR_FAIL(decoded.ok(), "undecodable reply: {}",
+                      decoded.ok() ? "" : iso8583::describe(decoded.error()));
         auto it = c.outstanding.find(key_of(reply));
         CHECK_OR_FAIL(it != c.outstanding.end(), "a reply to no outstanding request: {}", key_of(reply));
         record_card_reply(model, it->second, reply, false);
@@ -707,8 +736,10 @@ constexpr int kReplyTimeoutMs = 60'000;  // a safety bound, not a speed requirem
 std::array<Expected, kAccounts> server_state(client::AdminClient& admin) {
   std::array<Expected, kAccounts> out{};
   for (int a = 0; a < kAccounts; ++a) {
-    auto r = admin.call({{"op", "get_account"}, {"account_id", kFirstAccount + static_cast<uint64_t>(a)}}, kReplyTimeoutMs);
-    CHECK_OR_FAIL(r.ok() && r->contains("pending_holds_minor"), "get_account: {}", r.ok() ? r->dump() : r.error().message);
+    auto r = admin.call({{"op", "get_account"}, {"account_id", kFirstAccount + static_cast<uint64_t>(a)}},
+                        kReplyTimeoutMs);
+    CHECK_OR_FAIL(r.ok() && r->contains("pending_holds_minor"), "get_account: {}",
+                  r.ok() ? r->dump() : r.error().message);
     Expected& e = out[static_cast<size_t>(a)];
     e.holds = (*r)["pending_holds_minor"].get<int64_t>();
     e.posted = (*r)["posted_balance_minor"].get<int64_t>();
@@ -716,7 +747,8 @@ std::array<Expected, kAccounts> server_state(client::AdminClient& admin) {
     // Only status accounts' cards are blocked by commands alone; burst protection may block an
     // advice account's card, which the model does not predict (it only declines later 0100s).
     if (role_of(a) != Role::status) continue;
-    auto c = admin.call({{"op", "get_card"}, {"card_id", kFirstCard + static_cast<uint64_t>(a)}}, kReplyTimeoutMs);
+    auto c =
+        admin.call({{"op", "get_card"}, {"card_id", kFirstCard + static_cast<uint64_t>(a)}}, kReplyTimeoutMs);
     CHECK_OR_FAIL(c.ok() && c->contains("status"), "get_card: {}", c.ok() ? c->dump() : c.error().message);
     e.blocked = (*c)["status"] == "blocked";
   }
@@ -737,7 +769,8 @@ std::vector<iso8583::Message> resend(uint16_t iso_port, const std::vector<const 
     }
     for (size_t i = begin; i < end; ++i) {
       auto reply = iso->receive(kReplyTimeoutMs);
-      CHECK_OR_FAIL(reply.ok(), "re-sent {} unanswered: {}", requests[i]->key, reply.ok() ? "" : reply.error().message);
+      CHECK_OR_FAIL(reply.ok(), "re-sent {} unanswered: {}", requests[i]->key,
+                    reply.ok() ? "" : reply.error().message);
       answers.push_back(std::move(reply).value());
     }
   }
@@ -763,35 +796,41 @@ void check_bounds(const Model& model, const std::array<Expected, kAccounts>& now
   }
   for (size_t a = 0; a < kAccounts; ++a) {
     const uint64_t id = kFirstAccount + a;
-    CHECK_OR_FAIL(now[a].holds >= low[a].holds, "round {}: account {} lost acknowledged holds: pending {} < {}",
-                  round, id, now[a].holds, low[a].holds);
-    CHECK_OR_FAIL(now[a].holds <= high[a].holds, "round {}: account {} has holds nobody asked for: pending {} > {}",
-                  round, id, now[a].holds, high[a].holds);
-    CHECK_OR_FAIL(now[a].posted >= low[a].posted, "round {}: account {} lost acknowledged postings: {} < {}", round,
-                  id, now[a].posted, low[a].posted);
-    CHECK_OR_FAIL(now[a].posted <= high[a].posted, "round {}: account {} has postings nobody asked for: {} > {}",
-                  round, id, now[a].posted, high[a].posted);
-    bool limit_ok = now[a].limit == model.expected[a].limit, status_ok = now[a].blocked == model.expected[a].blocked;
+    CHECK_OR_FAIL(now[a].holds >= low[a].holds,
+                  "round {}: account {} lost acknowledged holds: pending {} < {}", round, id, now[a].holds,
+                  low[a].holds);
+    CHECK_OR_FAIL(now[a].holds <= high[a].holds,
+                  "round {}: account {} has holds nobody asked for: pending {} > {}", round, id, now[a].holds,
+                  high[a].holds);
+    CHECK_OR_FAIL(now[a].posted >= low[a].posted, "round {}: account {} lost acknowledged postings: {} < {}",
+                  round, id, now[a].posted, low[a].posted);
+    CHECK_OR_FAIL(now[a].posted <= high[a].posted,
+                  "round {}: account {} has postings nobody asked for: {} > {}", round, id, now[a].posted,
+                  high[a].posted);
+    bool limit_ok = now[a].limit == model.expected[a].limit,
+         status_ok = now[a].blocked == model.expected[a].blocked;
     for (const Expected& v : admin_values[a]) {
       limit_ok = limit_ok || now[a].limit == v.limit;
       status_ok = status_ok || now[a].blocked == v.blocked;
     }
-    CHECK_OR_FAIL(limit_ok, "round {}: account {} credit limit {} was never sent (acknowledged {})", round, id,
-                  now[a].limit, model.expected[a].limit);
+    CHECK_OR_FAIL(limit_ok, "round {}: account {} credit limit {} was never sent (acknowledged {})", round,
+                  id, now[a].limit, model.expected[a].limit);
     CHECK_OR_FAIL(status_ok, "round {}: card {} blocked={} was never sent (acknowledged blocked={})", round,
                   kFirstCard + a, now[a].blocked, model.expected[a].blocked);
   }
 }
 
-void check_exact(const Model& model, const std::array<Expected, kAccounts>& now, int round, const char* when) {
+void check_exact(const Model& model, const std::array<Expected, kAccounts>& now, int round,
+                 const char* when) {
   for (size_t a = 0; a < kAccounts; ++a) {
     const Expected& e = model.expected[a];
-    CHECK_OR_FAIL(now[a].holds == e.holds && now[a].posted == e.posted && now[a].limit == e.limit &&
-                      now[a].blocked == e.blocked,
-                  "round {}: account {} {}: server has holds {} posted {} limit {} blocked {}, the acknowledged "
-                  "replies say holds {} posted {} limit {} blocked {} (an effect lost or applied twice)",
-                  round, kFirstAccount + a, when, now[a].holds, now[a].posted, now[a].limit, now[a].blocked,
-                  e.holds, e.posted, e.limit, e.blocked);
+    CHECK_OR_FAIL(
+        now[a].holds == e.holds && now[a].posted == e.posted && now[a].limit == e.limit &&
+            now[a].blocked == e.blocked,
+        "round {}: account {} {}: server has holds {} posted {} limit {} blocked {}, the acknowledged "
+        "replies say holds {} posted {} limit {} blocked {} (an effect lost or applied twice)",
+        round, kFirstAccount + a, when, now[a].holds, now[a].posted, now[a].limit, now[a].blocked, e.holds,
+        e.posted, e.limit, e.blocked);
   }
 }
 
@@ -814,7 +853,8 @@ void verify(ServerProcess& server, Model& model, int round) {
     record_answer(model, r, answer_of(*answer), true);
   }
   const auto answers = resend(server.iso_port(), card_messages);
-  for (size_t i = 0; i < card_messages.size(); ++i) record_card_reply(model, *card_messages[i], answers[i], true);
+  for (size_t i = 0; i < card_messages.size(); ++i)
+    record_card_reply(model, *card_messages[i], answers[i], true);
   model.in_doubt.clear();
   const auto resolved = server_state(*admin);
   check_exact(model, resolved, round, "after resolving doubt");
@@ -841,21 +881,27 @@ void verify(ServerProcess& server, Model& model, int round) {
   check_exact(model, server_state(*admin), round, "after re-sending acknowledged requests");
 
   auto stats = admin->call({{"op", "audit"}}, kReplyTimeoutMs);  // stats + the full ledger check
-  CHECK_OR_FAIL(stats.ok() && stats->value("books_balance", false), "round {}: books do not balance: {}", round,
-                stats.ok() ? stats->dump() : stats.error().message);
+  CHECK_OR_FAIL(stats.ok() && stats->value("books_balance", false), "round {}: books do not balance: {}",
+                round, stats.ok() ? stats->dump() : stats.error().message);
 }
 
 void load_portfolio(ServerProcess& server, Model& model) {
   auto admin = client::AdminClient::connect("127.0.0.1", server.admin_port());
   CHECK_OR_FAIL(admin.ok(), "admin connect");
   std::vector<nlohmann::json> requests;
-  requests.push_back({{"op", "create_card_range"}, {"prefix_low", "622588"}, {"prefix_high", "622588"},
+  requests.push_back({{"op", "create_card_range"},
+                      {"prefix_low", "622588"},
+                      {"prefix_high", "622588"},
                       {"product", {{"name", "crash"}, {"issuer_country", "156"}}}});
   for (int a = 0; a < kAccounts; ++a) {
-    requests.push_back({{"op", "open_account"}, {"id", kFirstAccount + static_cast<uint64_t>(a)},
-                        {"currency", "156"}, {"credit_limit_minor", kCreditLimit}});
-    requests.push_back({{"op", "issue_card"}, {"id", kFirstCard + static_cast<uint64_t>(a)},
-                        {"account_id", kFirstAccount + static_cast<uint64_t>(a)}, {"pan", pan_of(a)},
+    requests.push_back({{"op", "open_account"},
+                        {"id", kFirstAccount + static_cast<uint64_t>(a)},
+                        {"currency", "156"},
+                        {"credit_limit_minor", kCreditLimit}});
+    requests.push_back({{"op", "issue_card"},
+                        {"id", kFirstCard + static_cast<uint64_t>(a)},
+                        {"account_id", kFirstAccount + static_cast<uint64_t>(a)},
+                        {"pan", pan_of(a)},
                         {"expiry", "3012"}});
     model.expected[static_cast<size_t>(a)].limit = kCreditLimit;
   }
@@ -876,8 +922,10 @@ struct Options {
 };
 
 int usage() {
-  std::cerr << "usage: crash_recovery_test --holdfast PATH [--rounds N] [--seed S] [--timeout-s T] [--work-dir DIR] [--keep]\n"
-               "  env: HOLDFAST_CRASH_ROUNDS, HOLDFAST_CRASH_SEED, HOLDFAST_CRASH_TIMEOUT_S override the defaults\n";
+  std::cerr << "usage: crash_recovery_test --holdfast PATH [--rounds N] [--seed S] [--timeout-s T] "
+               "[--work-dir DIR] [--keep]\n"
+               "  env: HOLDFAST_CRASH_ROUNDS, HOLDFAST_CRASH_SEED, HOLDFAST_CRASH_TIMEOUT_S override the "
+               "defaults\n";
   return 2;
 }
 
@@ -894,17 +942,25 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc) std::exit(usage());
       return argv[++i];
     };
-    if (a == "--holdfast") o.holdfast = value();
-    else if (a == "--rounds") o.rounds = std::atoi(value().c_str());
-    else if (a == "--seed") o.seed = std::strtoull(value().c_str(), nullptr, 10);
-    else if (a == "--timeout-s") o.timeout_s = std::atoi(value().c_str());
-    else if (a == "--work-dir") o.work_dir = value();
-    else if (a == "--keep") o.keep = true;
-    else return usage();
+    if (a == "--holdfast")
+      o.holdfast = value();
+    else if (a == "--rounds")
+      o.rounds = std::atoi(value().c_str());
+    else if (a == "--seed")
+      o.seed = std::strtoull(value().c_str(), nullptr, 10);
+    else if (a == "--timeout-s")
+      o.timeout_s = std::atoi(value().c_str());
+    else if (a == "--work-dir")
+      o.work_dir = value();
+    else if (a == "--keep")
+      o.keep = true;
+    else
+      return usage();
   }
   if (o.holdfast.empty() || o.rounds < 1 || o.timeout_s < 0) return usage();
   if (o.timeout_s == 0) o.timeout_s = 300 + 90 * o.rounds;
-  if (o.work_dir.empty()) o.work_dir = (fs::temp_directory_path() / fmt::format("holdfast-crash-{}", ::getpid())).string();
+  if (o.work_dir.empty())
+    o.work_dir = (fs::temp_directory_path() / fmt::format("holdfast-crash-{}", ::getpid())).string();
   std::error_code ec;
   fs::remove_all(o.work_dir, ec);
   fs::create_directories(o.work_dir);
@@ -917,8 +973,9 @@ int main(int argc, char** argv) {
   ::alarm(static_cast<unsigned>(o.timeout_s));
   std::atexit(kill_child_now);
 
-  fmt::print("crash_recovery: {} rounds, seed {} (--seed {} replays the traffic and kill schedule), work dir {}\n",
-             o.rounds, o.seed, o.seed, o.work_dir);
+  fmt::print(
+      "crash_recovery: {} rounds, seed {} (--seed {} replays the traffic and kill schedule), work dir {}\n",
+      o.rounds, o.seed, o.seed, o.work_dir);
   const auto began = Clock::now();
   Traffic traffic(o.seed);
   std::mt19937_64 schedule(o.seed ^ 0x9e3779b97f4a7c15ULL);
@@ -931,8 +988,7 @@ int main(int argc, char** argv) {
   auto snapshot_every = [](int round) -> uint64_t { return round % 4 == 0 ? 64 : 100'000; };
   auto temp_files = [&] {
     size_t n = 0;
-    for (const auto& e : fs::directory_iterator(data_dir))
-      n += e.path().string().ends_with(".tmp") ? 1 : 0;
+    for (const auto& e : fs::directory_iterator(data_dir)) n += e.path().string().ends_with(".tmp") ? 1 : 0;
     return n;
   };
   server.start(snapshot_every(1));
@@ -947,11 +1003,12 @@ int main(int argc, char** argv) {
     server.start(snapshot_every(round + 1));
     CHECK_OR_FAIL(temp_files() == 0, "round {}: the restart left a snapshot temporary file", round);
     verify(server, model, round);
-    fmt::print("round {:>4}: killed after {:>3} ms{}{}: sent {:>5}, answered {:>5}, in doubt {:>3} (all resolved "
-               "by re-sending); {} answers acknowledged this round; restart {:.0f} ms; state exact on {} accounts\n",
-               round, kill_after, snapshot_every(round) < 1000 ? " (snapshot every 64)" : "",
-               temps > 0 ? " MID-SNAPSHOT" : "", load.sent, load.answered, load.in_doubt,
-               model.tally.total(model.tally.acknowledged) - acked_before, server.last_start_ms(), kAccounts);
+    fmt::print(
+        "round {:>4}: killed after {:>3} ms{}{}: sent {:>5}, answered {:>5}, in doubt {:>3} (all resolved "
+        "by re-sending); {} answers acknowledged this round; restart {:.0f} ms; state exact on {} accounts\n",
+        round, kill_after, snapshot_every(round) < 1000 ? " (snapshot every 64)" : "",
+        temps > 0 ? " MID-SNAPSHOT" : "", load.sent, load.answered, load.in_doubt,
+        model.tally.total(model.tally.acknowledged) - acked_before, server.last_start_ms(), kAccounts);
   }
   // A graceful stop and restart on top of all that must recover the same state.
   server.sigterm();
@@ -963,14 +1020,17 @@ int main(int argc, char** argv) {
   const double seconds = std::chrono::duration<double>(Clock::now() - began).count();
   fmt::print("crash_recovery: acknowledged by kind: {}\n", t.by_kind(t.acknowledged));
   fmt::print("crash_recovery: in doubt at kills by kind: {}\n", t.by_kind(t.in_doubt));
-  fmt::print("crash_recovery: PASSED {} kill/restart rounds ({} killed mid-snapshot) in {:.1f} s: {} card approvals, "
-             "{} declines, {} acknowledged requests re-sent as duplicates; state exact on every account after every "
-             "restart\n",
-             o.rounds, mid_snapshot_kills, seconds, t.approvals, t.declines, t.duplicates_checked);
+  fmt::print(
+      "crash_recovery: PASSED {} kill/restart rounds ({} killed mid-snapshot) in {:.1f} s: {} card "
+      "approvals, "
+      "{} declines, {} acknowledged requests re-sent as duplicates; state exact on every account after every "
+      "restart\n",
+      o.rounds, mid_snapshot_kills, seconds, t.approvals, t.declines, t.duplicates_checked);
   // One line for scripts/crash_rounds.sh. lost and doubled are what the checks found: any lost
   // or doubled effect fails the run before this line.
-  fmt::print("TALLY rounds={} acknowledged={} in_doubt={} duplicates_checked={} mid_snapshot={} lost=0 doubled=0\n",
-             o.rounds, t.total(t.acknowledged), t.total(t.in_doubt), t.duplicates_checked, mid_snapshot_kills);
+  fmt::print(
+      "TALLY rounds={} acknowledged={} in_doubt={} duplicates_checked={} mid_snapshot={} lost=0 doubled=0\n",
+      o.rounds, t.total(t.acknowledged), t.total(t.in_doubt), t.duplicates_checked, mid_snapshot_kills);
   if (!o.keep) fs::remove_all(o.work_dir, ec);
   return 0;
 }

@@ -121,7 +121,8 @@ class Needles {
     for (char c : s) nibbles.push_back(c == '=' ? 'D' : c);
     if (nibbles.size() % 2 != 0) nibbles.push_back('F');
     add(name + " (BCD)", raw(hx(nibbles)));
-    add(name + " (BCD, left pad)", raw(hx(nibbles.size() == s.size() ? nibbles : "0" + nibbles.substr(0, s.size()))));
+    add(name + " (BCD, left pad)",
+        raw(hx(nibbles.size() == s.size() ? nibbles : "0" + nibbles.substr(0, s.size()))));
   }
   // Bytes (PIN blocks, cryptograms, ICC data): raw, and as hex text.
   void bytes(const std::string& name, const std::string& b) { add(name, b); }
@@ -173,7 +174,8 @@ ScanResult scan(const std::string& dir, const std::map<std::string, std::string>
 }
 
 // The last (by name) non-empty scanned file whose name starts with `prefix` and ends with `suffix`.
-std::string newest_with(const std::vector<std::string>& files, const std::string& prefix, const std::string& suffix) {
+std::string newest_with(const std::vector<std::string>& files, const std::string& prefix,
+                        const std::string& suffix) {
   std::string best;
   for (const auto& f : files) {
     const std::string name = std::filesystem::path(f).filename().string();
@@ -216,7 +218,7 @@ class SadScanTest : public ::testing::Test {
     config.key_store_file = store_path_;
     config.master_key_file = master;
     config.pan_key_file = keys_dir_ + "/pan.key";  // outside the data directory, as the server requires
-    config.snapshot_every_commands = 5;  // snapshots during the run, not only at the end
+    config.snapshot_every_commands = 5;            // snapshots during the run, not only at the end
     log_ = spdlog::basic_logger_mt("sad_scan_" + std::to_string(::getpid()), data_dir_ + "/server.log");
     log_->set_level(spdlog::level::debug);
     server_ = std::make_unique<server::Server>(data_dir_, config, log_);
@@ -235,8 +237,13 @@ class SadScanTest : public ::testing::Test {
   std::string issue(AdminClient& admin, uint64_t id, const std::string& pan, const std::string& pin) {
     auto pvv = crypto::compute_pvv({pan, pin, "1"}, hx(kPvk.substr(0, 16)), hx(kPvk.substr(16)));
     EXPECT_TRUE(pvv.ok());
-    json r = admin.request({{"op", "issue_card"}, {"id", id}, {"account_id", 1001}, {"pan", pan},
-                            {"expiry", kExpiry}, {"pvv", *pvv}, {"pan_sequence_number", "01"},
+    json r = admin.request({{"op", "issue_card"},
+                            {"id", id},
+                            {"account_id", 1001},
+                            {"pan", pan},
+                            {"expiry", kExpiry},
+                            {"pvv", *pvv},
+                            {"pan_sequence_number", "01"},
                             {"service_code", "201"}});
     EXPECT_FALSE(r.contains("error")) << r.dump();
     return *pvv;
@@ -301,13 +308,20 @@ class SadScanTest : public ::testing::Test {
 
 TEST_F(SadScanTest, SecurityDecisionsEndToEndAndNothingSensitiveReachesDisk) {
   AdminClient admin(server_->admin_port());
-  ASSERT_FALSE(admin.request({{"op", "create_card_range"}, {"prefix_low", "622588"}, {"prefix_high", "622588"}})
-                   .contains("error"));
-  ASSERT_FALSE(admin.request({{"op", "open_account"}, {"id", 1001}, {"currency", "156"},
-                              {"credit_limit_minor", 10000000}}).contains("error"));
+  ASSERT_FALSE(
+      admin.request({{"op", "create_card_range"}, {"prefix_low", "622588"}, {"prefix_high", "622588"}})
+          .contains("error"));
+  ASSERT_FALSE(
+      admin
+          .request(
+              {{"op", "open_account"}, {"id", 1001}, {"currency", "156"}, {"credit_limit_minor", 10000000}})
+          .contains("error"));
   // A PAN failing the Luhn check is refused at the edge.
-  EXPECT_TRUE(admin.request({{"op", "issue_card"}, {"account_id", 1001}, {"pan", "6225880000000000"},
-                             {"expiry", kExpiry}}).contains("error"));
+  EXPECT_TRUE(
+      admin
+          .request(
+              {{"op", "issue_card"}, {"account_id", 1001}, {"pan", "6225880000000000"}, {"expiry", kExpiry}})
+          .contains("error"));
   const std::string pan1 = luhn_pan("622588001234567");
   const std::string pan2 = luhn_pan("622588007654321");
   needles_.digits("PAN 1", pan1);
@@ -321,7 +335,9 @@ TEST_F(SadScanTest, SecurityDecisionsEndToEndAndNothingSensitiveReachesDisk) {
   int stan = 1;
   // CVV2 (card not present, DE 48 SE 92): right 00, wrong 05.
   auto cvv2 = crypto::compute_cvv({pan1, kExpiry, "000"}, hx(kCvk.substr(0, 16)), hx(kCvk.substr(16)));
-  const std::string wrong_cvv2 = (*cvv2)[0] == '9' ? "0" + cvv2->substr(1) : std::string(1, static_cast<char>((*cvv2)[0] + 1)) + cvv2->substr(1);
+  const std::string wrong_cvv2 = (*cvv2)[0] == '9'
+                                     ? "0" + cvv2->substr(1)
+                                     : std::string(1, static_cast<char>((*cvv2)[0] + 1)) + cvv2->substr(1);
   needles_.bytes("DE 48 CVV2", "9203" + *cvv2);
   needles_.bytes("DE 48 wrong CVV2", "9203" + wrong_cvv2);
   iso8583::Message m = request(pan1, stan++, "010");
@@ -389,8 +405,12 @@ TEST_F(SadScanTest, SecurityDecisionsEndToEndAndNothingSensitiveReachesDisk) {
   EXPECT_EQ(iso.exchange(m).get(39), "05");
 
   // A product verifying PINs by IBM 3624 offset: the right PIN 00, a wrong one 55.
-  ASSERT_FALSE(admin.request({{"op", "create_card_range"}, {"prefix_low", "622589"}, {"prefix_high", "622589"},
-                              {"product", {{"pin_verification", "ibm3624_offset"}}}}).contains("error"));
+  ASSERT_FALSE(admin
+                   .request({{"op", "create_card_range"},
+                             {"prefix_low", "622589"},
+                             {"prefix_high", "622589"},
+                             {"product", {{"pin_verification", "ibm3624_offset"}}}})
+                   .contains("error"));
   const std::string pan3 = luhn_pan("622589001122334");
   needles_.digits("PAN 3", pan3);
   crypto::Ibm3624Params ibm;
@@ -398,8 +418,12 @@ TEST_F(SadScanTest, SecurityDecisionsEndToEndAndNothingSensitiveReachesDisk) {
   ibm.decimalization_table = "0123456789012345";
   auto offset = crypto::ibm3624_offset(hx(kPvk), ibm, "7913");
   ASSERT_TRUE(offset.ok());
-  const json issued = admin.request({{"op", "issue_card"}, {"id", 5003u}, {"account_id", 1001u}, {"pan", pan3},
-                                     {"expiry", kExpiry}, {"pin_offset", *offset}});
+  const json issued = admin.request({{"op", "issue_card"},
+                                     {"id", 5003u},
+                                     {"account_id", 1001u},
+                                     {"pan", pan3},
+                                     {"expiry", kExpiry},
+                                     {"pin_offset", *offset}});
   ASSERT_FALSE(issued.contains("error")) << issued.dump();
   m = request(pan3, stan++, "051");
   m.set(52, pin_block("7913", pan3));
@@ -462,7 +486,8 @@ TEST_F(SadScanTest, ScannerFindsEveryPlantedNeedle) {
     EXPECT_TRUE(found) << "the scanner missed " << name << " planted in " << file;
   }
   for (const auto& hit : scanned.hits)
-    EXPECT_NE(hit.file.find("/planted/"), std::string::npos) << hit.needle << " found outside the planted files";
+    EXPECT_NE(hit.file.find("/planted/"), std::string::npos)
+        << hit.needle << " found outside the planted files";
 }
 
 }  // namespace
