@@ -23,7 +23,9 @@ class FaultWritableFile final : public WritableFile {
       : fs_(fs), path_(std::move(path)), base_(std::move(base)) {}
 
   JournalResult<Ok> append(std::span<const uint8_t> data) override {
-    if (fs_->take_write_fault()) {
+    const bool dead_already = fs_->power_cut();
+    if (fs_->dead_at_this_operation() || fs_->take_write_fault()) {
+      if (dead_already) return injected("write", path_);  // nothing reaches a dead machine's files
       const auto prefix = data.first(data.empty() ? 0 : fs_->random_below(data.size()));
       if (auto r = base_->append(prefix); !r) return r;
       fs_->note_appended(path_, prefix.size());
@@ -35,7 +37,7 @@ class FaultWritableFile final : public WritableFile {
   }
 
   JournalResult<Ok> sync() override {
-    if (fs_->take_sync_fault()) return injected("fdatasync", path_);
+    if (fs_->dead_at_this_operation() || fs_->take_sync_fault()) return injected("fdatasync", path_);
     if (auto r = base_->sync(); !r) return r;
     fs_->note_synced(path_);
     return Ok{};
@@ -54,6 +56,17 @@ FaultInjectingFileSystem::FaultInjectingFileSystem(FileSystem* base, uint64_t se
   HF_REQUIRE(base != nullptr);
 }
 
+void FaultInjectingFileSystem::cut_power_after(uint64_t operations) {
+  HF_REQUIRE(operations > 0);
+  cut_at_ = operations_ + operations;
+}
+
+bool FaultInjectingFileSystem::dead_at_this_operation() {
+  ++operations_;
+  if (cut_at_ != 0 && operations_ >= cut_at_) power_cut_ = true;
+  return power_cut_;
+}
+
 uint64_t FaultInjectingFileSystem::random_below(uint64_t bound) {
   HF_REQUIRE(bound > 0);
   return std::uniform_int_distribution<uint64_t>(0, bound - 1)(rng_);
@@ -61,6 +74,7 @@ uint64_t FaultInjectingFileSystem::random_below(uint64_t bound) {
 
 JournalResult<std::unique_ptr<WritableFile>> FaultInjectingFileSystem::open_writable(
     const std::string& path, OpenMode mode) {
+  if (dead_at_this_operation()) return injected("open", path);
   const bool existed = base_->file_size(path).ok();
   auto file = base_->open_writable(path, mode);
   if (!file) return file.error();
@@ -88,6 +102,7 @@ JournalResult<std::vector<std::string>> FaultInjectingFileSystem::list(const std
 }
 
 JournalResult<Ok> FaultInjectingFileSystem::truncate(const std::string& path, uint64_t size) {
+  if (dead_at_this_operation()) return injected("truncate", path);
   if (auto r = base_->truncate(path, size); !r) return r;
   if (auto it = files_.find(path); it != files_.end()) it->second = FileState{size, size};
   return Ok{};
@@ -95,7 +110,7 @@ JournalResult<Ok> FaultInjectingFileSystem::truncate(const std::string& path, ui
 
 JournalResult<Ok> FaultInjectingFileSystem::rename(const std::string& from,
                                                    const std::string& to) {
-  if (std::exchange(fail_next_rename_, false)) return injected("rename", from);
+  if (dead_at_this_operation() || std::exchange(fail_next_rename_, false)) return injected("rename", from);
   if (auto r = base_->rename(from, to); !r) return r;
   if (auto node = files_.extract(from)) {
     node.key() = to;
@@ -106,6 +121,7 @@ JournalResult<Ok> FaultInjectingFileSystem::rename(const std::string& from,
 }
 
 JournalResult<Ok> FaultInjectingFileSystem::remove(const std::string& path) {
+  if (dead_at_this_operation()) return injected("remove", path);
   if (auto r = base_->remove(path); !r) return r;
   files_.erase(path);
   created_not_dir_synced_.erase(path);
@@ -113,7 +129,7 @@ JournalResult<Ok> FaultInjectingFileSystem::remove(const std::string& path) {
 }
 
 JournalResult<Ok> FaultInjectingFileSystem::sync_dir(const std::string& dir) {
-  if (std::exchange(fail_next_dir_sync_, false)) return injected("fsync", dir);
+  if (dead_at_this_operation() || std::exchange(fail_next_dir_sync_, false)) return injected("fsync", dir);
   if (auto r = base_->sync_dir(dir); !r) return r;
   std::erase_if(created_not_dir_synced_,
                 [&](const std::string& path) { return parent_dir(path) == dir; });
@@ -121,6 +137,7 @@ JournalResult<Ok> FaultInjectingFileSystem::sync_dir(const std::string& dir) {
 }
 
 JournalResult<Ok> FaultInjectingFileSystem::create_dir(const std::string& dir) {
+  if (dead_at_this_operation()) return injected("mkdir", dir);
   return base_->create_dir(dir);
 }
 
@@ -132,6 +149,9 @@ JournalResult<Ok> FaultInjectingFileSystem::drop_unsynced_data() { return lose_u
 JournalResult<Ok> FaultInjectingFileSystem::tear_unsynced_data() { return lose_unsynced(true); }
 
 JournalResult<Ok> FaultInjectingFileSystem::lose_unsynced(bool keep_random_prefix) {
+  // The power comes back: later operations work again.
+  power_cut_ = false;
+  cut_at_ = 0;
   for (const std::string& path : created_not_dir_synced_) {
     if (auto r = base_->remove(path); !r) return r;
     files_.erase(path);

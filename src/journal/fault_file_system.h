@@ -5,7 +5,11 @@
 //   - a crash right before a rename (the rename fails and nothing after it happens);
 //   - a power loss: every file written through this object loses the bytes appended since its
 //     last successful sync (drop_unsynced_data), or keeps a random prefix of them
-//     (tear_unsynced_data); files created since their directory was last synced vanish.
+//     (tear_unsynced_data); files created since their directory was last synced vanish;
+//   - a power cut at a chosen point (cut_power_after): the n-th mutating operation from now
+//     (create, append, sync, truncate, rename, remove, directory sync) and every one after it
+//     fail as if the machine had died there (an append writes a random prefix first), until
+//     drop_unsynced_data or tear_unsynced_data brings the power back.
 // Randomness comes from the seed given at construction, so a failing test names its seed and
 // reproduces exactly.
 //
@@ -38,6 +42,14 @@ class FaultInjectingFileSystem final : public FileSystem {
   // The next rename fails as if the machine died just before it.
   void fail_next_rename() { fail_next_rename_ = true; }
 
+  // The `operations`-th mutating operation from now (1 = the next one) and all after it fail.
+  // REQUIRES: operations > 0.
+  void cut_power_after(uint64_t operations);
+  // Whether the cut point was reached (the machine is "dead").
+  bool power_cut() const { return power_cut_; }
+  // Mutating operations done so far (whatever their outcome): to pick cut points.
+  uint64_t mutating_operations() const { return operations_; }
+
   // Power loss: cut every tracked file back to its last synced size and remove files whose
   // creation was never made durable by sync_dir. Call with no journal open on the files.
   JournalResult<Ok> drop_unsynced_data();
@@ -50,6 +62,8 @@ class FaultInjectingFileSystem final : public FileSystem {
   void note_synced(const std::string& path) { files_[path].synced = files_[path].size; }
   bool take_write_fault() { return std::exchange(fail_next_write_, false); }
   bool take_sync_fault() { return std::exchange(fail_next_sync_, false); }
+  // Counts one mutating operation; true when it must fail because the power is (now) cut.
+  bool dead_at_this_operation();
   uint64_t random_below(uint64_t bound);  // REQUIRES: bound > 0
 
   JournalResult<std::unique_ptr<WritableFile>> open_writable(const std::string& path,
@@ -79,6 +93,9 @@ class FaultInjectingFileSystem final : public FileSystem {
   bool fail_next_sync_ = false;
   bool fail_next_dir_sync_ = false;
   bool fail_next_rename_ = false;
+  uint64_t operations_ = 0;
+  uint64_t cut_at_ = 0;  // 0: no cut planned
+  bool power_cut_ = false;
 };
 
 }  // namespace holdfast::journal

@@ -17,7 +17,8 @@
 //     kernel may have dropped the dirty pages and cleared the error, so neither retrying nor
 //     carrying on can tell what is on disk; the only safe path is to restart and re-open, which
 //     re-verifies the files.
-//   - The directory is locked (flock on LOCK) for the lifetime of the object.
+//   - The directory is locked (a POSIX fcntl lock on LOCK, not inherited by forked children)
+//     for the lifetime of the object.
 // Threading: one thread owns a Journal (the engine's writer thread); no internal locking.
 #pragma once
 

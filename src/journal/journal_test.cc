@@ -1,5 +1,6 @@
 // Stories about the journal on a real directory: writing, reopening, rotation, torn tails,
 // corruption, sequence gaps and the directory lock.
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -271,6 +272,39 @@ TEST(Journal, ASecondProcessIsRefusedTheLock) {
   ASSERT_EQ(::waitpid(child, &status, 0), child);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0) << "the child process should have seen 'locked'";
+}
+
+
+// A snapshot child (fork without exec) inherits every descriptor of the server for a moment,
+// LOCK's included. When the server dies by SIGKILL in that moment the child lingers a little
+// (it has not run yet, or is being torn down); a restart must not be refused because of it.
+TEST(Journal, TheLockDiesWithItsProcessNotWithAForkedChild) {
+  TempDir dir;
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const pid_t owner = ::fork();
+  ASSERT_GE(owner, 0);
+  if (owner == 0) {
+    auto j = Journal::open(dir.path(), {});
+    if (!j.ok()) ::_exit(1);
+    const pid_t lingering = ::fork();  // keeps every inherited descriptor, as if not yet run
+    if (lingering == 0) {
+      ::pause();
+      ::_exit(0);
+    }
+    if (::write(ready[1], &lingering, sizeof lingering) != sizeof lingering) ::_exit(1);
+    ::pause();
+    ::_exit(0);
+  }
+  pid_t lingering = -1;
+  ASSERT_EQ(::read(ready[0], &lingering, sizeof lingering), static_cast<ssize_t>(sizeof lingering));
+  ::kill(owner, SIGKILL);
+  ASSERT_EQ(::waitpid(owner, nullptr, 0), owner);
+  auto restarted = Journal::open(dir.path(), {});
+  ::kill(lingering, SIGKILL);
+  ::close(ready[0]);
+  ::close(ready[1]);
+  EXPECT_TRUE(restarted.ok()) << restarted.error().message;
 }
 
 }  // namespace

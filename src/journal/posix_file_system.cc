@@ -1,12 +1,14 @@
-// POSIX implementation of the FileSystem seam: open/write/pread/fdatasync/flock.
+// POSIX implementation of the FileSystem seam: open/write/pread/fdatasync/fcntl locks.
 #include <dirent.h>
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <set>
 
 #include "base/assert.h"
 #include "journal/file_system.h"
@@ -89,13 +91,37 @@ class PosixReadableFile final : public ReadableFile {
   std::string path_;
 };
 
+// The lock is a POSIX record lock (fcntl F_SETLK), owned by the process: a child forked
+// without exec (the server's snapshot child) does not inherit it, and it goes the moment the
+// process dies. flock(2) and OFD locks belong to the open file description instead, which a
+// forked child shares until it closes its copy: a server killed right after forking kept its
+// lock through the child, and its restart was refused. POSIX locks do not conflict inside one
+// process, and closing any descriptor of the file drops them, so the paths this process holds
+// are also kept here and checked before the file is even opened.
+std::mutex g_locked_mu;
+std::set<std::string> g_locked_paths;
+
+std::string lock_key(const std::string& path) {
+  std::error_code ec;
+  const auto canonical = std::filesystem::weakly_canonical(path, ec);
+  return ec ? path : canonical.string();
+}
+
 class PosixFileLock final : public FileLock {
  public:
-  explicit PosixFileLock(int fd) : fd_(fd) {}
-  ~PosixFileLock() override { ::flock(fd_.get(), LOCK_UN); }
+  PosixFileLock(int fd, std::string key) : fd_(fd), key_(std::move(key)) {}
+  ~PosixFileLock() override {
+    // Both under the mutex: a lock() in between would take a lock this close then drops.
+    std::lock_guard<std::mutex> guard(g_locked_mu);
+    ::close(fd_);
+    g_locked_paths.erase(key_);
+  }
+  PosixFileLock(const PosixFileLock&) = delete;
+  PosixFileLock& operator=(const PosixFileLock&) = delete;
 
  private:
-  Fd fd_;
+  int fd_;
+  std::string key_;
 };
 
 class PosixFileSystem final : public FileSystem {
@@ -168,18 +194,25 @@ class PosixFileSystem final : public FileSystem {
   }
 
   JournalResult<std::unique_ptr<FileLock>> lock(const std::string& path) override {
+    const auto locked = [&] {
+      return journal_error(JournalErrc::locked, "journal directory is locked by another writer: " + path);
+    };
+    const std::string key = lock_key(path);
+    std::lock_guard<std::mutex> guard(g_locked_mu);
+    if (g_locked_paths.contains(key)) return locked();
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, kFileMode);
     if (fd < 0) return posix_error("open", path, errno);
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    struct flock whole {};
+    whole.l_type = F_WRLCK;
+    whole.l_whence = SEEK_SET;  // l_start 0, l_len 0: the whole file
+    if (::fcntl(fd, F_SETLK, &whole) != 0) {
       const int err = errno;
       ::close(fd);
-      if (err == EWOULDBLOCK) {
-        return journal_error(JournalErrc::locked,
-                             "journal directory is locked by another writer: " + path);
-      }
-      return posix_error("flock", path, err);
+      if (err == EACCES || err == EAGAIN) return locked();
+      return posix_error("fcntl(F_SETLK)", path, err);
     }
-    return std::unique_ptr<FileLock>(new PosixFileLock(fd));
+    g_locked_paths.insert(key);
+    return std::unique_ptr<FileLock>(new PosixFileLock(fd, key));
   }
 };
 

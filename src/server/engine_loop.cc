@@ -63,6 +63,15 @@ void report(const std::string& line) {
 // logging, no asio, no locks another thread might have held. Never returns.
 [[noreturn]] void snapshot_child(pid_t parent, int report_fd, const engine::Engine& engine,
                                  journal::Journal& journal, uint64_t sequence) {
+  // First of all, keep stdio and the report pipe and drop everything else: the listening and
+  // client sockets, the journal's active segment, asio's descriptors. Their file descriptions
+  // stay open in the parent, so nothing changes there; the sooner they go, the shorter the
+  // moment in which a server killed right after the fork finds its ports still taken by this
+  // child on restart. (The journal's LOCK is a POSIX lock: the child never holds it.)
+  if (report_fd != kReportFd) {
+    if (::dup2(report_fd, kReportFd) < 0) ::_exit(kChildWriteFailed);
+  }
+  ::close_range(kReportFd + 1, ~0U, 0);
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(kChildOrphaned);  // the parent died before the prctl
   // A terminal's Ctrl-C reaches the whole process group: let the parent decide (it waits for
@@ -77,14 +86,6 @@ void report(const std::string& line) {
   ::setpriority(PRIO_PROCESS, 0, 10);
   constexpr int kIoprioClassIdle = 3, kIoprioClassShift = 13, kIoprioWhoProcess = 1;
   ::syscall(SYS_ioprio_set, kIoprioWhoProcess, 0, kIoprioClassIdle << kIoprioClassShift);
-  // Keep stdio and the report pipe, drop everything else: the journal's LOCK and active
-  // segment, the listening and client sockets, asio's descriptors. Their file descriptions
-  // stay open in the parent, so nothing changes there; a lingering child can never keep a
-  // restarted server from taking the lock or binding its ports.
-  if (report_fd != kReportFd) {
-    if (::dup2(report_fd, kReportFd) < 0) ::_exit(kChildWriteFailed);
-  }
-  ::close_range(kReportFd + 1, ~0U, 0);
   try {
     std::vector<uint8_t> state;
     engine.serialize(&state);

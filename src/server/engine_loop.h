@@ -27,10 +27,12 @@
 //   - the child has one thread (the forking one); it takes no lock another thread could have
 //     held at the fork except malloc's and stdio's, which glibc resets in the child; it never
 //     logs (spdlog has its own mutexes) and never touches the queue, sockets or asio;
-//   - it closes every inherited descriptor except stdio and its report pipe first, so it holds
-//     neither the journal's LOCK (the parent's flock stays the parent's), nor the active
-//     segment, nor the listening sockets: a restart after a crash is never refused because of
-//     a lingering child;
+//   - the journal's LOCK is a POSIX record lock, owned by the parent process and never
+//     inherited: a restart after a SIGKILL is never refused the lock because of a child;
+//   - as its very first action it closes every inherited descriptor except stdio and its report
+//     pipe, so it holds neither the active segment nor the listening sockets (a server killed
+//     between the fork and that close can find its ports taken on restart until the child has
+//     run: the start fails with "address in use" and a supervisor's retry succeeds);
 //   - Journal::write_snapshot touches only snapshot files (temp file, rename, directory fsync,
 //     pruning old snapshots); the server opens the journal with delete_covered_segments off,
 //     so the child never changes a file the parent's Journal object describes;

@@ -8,7 +8,7 @@
 # config/demo-portfolio.json through the admin port, runs iso8583_npm_peer.js, stops the server
 # with SIGTERM and exits with the peer's status. The server is killed on any exit (trap); every
 # step is bounded by a timeout. Exit codes: the peer's (0 all checks passed, 1 a check failed),
-# 2 a usage error, 3 setup failed (npm, server start, portfolio load).
+# 2 a usage error or a missing tool (node, npm, python3), 3 setup failed (npm, server start, portfolio load).
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -18,8 +18,12 @@ if [[ ! -x "$holdfast" ]]; then
   echo "run_interop: holdfast binary not found or not executable: $holdfast" >&2
   exit 2
 fi
+# A missing tool is a failure (exit 2), never a skip: CTest must report it.
 for tool in node npm python3; do
-  command -v "$tool" >/dev/null || { echo "run_interop: $tool is required" >&2; exit 2; }
+  command -v "$tool" >/dev/null || {
+    echo "run_interop: FAILED: $tool is required and not on the PATH (scripts/setup.sh installs it)" >&2
+    exit 2
+  }
 done
 
 # ---- npm dependency (node_modules is not committed; the lock file is) ----
