@@ -145,12 +145,14 @@ int64_t Ledger::post_from_hold(HoldId id, int64_t amount_minor) {
   if (moved == 0) return 0;
   const uint32_t debit = hold.debit_account;
   const uint32_t credit = hold.credit_account;
-  HF_ASSERT(apply_pending(hold, moved, -1));
+  int64_t unused = 0;
+  if (add_overflows(accounts_[debit].debits_posted, moved, &unused) ||
+      add_overflows(accounts_[credit].credits_posted, moved, &unused))
+    return 0;  // checked first: pending and posted move together or not at all
+  HF_ASSERT(apply_pending(hold, moved, -1));  // pending only shrinks here
   hold.remaining_minor -= moved;
   if (hold.remaining_minor == 0) end_hold(*slot);
-  // Moving from pending to posted cannot overflow past what was already counted as pending,
-  // unless posted itself is near the limit; then the movement is refused upstream.
-  HF_ASSERT(post(debit, credit, moved));
+  HF_ASSERT(post(debit, credit, moved));  // checked above
   return moved;
 }
 
@@ -168,6 +170,14 @@ bool Ledger::post(uint32_t debit_account, uint32_t credit_account, int64_t amoun
   debit.debits_posted = new_debit;
   credit.credits_posted = new_credit;
   return true;
+}
+
+bool Ledger::has_room(uint32_t account, Wide amount_minor) const {
+  HF_REQUIRE(account < accounts_.size() && amount_minor >= 0);
+  const LedgerAccount& a = accounts_[account];
+  const Wide limit = static_cast<Wide>(INT64_MAX) - amount_minor;
+  return a.debits_pending <= limit && a.debits_posted <= limit && a.credits_pending <= limit &&
+         a.credits_posted <= limit;
 }
 
 bool Ledger::entry_is_live(const ExpiryEntry& e) const {

@@ -14,7 +14,8 @@
 // supplies the last two, the engine adds the first two (they are card-account settings).
 //
 // All amounts are minor units, > 0, checked for overflow; a movement that would overflow is
-// refused (returns false) and changes nothing.
+// refused (returns false) and changes nothing. A caller that makes several movements for one
+// decision asks has_room() for every account first, so that none of them can fail half way.
 // Threading: owned by the engine thread; no locks.
 #pragma once
 
@@ -95,6 +96,7 @@ class Ledger {
   // nothing remains. Returns the amount released (0 if the hold is unknown or already ended).
   int64_t release_hold(HoldId id, int64_t amount_minor);
   // Moves up to `amount_minor` of the hold from pending to posted (clearing); the rest stays held.
+  // Returns the amount moved: 0 (changing nothing) when the posted sums cannot take it.
   int64_t post_from_hold(HoldId id, int64_t amount_minor);
 
   // A posted movement with no hold (force-post of an offline advice or a financial request).
@@ -107,6 +109,9 @@ class Ledger {
   // Earliest expiry among active holds, if any.
   std::optional<Timestamp> next_expiry() const;
   size_t active_hold_count() const { return live_holds_; }
+
+  // Whether `amount_minor` more fits in every one of the account's four sums.
+  bool has_room(uint32_t account, Wide amount_minor) const;
 
   // Invariants L1 and L2.
   bool books_balance() const;

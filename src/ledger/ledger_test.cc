@@ -60,6 +60,29 @@ TEST_F(LedgerTest, OverflowIsRefusedAndChangesNothing) {
   EXPECT_TRUE(ledger.books_balance());
 }
 
+TEST_F(LedgerTest, ClearingAHoldThatThePostedSumsCannotTakeMovesNothing) {
+  ASSERT_TRUE(ledger.post(cardholder, settlement, INT64_MAX - 10));
+  auto hold = ledger.place_hold(cardholder, settlement, 100, now, later);
+  ASSERT_TRUE(hold.has_value());
+  EXPECT_EQ(ledger.post_from_hold(*hold, 100), 0);  // posted debits would pass INT64_MAX
+  EXPECT_EQ(ledger.find_hold(*hold)->remaining_minor, 100);
+  EXPECT_EQ(ledger.account(cardholder).debits_pending, 100);
+  EXPECT_EQ(ledger.account(cardholder).debits_posted, INT64_MAX - 10);
+  EXPECT_EQ(ledger.post_from_hold(*hold, 10), 10);  // what fits still moves
+  EXPECT_TRUE(ledger.books_balance());
+}
+
+TEST_F(LedgerTest, RoomIsCheckedInAllFourSums) {
+  EXPECT_TRUE(ledger.has_room(cardholder, INT64_MAX));
+  ASSERT_TRUE(ledger.place_hold(cardholder, settlement, 1'000, now, later));
+  EXPECT_FALSE(ledger.has_room(cardholder, INT64_MAX - 999));  // debits pending
+  EXPECT_TRUE(ledger.has_room(cardholder, INT64_MAX - 1'000));
+  ASSERT_TRUE(ledger.post(settlement, cardholder, 5'000));
+  EXPECT_FALSE(ledger.has_room(cardholder, INT64_MAX - 4'999));  // credits posted
+  EXPECT_FALSE(ledger.has_room(settlement, INT64_MAX - 4'999));  // debits posted
+  EXPECT_TRUE(ledger.has_room(settlement, INT64_MAX - 5'000));
+}
+
 TEST_F(LedgerTest, SerializedStateReadsBackIdentically) {
   ASSERT_TRUE(ledger.place_hold(cardholder, settlement, 500, now, later));
   ASSERT_TRUE(ledger.post(cardholder, settlement, 700));
