@@ -153,6 +153,27 @@ bool read_card(const iso8583::Message& m, const PanHasher& hasher, CardMessage* 
   return true;
 }
 
+// DE 6 is the scheme's conversion of DE 4; both are independent 12-digit fields on the wire.
+// Neither may be many orders of magnitude away from the other (kMaxImpliedRate), nor billed
+// when nothing was spent.
+bool plausible_billing(const CardMessage& m, TranslateError* error) {
+  const int64_t txn = m.amount_minor;
+  const int64_t billed = m.billing_amount_minor;
+  if (billed == 0) return true;
+  if (txn == 0) {
+    *error = invalid(6, "a billing amount with a zero transaction amount (field 4)");
+    return false;
+  }
+  const int64_t larger = std::max(txn, billed);
+  const int64_t smaller = std::min(txn, billed);
+  if (static_cast<Wide>(larger) > static_cast<Wide>(smaller) * kMaxImpliedRate) {
+    *error = invalid(6, "billing amount implies a rate beyond 1:" + std::to_string(kMaxImpliedRate) +
+                            " to the transaction amount (field 4)");
+    return false;
+  }
+  return true;
+}
+
 bool read_amounts(const iso8583::Message& m, CardMessage* out, TranslateError* error) {
   uint64_t v = 0;
   if (!required_number(m, 4, 12, "amount, transaction", &v, error)) return false;
@@ -170,7 +191,7 @@ bool read_amounts(const iso8583::Message& m, CardMessage* out, TranslateError* e
     return false;
   }
   out->billing_currency = Currency{static_cast<uint16_t>(v)};
-  return true;
+  return plausible_billing(*out, error);
 }
 
 bool read_merchant(const iso8583::Message& m, CardMessage* out, TranslateError* error) {
@@ -224,6 +245,11 @@ bool read_original(const iso8583::Message& m, CardMessage* out, TranslateError* 
     const std::string_view v = m.get(95);
     if (v.size() < 12 || !digits_value(v.substr(0, 12), &replacement)) {
       *error = invalid(95, "replacement amounts must start with 12 digits");
+      return false;
+    }
+    // A replacement amount is what stays of the original: never more than it (DE 4).
+    if (static_cast<int64_t>(replacement) > out->amount_minor) {
+      *error = invalid(95, "replacement amount above the transaction amount (field 4)");
       return false;
     }
     out->has_replacement_amount = true;

@@ -41,6 +41,12 @@ class PanHasher {
 cards::MaskedPan mask_pan(std::string_view pan);
 bool is_valid_pan(std::string_view pan);  // 12-19 digits (the Luhn check is the crypto module's)
 
+// The largest ratio, either way, between DE 6 (cardholder billing) and DE 4 (transaction) in
+// minor units: real rates between currencies' minor units stay below 10^5 (a US cent is about
+// 16,000 rupiah minor units, 90,000 Lebanese piastres); beyond 10^6 the pair is a forgery or
+// an error, answered 30 naming DE 6.
+constexpr int64_t kMaxImpliedRate = 1'000'000;
+
 enum class TranslateErrc { unsupported_message, missing_field, invalid_field };
 struct TranslateError {
   TranslateErrc code;

@@ -123,6 +123,54 @@ TEST(Translate, ReversalsCarryTheOriginalAndTheReplacementAmount) {
   EXPECT_EQ(m->replacement_amount_minor, 5000);
 }
 
+// The review's recipe (issue 8): a reversal "keeping" more than the original amount, and a cent
+// billed as CNY 100,000. Both are refused at the edge (answered 30) naming the field.
+TEST(Translate, AReplacementAmountAboveTheTransactionAmountIsRefusedNamingDe95) {
+  auto reversal = authorization();
+  reversal.set_mti("0420");
+  reversal.set(90, "010000004211291200000001234567800000000000");
+  reversal.set(95, "999999999999000000000000C00000000C00000000");
+  auto m = to_card_message(reversal, kHasher);
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.error().field, 95);
+  EXPECT_NE(m.error().reason.find("above"), std::string::npos) << m.error().reason;
+  reversal.set(95, "000000012345000000000000C00000000C00000000");  // all of it kept: allowed
+  EXPECT_TRUE(to_card_message(reversal, kHasher).ok());
+}
+
+TEST(Translate, ABillingAmountAtAnImplausibleRateIsRefusedNamingDe6) {
+  auto billed = authorization();
+  billed.set_mti("0220");
+  billed.set(4, "000000000001");   // one US cent
+  billed.set(49, "840");
+  billed.set(6, "000010000000");   // CNY 100,000.00
+  billed.set(51, "156");
+  auto m = to_card_message(billed, kHasher);
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.error().field, 6);
+  billed.set(4, "000000010000");  // USD 100.00 billed as CNY 100,000.00: extreme but within the bound
+  EXPECT_TRUE(to_card_message(billed, kHasher).ok());
+  billed.set(4, "010000000000");  // USD 100 million billed as one fen
+  billed.set(6, "000000000001");
+  EXPECT_EQ(to_card_message(billed, kHasher).error().field, 6);
+  billed.set(4, "000000000000");  // nothing spent, something billed
+  billed.set(6, "000000000100");
+  EXPECT_EQ(to_card_message(billed, kHasher).error().field, 6);
+  billed.set(6, "000000000000");  // nothing either way: an account verification
+  EXPECT_TRUE(to_card_message(billed, kHasher).ok());
+}
+
+TEST(Translate, OfflineApprovalCodesReachTheEngineAsSent) {
+  auto advice = authorization();
+  advice.set_mti("0120");
+  advice.set(39, "Y1");
+  EXPECT_EQ(to_card_message(advice, kHasher)->advice_response_code, (std::array<char, 2>{'Y', '1'}));
+  advice.set(39, "Y3");
+  EXPECT_EQ(to_card_message(advice, kHasher)->advice_response_code, (std::array<char, 2>{'Y', '3'}));
+  advice.set(39, "Z3");
+  EXPECT_EQ(to_card_message(advice, kHasher)->advice_response_code, (std::array<char, 2>{'Z', '3'}));
+}
+
 TEST(Respond, TheResponseEchoesTheKeysAndAddsCodeApprovalAndBalance) {
   const auto& spec = *iso8583::find_spec("iso87binbitmap");
   engine::Reply reply;
