@@ -210,6 +210,26 @@ uint32_t Engine::internal_account(ledger::AccountKind kind, Currency c) {
   return index;
 }
 
+bool Engine::room_in(uint32_t a, uint32_t b, Wide amount) const {
+  return ledger_.has_room(a, amount) && ledger_.has_room(b, amount);
+}
+
+bool Engine::room_for(const cards::Account& account, Wide amount) const {
+  if (!ledger_.has_room(account.ledger_index, amount)) return false;
+  auto settlement = settlement_accounts_.find(account.currency.code);
+  if (settlement != settlement_accounts_.end() && !ledger_.has_room(settlement->second, amount)) return false;
+  for (const auto& [key, index] : internal_accounts_)
+    if ((key & 0xFFFFu) == account.currency.code && !ledger_.has_room(index, amount)) return false;
+  return true;
+}
+
+bool Engine::room_for_points(uint64_t account_id, Wide points) const {
+  auto own = points_accounts_.find(account_id);
+  if (own != points_accounts_.end() && !ledger_.has_room(own->second, points)) return false;
+  auto issued = internal_accounts_.find(static_cast<uint32_t>(ledger::AccountKind::reward_points_issued) << 16);
+  return issued == internal_accounts_.end() || ledger_.has_room(issued->second, points);
+}
+
 int64_t Engine::internal_balance(ledger::AccountKind kind, Currency c) const {
   auto it = internal_accounts_.find(static_cast<uint32_t>(kind) << 16 | c.code);
   if (it == internal_accounts_.end()) return 0;

@@ -422,6 +422,14 @@ class Engine {
   EngineCounters counters_;
   ledger::Ledger ledger_;
   uint32_t settlement_account_for_currency(Currency c);
+  // Room in the books, checked before a command changes anything, so that its postings cannot
+  // fail half way (docs/ARCHITECTURE.md, "A command whose postings do not fit"): `amount` is at
+  // least what the command can move through any one ledger sum. room_in: two ledger accounts;
+  // room_for: the card account and every issuer account of its currency; room_for_points: the
+  // points accounts of a card account.
+  bool room_in(uint32_t a, uint32_t b, Wide amount) const;
+  bool room_for(const cards::Account& account, Wide amount) const;
+  bool room_for_points(uint64_t account_id, Wide points) const;
   // The issuer's own ledger account of this kind and currency (receivables, losses, fees).
   uint32_t internal_account(ledger::AccountKind kind, Currency c);
   std::map<uint32_t, uint32_t> internal_accounts_;  // kind << 16 | currency -> ledger index

@@ -11,16 +11,22 @@ namespace holdfast::engine {
 namespace {
 
 bool is_advice_approved(const CardMessage& m) {
-  // An advice without a response code reports a completed (approved) transaction.
-  const bool absent = m.advice_response_code[0] == '\0' && m.advice_response_code[1] == '\0';
-  return absent || (m.advice_response_code[0] == '0' && m.advice_response_code[1] == '0');
+  // An advice without a response code reports a completed (approved) transaction. EMV's
+  // offline codes are approvals too: Y1 offline approved, Y3 unable to go online, approved
+  // offline (Z1 and Z3 are their declines).
+  const auto& rc = m.advice_response_code;
+  const bool absent = rc[0] == '\0' && rc[1] == '\0';
+  return absent || (rc[0] == '0' && rc[1] == '0') || (rc[0] == 'Y' && (rc[1] == '1' || rc[1] == '3'));
 }
 
-// Scales an account-currency amount by the share of the transaction amount that remains.
+// Scales an account-currency amount by the share `part / whole` of the transaction amount that
+// remains, never beyond the whole: a replacement amount at or above the original keeps it all.
+// DE 4 and DE 6 are independent 12-digit values, so without the bound the share could be many
+// times the amount (and wrap int64).
 int64_t scale(int64_t account_amount, int64_t part, int64_t whole) {
-  if (whole <= 0) return 0;
-  const Wide v = static_cast<Wide>(account_amount) * part / whole;
-  return static_cast<int64_t>(v);
+  if (part <= 0) return 0;
+  if (whole <= 0 || part >= whole) return account_amount;
+  return static_cast<int64_t>(static_cast<Wide>(account_amount) * part / whole);  // < account_amount
 }
 
 // A token lives in a wallet (contactless, in-app, card on file): its messages prove the device
@@ -98,8 +104,10 @@ Reply Engine::apply_card_message(const CardMessage& m, std::vector<Event>* event
     again.duplicate = true;
     return again;
   }
-  // The gateway never sends negative amounts; the engine does not rely on it.
-  if (m.amount_minor < 0 || m.billing_amount_minor < 0 || m.replacement_amount_minor < 0)
+  // The gateway never sends negative amounts, nor a replacement amount above the transaction
+  // amount; the engine does not rely on it.
+  if (m.amount_minor < 0 || m.billing_amount_minor < 0 || m.replacement_amount_minor < 0 ||
+      (m.has_replacement_amount && m.replacement_amount_minor > m.amount_minor))
     return account_reply(Outcome::invalid_amount, nullptr);
   if (config_.require_sign_on &&
       std::find(signed_on_acquirers_.begin(), signed_on_acquirers_.end(), m.key.acquirer_id) ==
@@ -245,12 +253,14 @@ Reply Engine::authorize(const CardMessage& m, std::vector<Event>* events) {
     outcome = Outcome::approved_refund;
     credit = true;
     if (m.kind == MessageKind::financial_request) {
-      if (!ledger_.post(settlement, account->ledger_index, amount))
+      if (!room_in(account->ledger_index, settlement, amount) || !ledger_.post(settlement, account->ledger_index, amount))
         return decline(Outcome::ledger_overflow, card, account);
       posted = true;
       events->push_back({EventKind::credited, card->id.value, account->id.value, 0, amount});
     }
   } else {
+    // All or nothing: the posting and a waiting reversal's undo (at most `amount` back) fit.
+    if (!room_in(account->ledger_index, settlement, amount)) return decline(Outcome::ledger_overflow, card, account);
     const Outcome uplift = open_to_buy(*account) < amount ? maybe_uplift_abroad(m, *card, token, *account, product, events)
                                                           : Outcome::approved;
     if (open_to_buy(*account) < amount) {
@@ -260,7 +270,6 @@ Reply Engine::authorize(const CardMessage& m, std::vector<Event>* events) {
       records_.back().cause = uplift;
       return declined;
     }
-    if (config_.mode == EngineMode::legacy) account->legacy_used_minor += amount;
     if (m.kind == MessageKind::financial_request) {
       if (!ledger_.post(account->ledger_index, settlement, amount))
         return decline(Outcome::ledger_overflow, card, account);
@@ -272,6 +281,7 @@ Reply Engine::authorize(const CardMessage& m, std::vector<Event>* events) {
       hold_id = hold->value;
       events->push_back({EventKind::hold_placed, card->id.value, account->id.value, hold_id, amount});
     }
+    if (config_.mode == EngineMode::legacy) account->legacy_used_minor += amount;
   }
   card->last_used_at = now_;
   if (token != nullptr) token->last_used_at = now_;
@@ -332,6 +342,7 @@ Reply Engine::apply_advice(const CardMessage& m, std::vector<Event>* events) {
 
   // E4: the money is spent already; apply it whatever the card status or open-to-buy says.
   const uint32_t settlement = settlement_account_for_currency(account->currency);
+  if (!room_in(account->ledger_index, settlement, amount)) return refuse(Outcome::ledger_overflow, card, account);
   const bool refund = m.transaction_type == TransactionType::refund;
   const bool over_limit = !refund && open_to_buy(*account) < amount;
   uint64_t hold_id = 0;
@@ -480,6 +491,9 @@ Outcome Engine::maybe_uplift_abroad(const CardMessage& m, const cards::Card& car
 // Gives back `release_minor` (account currency) of what `original` held or posted.
 void Engine::undo(MessageRecord& original, int64_t release_minor, std::vector<Event>* events) {
   HF_REQUIRE(release_minor > 0);
+  // Never more than the original still has in effect: a reversal gives back, it never creates.
+  release_minor = std::min(release_minor, original.account_amount_minor - original.undone_minor);
+  if (release_minor <= 0) return;
   const cards::Card* card = find_card(cards::CardId{original.card_id});
   HF_ASSERT(card != nullptr);
   const cards::Account* account = find_account(card->account);
@@ -499,6 +513,7 @@ void Engine::undo(MessageRecord& original, int64_t release_minor, std::vector<Ev
   }
   // What was posted (a financial message) is given back by a posting the other way. A hold
   // that already expired has nothing left to release, and nothing was spent: stop there.
+  // Callers checked the room (room_in) before changing anything, so these postings fit.
   if (left > 0 && original.posted) {
     if (original.credit) {
       HF_ASSERT(ledger_.post(account->ledger_index, settlement, left));
@@ -541,13 +556,17 @@ Reply Engine::reverse(const CardMessage& m, std::vector<Event>* events) {
   cards::Card* card = found_card != cards_.end() ? &found_card->second : nullptr;
   const cards::Account* account = card != nullptr ? find_account(card->account) : nullptr;
   Outcome outcome = Outcome::reversal_already_applied;
-  if (is_approval(original->reply.outcome) && !original->voided && original->account_amount_minor > 0) {
+  if (m.has_replacement_amount && m.replacement_amount_minor > original->transaction_amount_minor) {
+    outcome = Outcome::invalid_amount;  // it would "keep" more than the original ever was
+  } else if (is_approval(original->reply.outcome) && !original->voided && original->account_amount_minor > 0) {
     const int64_t keep_txn = m.has_replacement_amount ? m.replacement_amount_minor : 0;
-    const int64_t keep = std::min(original->account_amount_minor,
-                                  scale(original->account_amount_minor, keep_txn, original->transaction_amount_minor));
+    const int64_t keep = scale(original->account_amount_minor, keep_txn, original->transaction_amount_minor);
     const int64_t in_effect = original->account_amount_minor - original->undone_minor;
     const int64_t release = in_effect - keep;
-    if (release > 0) {
+    if (release > 0 && account != nullptr &&
+        !room_in(account->ledger_index, settlement_account_for_currency(account->currency), release)) {
+      outcome = Outcome::ledger_overflow;  // the credit back does not fit: nothing is undone
+    } else if (release > 0) {
       undo(*original, release, events);
       outcome = Outcome::reversal_applied;
     }

@@ -303,6 +303,9 @@ Reply Engine::first_presentment(const Presentment& p, cards::Card& card, cards::
   const uint32_t settlement = settlement_account_for_currency(account.currency);
   const MadeAt made = made_at(p);
   const bool holdfast = config_.mode == EngineMode::holdfast;
+  // All or nothing: no sum moves by more than the amount and its fee (posted, charged back,
+  // waived), so with that much room in every account it may touch, no posting below can fail.
+  if (!room_for(account, static_cast<Wide>(amount) + fee)) return account_reply(Outcome::ledger_overflow, &account);
 
   // What authorisation, if any, stands behind it.
   MessageRecord* auth = match_authorisation(p, card);
@@ -351,7 +354,7 @@ Reply Engine::first_presentment(const Presentment& p, cards::Card& card, cards::
       return left > 0;
     });
     if (left > 0) {
-      if (!ledger_.post(account.ledger_index, settlement, left)) return account_reply(Outcome::ledger_overflow, &account);
+      HF_ASSERT(ledger_.post(account.ledger_index, settlement, left));  // room_for above
       posted += left;
     }
     auth->cleared_minor += amount;
@@ -360,7 +363,7 @@ Reply Engine::first_presentment(const Presentment& p, cards::Card& card, cards::
     record.matched_sequence = auth->sequence;
   } else {
     // No authorisation behind it: the money has been spent; post it at once, past the limit.
-    if (!ledger_.post(account.ledger_index, settlement, amount)) return account_reply(Outcome::ledger_overflow, &account);
+    HF_ASSERT(ledger_.post(account.ledger_index, settlement, amount));  // room_for above
     posted = amount;
   }
   record.posted_minor = posted;
@@ -450,6 +453,12 @@ Reply Engine::reverse_presentment(const Presentment& p, std::vector<Event>* even
   // A presentment that was never applied (unknown card) has nothing to reverse.
   if (account == nullptr) return account_reply(Outcome::presentment_original_not_found, nullptr);
   if (original.reversed) return account_reply(Outcome::presentment_already_applied, account);
+  // All or nothing: what it gives back, settles and clears is at most the presentment's posting
+  // and fee plus the case's provisional credit and receivable.
+  Wide moves = static_cast<Wide>(original.posted_minor) + original.fee_minor;
+  if (auto d = disputes_.find(original.case_id); original.case_id != 0 && d != disputes_.end())
+    moves += static_cast<Wide>(d->second.provisional_minor) + d->second.receivable_minor;
+  if (!room_for(*account, moves)) return account_reply(Outcome::ledger_overflow, account);
   original.reversed = true;
   const uint32_t settlement = settlement_account_for_currency(account->currency);
   // What a chargeback already gave back to the cardholder is settled by the acquirer's reversal
@@ -588,13 +597,17 @@ void Engine::store_case(DisputeRecord& record, disputes::Case next, std::vector<
   HF_ASSERT(account != nullptr);
   const uint32_t receivable = internal_account(ledger::AccountKind::chargeback_receivable, account->currency);
   const int64_t amount = record.receivable_minor;
+  const bool won = now_case.state == disputes::CaseState::closed_won;
+  const uint32_t settled_by = won ? settlement_account_for_currency(account->currency)
+                                  : internal_account(ledger::AccountKind::issuer_loss, account->currency);
+  // A timer pulse cannot be refused: when the books have no room for the settlement, the case
+  // closes and its amount stays booked as receivable, in the books and on the case.
+  if (!ledger_.post(settled_by, receivable, amount)) return;
   record.receivable_minor = 0;
-  if (now_case.state == disputes::CaseState::closed_won) {
-    HF_ASSERT(ledger_.post(settlement_account_for_currency(account->currency), receivable, amount));
+  if (won) {
     record.recovered_minor += amount;
     events->push_back({EventKind::chargeback_recovered, 0, account->id.value, 0, amount, now_case.case_id});
   } else {
-    HF_ASSERT(ledger_.post(internal_account(ledger::AccountKind::issuer_loss, account->currency), receivable, amount));
     record.written_off_minor += amount;
     events->push_back({EventKind::chargeback_lost, 0, account->id.value, 0, amount, now_case.case_id});
   }

@@ -208,6 +208,15 @@ Reply Engine::dispute_action(const DisputeAction& c, std::vector<Event>* events)
     r.detail = detail_of(next.error());
     return r;
   }
+  // All or nothing: the step moves at most its chargeback, its provisional credit and the
+  // receivable it may settle through any one sum.
+  const disputes::Case& after = next.value();
+  if (!room_for(*account, static_cast<Wide>(after.chargeback_minor) + after.provisional_credit_minor +
+                              record.receivable_minor)) {
+    Reply r = account_reply(Outcome::ledger_overflow, account);
+    r.entity_id = c.case_id;
+    return r;
+  }
   store_case(record, std::move(next).value(), events);
   if (std::holds_alternative<disputes::FileChargeback>(c.step)) book_claim_chargeback(record, *account, events);
   if (std::holds_alternative<disputes::GrantProvisionalCredit>(c.step)) post_provisional_credit(record, *account, events);
@@ -269,12 +278,21 @@ Reply Engine::close_compensation(const CloseCompensation& c, std::vector<Event>*
   if (record.compensated) return refused(Outcome::dispute_already_compensated);
   if (c.fee_waiver_minor < 0 || c.fee_waiver_minor > kMaxGoodwill || c.reward_points < 0 || c.reward_points > kMaxGoodwill)
     return refused(Outcome::admin_invalid);
+  disputes::LiabilityClaim claim = record.liability_claim;
+  disputes::LiabilityAssessment liability = record.liability;
   if (c.reassess) {
-    record.liability_claim = liability_facts(record, c.liability);
-    record.liability = disputes::assess_liability(rules_.liability, record.liability_claim);
+    claim = liability_facts(record, c.liability);
+    liability = disputes::assess_liability(rules_.liability, claim);
   }
   const disputes::CompensationPlan plan = disputes::plan_compensation(
-      record.dispute, disputes::CompensationTerms{record.liability.issuer_bp, c.fee_waiver_minor, c.reward_points});
+      record.dispute, disputes::CompensationTerms{liability.issuer_bp, c.fee_waiver_minor, c.reward_points});
+  // All or nothing: no sum moves by more than all of these together.
+  const Wide moves = static_cast<Wide>(record.provisional_minor) + held_by_cardholder(record) +
+                     plan.cardholder_entitlement_minor + c.fee_waiver_minor;
+  if (!room_for(*account, moves) || !room_for_points(account->id.value, c.reward_points))
+    return refused(Outcome::ledger_overflow);
+  record.liability_claim = std::move(claim);
+  record.liability = std::move(liability);
   const Currency ccy = account->currency;
   const uint32_t loss = internal_account(ledger::AccountKind::issuer_loss, ccy);
   const uint64_t card_id = record.dispute.card_id;

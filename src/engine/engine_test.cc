@@ -6,6 +6,7 @@
 
 #include "engine/command_codec.h"
 #include "engine/engine_test_support.h"
+#include "engine/money_oracle.h"
 
 namespace holdfast::engine {
 namespace {
@@ -272,9 +273,28 @@ TEST(EngineNetwork, SignOnIsRequiredWhenConfigured) {
   EXPECT_EQ(story.code(story.run(retry)), "00");
 }
 
-// A seeded random walk through every kind of command; after each step the books balance and
-// open-to-buy equals its definition. The same walk from a snapshot taken half-way reaches the
-// same replies and the same state bytes.
+// Extreme amounts (up to DE 4's 999,999,999,999) and several currencies: US dollars billed in
+// CNY (DE 6) at any implied rate, yen with no billing amount.
+constexpr std::array<int64_t, 6> kExtremeAmounts{1, 99, 123'456'789, 500'000'000'000, 999'999'999'998,
+                                                 999'999'999'999};
+void add_money_extremes(std::mt19937& rng, CardMessage* m) {
+  switch (rng() % 8) {
+    case 0: m->amount_minor = kExtremeAmounts[rng() % kExtremeAmounts.size()]; break;
+    case 1:
+      m->currency = kUsd;
+      m->amount_minor = rng() % 2 == 0 ? 1 : kExtremeAmounts[rng() % kExtremeAmounts.size()];
+      m->billing_currency = kCny;
+      m->billing_amount_minor = kExtremeAmounts[rng() % kExtremeAmounts.size()];
+      break;
+    case 2: m->currency = Currency{392}; break;
+    default: break;
+  }
+}
+
+// A seeded random walk through every kind of command; after each step the books balance,
+// open-to-buy equals its definition and no cardholder holds more credit than it was given
+// (money_oracle.h). The same walk from a snapshot taken half-way reaches the same replies and
+// the same state bytes.
 std::vector<Command> random_walk(uint32_t seed, int steps) {
   std::mt19937 rng(seed);
   Story builder;
@@ -287,7 +307,7 @@ std::vector<Command> random_walk(uint32_t seed, int steps) {
   range.range.prefix_length = 6;
   add(range);
   for (uint64_t a = 1; a <= 5; ++a) {
-    add(OpenAccount{kCny, static_cast<int64_t>(rng() % 100'000), 0});
+    add(OpenAccount{a == 5 ? kUsd : kCny, static_cast<int64_t>(rng() % 100'000), 0});
     IssueCard c;
     c.account_id = a;
     c.pan_hash = testing::pan_hash_of(a);
@@ -307,16 +327,35 @@ std::vector<Command> random_walk(uint32_t seed, int steps) {
       CardMessage m = builder.message(kinds[rng() % kinds.size()], pan, static_cast<int64_t>(rng() % 40'000));
       if (rng() % 10 == 0) m.transaction_type = TransactionType::refund;
       if (rng() % 8 == 0) m.mcc = 7011;
+      add_money_extremes(rng, &m);
       sent.push_back(m);
       add(m);
-    } else if (pick < 75) {
+    } else if (pick < 72) {
       const CardMessage& original = sent[rng() % sent.size()];
       CardMessage r = builder.reversal_of(original, rng() % 2 == 0);
       if (rng() % 3 == 0) {
         r.has_replacement_amount = true;
         r.replacement_amount_minor = original.amount_minor / 2;
+      } else if (rng() % 2 == 0) {  // crafted: a replacement above the original, DE 4 raised or not
+        r.has_replacement_amount = true;
+        r.replacement_amount_minor = kExtremeAmounts[rng() % kExtremeAmounts.size()];
+        if (rng() % 2 == 0) r.amount_minor = r.replacement_amount_minor;
       }
       add(r);
+    } else if (pick < 75) {
+      // A reversal (maybe crafted) before its original, then the original.
+      CardMessage m = builder.message(rng() % 2 == 0 ? MessageKind::financial_request : MessageKind::authorization_request,
+                                      pan, static_cast<int64_t>(rng() % 40'000));
+      add_money_extremes(rng, &m);
+      CardMessage r = builder.reversal_of(m);
+      if (rng() % 2 == 0) {
+        r.has_replacement_amount = true;
+        r.replacement_amount_minor = kExtremeAmounts[rng() % kExtremeAmounts.size()];
+        r.amount_minor = std::max(r.amount_minor, r.replacement_amount_minor);
+      }
+      add(r);
+      sent.push_back(m);
+      add(m);
     } else if (pick < 85) {
       add(sent[rng() % sent.size()]);  // a duplicate transmission
     } else if (pick < 92) {
@@ -324,7 +363,7 @@ std::vector<Command> random_walk(uint32_t seed, int steps) {
     } else if (pick < 96) {
       add(SetCardStatus{1 + rng() % 5, static_cast<cards::CardStatus>(rng() % 3)});
     } else {
-      add(SetCreditLimit{1 + rng() % 5, static_cast<int64_t>(rng() % 100'000)});
+      add(SetCreditLimit{1 + rng() % 5, rng() % 4 == 0 ? int64_t{3'000'000'000'000} : static_cast<int64_t>(rng() % 100'000)});
     }
   }
   return commands;
@@ -343,17 +382,23 @@ void expect_invariants(const Engine& engine) {
 }
 
 TEST(EngineDeterminism, ARandomWalkKeepsTheBooksBalancedAfterEveryCommand) {
-  for (uint32_t seed = 1; seed <= 20; ++seed) {
+  int crafted_refused = 0;
+  for (uint32_t seed = 1; seed <= 60; ++seed) {
     SCOPED_TRACE(seed);
     const auto commands = random_walk(seed, 1'500);
     Engine engine{EngineConfig{}};
     std::vector<Event> events;
-    for (const auto& c : commands) {
-      engine.apply(c, &events);
+    testing::MoneyOracle oracle;
+    for (size_t i = 0; i < commands.size(); ++i) {
+      const Reply reply = engine.apply(commands[i], &events);
       expect_invariants(engine);
+      oracle.applied(engine, commands[i].body, reply);
+      ASSERT_EQ(oracle.violation(engine), "") << "command " << i;
       if (::testing::Test::HasFatalFailure()) return;
+      crafted_refused += reply.outcome == Outcome::invalid_amount;
     }
   }
+  EXPECT_GT(crafted_refused, 0);  // the walks did send crafted replacement amounts
 }
 
 TEST(EngineDeterminism, ReplayFromASnapshotReachesTheSameRepliesAndState) {
