@@ -513,6 +513,12 @@ void Engine::undo(MessageRecord& original, int64_t release_minor, std::vector<Ev
   }
   // What was posted (a financial message) is given back by a posting the other way. A hold
   // that already expired has nothing left to release, and nothing was spent: stop there.
+  // What presentments already cleared of a posted purchase is the clearing cycle's to give
+  // back (a presentment reversal, a chargeback), not the reversal's: otherwise a reversal after
+  // a charged-back presentment would credit the cardholder twice.
+  if (original.posted && !original.credit)
+    left = std::min(left, std::max<int64_t>(0, original.account_amount_minor - original.undone_minor -
+                                                   original.cleared_minor));
   // Callers checked the room (room_in) before changing anything, so these postings fit.
   if (left > 0 && original.posted) {
     if (original.credit) {

@@ -15,6 +15,7 @@
 #include "engine/command_codec.h"
 #include "engine/engine.h"
 #include "engine/engine_test_support.h"
+#include "engine/money_oracle.h"
 
 namespace holdfast::engine {
 namespace {
@@ -1210,13 +1211,22 @@ struct Walk {
 
 Walk clearing_walk(uint32_t seed, int steps, EngineMode mode) {
   std::mt19937 rng(seed);
+  // Extreme amounts come from their own generator, so the walk's other choices stay as they were.
+  std::mt19937 extreme(seed + 7'919);
+  auto maybe_extreme = [&](int64_t amount) {
+    const std::array<int64_t, 4> extremes{1, 99'999'999, 999'999'999'998, 999'999'999'999};
+    return extreme() % 40 == 0 ? extremes[extreme() % extremes.size()] : amount;
+  };
   Story story;
   std::vector<uint64_t> accounts;
   watch(story, &accounts);
+  testing::MoneyOracle oracle;
   Walk walk;
   auto apply = [&](CommandBody body) {
     walk.commands.push_back(Command{story.now, body});
     walk.replies.push_back(story.run(std::move(body)));
+    oracle.applied(story.engine, walk.commands.back().body, walk.replies.back());
+    EXPECT_EQ(oracle.violation(story.engine), "") << "command " << walk.commands.size() - 1;
     return walk.replies.back();
   };
   EngineConfig config;
@@ -1269,7 +1279,7 @@ Walk clearing_walk(uint32_t seed, int steps, EngineMode mode) {
       const auto kinds = std::array{MessageKind::authorization_request, MessageKind::authorization_request,
                                     MessageKind::financial_request, MessageKind::authorization_advice,
                                     MessageKind::financial_advice};
-      CardMessage m = story.message(kinds[rng() % kinds.size()], pan, static_cast<int64_t>(rng() % 30'000));
+      CardMessage m = story.message(kinds[rng() % kinds.size()], pan, maybe_extreme(static_cast<int64_t>(rng() % 30'000)));
       m.mcc = mccs[rng() % mccs.size()];
       m.pos_entry_mode = rng() % 6 == 0 ? 901 : 51;
       m.channel = rng() % 4 == 0 ? Channel::card_not_present : Channel::card_present;
@@ -1302,7 +1312,8 @@ Walk clearing_walk(uint32_t seed, int steps, EngineMode mode) {
       CardMessage r = story.reversal_of(original.message, rng() % 2 == 0);
       if (rng() % 3 == 0) {
         r.has_replacement_amount = true;
-        r.replacement_amount_minor = original.message.amount_minor / 2;
+        r.replacement_amount_minor = maybe_extreme(original.message.amount_minor / 2);
+        r.amount_minor = std::max(r.amount_minor, r.replacement_amount_minor);
       }
       apply(r);
     } else if (pick < 70) {
@@ -1325,6 +1336,7 @@ Walk clearing_walk(uint32_t seed, int steps, EngineMode mode) {
                                                                          : auth.message.amount_minor;
         p.amount_minor = authorised * static_cast<int64_t>(50 + rng() % 80) / 100;  // partial to over-cleared
       }
+      p.amount_minor = maybe_extreme(p.amount_minor);
       if (rng() % 5 == 0) {
         p.billing_amount_minor = p.amount_minor;
         p.billing_currency = kCny;

@@ -9,6 +9,7 @@
 #include "engine/command_codec.h"
 #include "engine/engine.h"
 #include "engine/engine_test_support.h"
+#include "engine/money_oracle.h"
 
 namespace holdfast::engine {
 namespace {
@@ -492,9 +493,11 @@ TEST(DisputeWalk, ClaimsAndStepsInAnyOrderKeepTheBooksAndReplayFromASnapshot) {
     Story story;
     story.range(product(cards::CardScheme::visa));
     std::vector<uint64_t> accounts;
+    testing::MoneyOracle oracle;
     for (uint64_t n = 1; n <= 3; ++n) {
       accounts.push_back(story.account(100'000));
       story.card(accounts.back(), n);
+      oracle.watch_account(accounts.back());
     }
     std::vector<Command> commands;
     std::vector<Reply> replies;
@@ -507,6 +510,7 @@ TEST(DisputeWalk, ClaimsAndStepsInAnyOrderKeepTheBooksAndReplayFromASnapshot) {
       if (commands.size() == kHalf) story.engine.serialize(&snapshot);
       commands.push_back(Command{story.now, body});
       replies.push_back(story.run(std::move(body)));
+      oracle.applied(story.engine, commands.back().body, replies.back());
       if (replies.back().entity_id > last_case && std::holds_alternative<OpenDispute>(commands.back().body))
         last_case = replies.back().entity_id;
     };
@@ -553,6 +557,7 @@ TEST(DisputeWalk, ClaimsAndStepsInAnyOrderKeepTheBooksAndReplayFromASnapshot) {
         apply(Tick{});
       }
       ASSERT_TRUE(story.engine.ledger().books_balance()) << "command " << i;
+      ASSERT_EQ(oracle.violation(story.engine), "") << "command " << i;
       for (uint64_t a : accounts) {
         const cards::Account& account = *story.engine.find_account(cards::AccountId{a});
         const auto& books = story.engine.ledger().account(account.ledger_index);

@@ -190,6 +190,23 @@ TEST_F(MoneyStory, HugeButHonestAmountsKeepTheirShares) {
   EXPECT_EQ(story.posted(account), kMaxDe4 - 1);
 }
 
+// Found by the oracle in the clearing walk: an offline advice presented and charged back, then
+// reversed by the acquirer, was credited twice (the chargeback and the reversal).
+TEST_F(MoneyStory, AReversalAfterAChargedBackPresentmentGivesBackOnlyWhatTheClearingDidNot) {
+  const CardMessage advice = story.message(MessageKind::financial_advice, kPan, 30'000);
+  const Reply booked = run(advice);
+  EXPECT_EQ(story.posted(account), 30'000);
+  Presentment p = unauthorised_presentment(20'000);
+  p.approval_code = booked.approval_code;
+  const Reply presented = run(p);
+  EXPECT_EQ(presented.outcome, Outcome::presentment_unauthorised);  // matched an offline item
+  EXPECT_EQ(story.posted(account), 10'000);                         // 20,000 charged back
+  CardMessage reversal = story.reversal_of(advice);
+  reversal.original_mti = 220;
+  EXPECT_EQ(run(reversal).outcome, Outcome::reversal_applied);
+  EXPECT_EQ(story.posted(account), 0);  // not -20,000
+}
+
 // ---- Item 9: offline-approved advices --------------------------------------------------------
 
 CardMessage with_response_code(CardMessage m, const char* code) {
