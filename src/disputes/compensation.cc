@@ -4,6 +4,13 @@ namespace holdfast::disputes {
 
 namespace {
 
+// A reported figure back to int64, clamped at its ends (amounts near int64's edge must not wrap).
+int64_t saturate(Wide v) {
+  if (v > INT64_MAX) return INT64_MAX;
+  if (v < INT64_MIN) return INT64_MIN;
+  return static_cast<int64_t>(v);
+}
+
 int64_t share_of(int64_t amount_minor, int32_t bp) {
   // Rounded down: the cardholder's share takes the odd minor unit, never the issuer's books.
   return static_cast<int64_t>(static_cast<Wide>(amount_minor) * bp / 10000);
@@ -56,7 +63,9 @@ CompensationPlan plan_compensation(const Case& c, const CompensationTerms& terms
   add(EntryKind::chargeback_recovery_receivable, plan.recovery_minor, ccy, Party::acquirer, c.closed_at);
   add(EntryKind::fee_waiver, terms.fee_waiver_minor, ccy, Party::issuer, c.closed_at);
   add(EntryKind::reward_points, terms.reward_points, Currency{}, Party::issuer, c.closed_at);
-  plan.issuer_net_loss_minor = plan.cardholder_entitlement_minor + terms.fee_waiver_minor - plan.recovery_minor;
+  // Amounts near int64's edge (the engine takes any int64) must not wrap the reported loss.
+  plan.issuer_net_loss_minor = saturate(static_cast<Wide>(plan.cardholder_entitlement_minor) +
+                                        terms.fee_waiver_minor - plan.recovery_minor);
   return plan;
 }
 

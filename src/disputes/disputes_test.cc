@@ -241,6 +241,20 @@ TEST(DisputeStory, ChipLiabilityShiftGoesStraightToArbitrationAndCanBeLost) {
   EXPECT_EQ(plan.issuer_net_loss_minor, 61500);
 }
 
+// Found by fuzz/money_fuzz.cc: an entitlement at int64's edge plus a fee waiver wrapped the
+// reported loss (signed overflow). It saturates.
+TEST(DisputeStory, TheReportedLossDoesNotWrapAtTheEdgeOfInt64) {
+  Case c = must(open_claim(rules(), claim(12, Scheme::mastercard, "4870", INT64_MAX, day(0), day(1)), day(2)));
+  c = step(c, AttachEvidence{EvidenceKind::cardholder_statement, Party::cardholder, "card in my wallet"}, day(2));
+  c = step(c, FileChargeback{INT64_MAX, ""}, day(3));
+  c = step(c, RecordRepresentment{}, day(10));
+  c = step(c, FileArbitration{}, day(11));
+  c = step(c, RecordArbitrationRuling{false}, day(70));
+  const CompensationPlan plan = plan_compensation(c, CompensationTerms{10000, 999'999'999'998, 0});
+  EXPECT_EQ(plan.cardholder_entitlement_minor, INT64_MAX);
+  EXPECT_EQ(plan.issuer_net_loss_minor, INT64_MAX);
+}
+
 TEST(DisputeStory, AVisaFraudCaseDeclinedAtPreArbitrationIsWonInArbitration) {
   Case c = must(open_claim(rules(), claim(13, Scheme::visa, "10.4", 45000, day(0), day(1)), day(2)));
   EXPECT_EQ(refused(c, RecordRepresentment{}, day(2)).code, RefusalCode::transition_not_allowed);

@@ -468,9 +468,13 @@ Reply Engine::reverse_presentment(const Presentment& p, std::vector<Event>* even
     auto dispute = disputes_.find(original.case_id);
     // What the chargeback credited the cardholder, whether still receivable or already
     // recovered or written off: never given back a second time.
+    // A compensated case settled the cardholder at the entitlement (from issuer_loss): that is
+    // what they hold for it now (found by the money oracle: the reversal credited it again).
     if (dispute != disputes_.end())
-      credited_by_chargeback = dispute->second.receivable_minor + dispute->second.recovered_minor +
-                               dispute->second.written_off_minor + dispute->second.provisional_minor;
+      credited_by_chargeback = dispute->second.compensated
+                                   ? dispute->second.entitlement_minor
+                                   : dispute->second.receivable_minor + dispute->second.recovered_minor +
+                                         dispute->second.written_off_minor + dispute->second.provisional_minor;
     // A provisional credit the cardholder already holds is now covered by the acquirer's money:
     // it clears the provisional account instead of crediting the cardholder a second time, and
     // the claim, whose charge is gone, is withdrawn.

@@ -207,6 +207,32 @@ TEST_F(MoneyStory, AReversalAfterAChargedBackPresentmentGivesBackOnlyWhatTheClea
   EXPECT_EQ(story.posted(account), 0);  // not -20,000
 }
 
+// Found by fuzz/money_fuzz.cc: a claim closed and compensated (the cardholder refunded from
+// issuer_loss), then the acquirer's presentment reversal credited the cardholder again.
+TEST_F(MoneyStory, APresentmentReversalAfterACompensatedClaimDoesNotCreditTwice) {
+  const CardMessage auth = story.authorization(kPan, 5'000);
+  const Reply approved = run(auth);
+  Presentment p = unauthorised_presentment(5'000);
+  p.approval_code = approved.approval_code;
+  EXPECT_EQ(run(p).outcome, Outcome::presentment_matched);
+  EXPECT_EQ(story.posted(account), 5'000);
+  OpenDispute claim;
+  claim.presentment = p.record_id;
+  claim.reason_code = "4837";  // Mastercard: no cardholder authorisation
+  const Reply opened = run(claim);
+  ASSERT_EQ(opened.outcome, Outcome::admin_done);
+  story.advance_days(400);  // nobody files anything: the case expires
+  ASSERT_EQ(run(DisputeAction{opened.entity_id, disputes::Tick{}}).outcome, Outcome::admin_done);
+  ASSERT_EQ(run(CloseCompensation{opened.entity_id, 0, 0, false, {}}).outcome, Outcome::admin_done);
+  const int64_t after_compensation = story.posted(account);
+  EXPECT_LT(after_compensation, 5'000);  // the issuer refunded its share
+  Presentment reversal = p;
+  reversal.kind = PresentmentKind::first_presentment_reversal;
+  reversal.record_id = digest(999);
+  EXPECT_EQ(run(reversal).outcome, Outcome::presentment_reversed);
+  EXPECT_EQ(story.posted(account), 0);  // refunded once, not twice
+}
+
 // ---- Item 9: offline-approved advices --------------------------------------------------------
 
 CardMessage with_response_code(CardMessage m, const char* code) {
