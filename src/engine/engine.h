@@ -400,6 +400,8 @@ class Engine {
   void book_claim_chargeback(DisputeRecord& record, const cards::Account& account, std::vector<Event>* events);
   void post_provisional_credit(DisputeRecord& record, const cards::Account& account, std::vector<Event>* events);
   uint32_t points_account(uint64_t account_id);
+  // Whether the presentment a case disputes was reversed by the acquirer (while still kept).
+  bool presentment_reversed(const DisputeRecord& record) const;
 
   // Tokens and uplifts (engine_uplift.cc).
   Reply provision_token(const ProvisionToken& c, std::vector<Event>* events);

@@ -262,6 +262,13 @@ void Engine::book_claim_chargeback(DisputeRecord& record, const cards::Account& 
                      record.dispute.case_id});
 }
 
+bool Engine::presentment_reversed(const DisputeRecord& record) const {
+  const uint64_t s = record.presentment_sequence;
+  if (s < presentments_dropped_ || s >= presentments_dropped_ + presentments_.size()) return false;
+  const PresentmentRecord& p = presentments_[static_cast<size_t>(s - presentments_dropped_)];
+  return p.case_id == record.dispute.case_id && p.reversed;
+}
+
 Reply Engine::close_compensation(const CloseCompensation& c, std::vector<Event>* events) {
   DisputeRecord* found = nullptr;
   const cards::Account* account = nullptr;
@@ -303,7 +310,11 @@ Reply Engine::close_compensation(const CloseCompensation& c, std::vector<Event>*
     record.provisional_minor = 0;
   }
   const int64_t held = held_by_cardholder(record);
-  const int64_t entitled = plan.cardholder_entitlement_minor;
+  // The acquirer reversed the presentment: the reversal gave the cardholder back what the case
+  // had not, so they are whole and the case is settled as it stands (found by the money oracle:
+  // the entitlement was refunded on top of the reversal).
+  const bool charge_reversed = presentment_reversed(record);
+  const int64_t entitled = charge_reversed ? held : plan.cardholder_entitlement_minor;
   std::vector<disputes::CompensationEntry> posted;
   auto entry = [&](disputes::EntryKind kind, int64_t amount, Currency currency, disputes::Party who, Timestamp at) {
     posted.push_back(disputes::CompensationEntry{kind, c.case_id, account->id.value, Money{amount, currency}, who, at});
@@ -335,7 +346,7 @@ Reply Engine::close_compensation(const CloseCompensation& c, std::vector<Event>*
   }
   record.compensated = true;
   record.entitlement_minor = entitled;
-  record.issuer_net_loss_minor = plan.issuer_net_loss_minor;
+  record.issuer_net_loss_minor = charge_reversed ? c.fee_waiver_minor : plan.issuer_net_loss_minor;
   record.compensation = std::move(posted);
   events->push_back({EventKind::compensation_posted, card_id, account->id.value, 0, entitled, c.case_id});
   reply = account_reply(Outcome::admin_done, account);

@@ -233,6 +233,29 @@ TEST_F(MoneyStory, APresentmentReversalAfterACompensatedClaimDoesNotCreditTwice)
   EXPECT_EQ(story.posted(account), 0);  // refunded once, not twice
 }
 
+// Found by fuzz/money_fuzz.cc: the other order. The presentment is reversed while the claim is
+// open, then the closed claim is compensated: no refund on top of the reversal.
+TEST_F(MoneyStory, ACompensationAfterThePresentmentWasReversedDoesNotCreditTwice) {
+  const Reply approved = run(story.authorization(kPan, 5'000));
+  Presentment p = unauthorised_presentment(5'000);
+  p.approval_code = approved.approval_code;
+  EXPECT_EQ(run(p).outcome, Outcome::presentment_matched);
+  OpenDispute claim;
+  claim.presentment = p.record_id;
+  claim.reason_code = "4837";
+  const Reply opened = run(claim);
+  ASSERT_EQ(opened.outcome, Outcome::admin_done);
+  Presentment reversal = p;
+  reversal.kind = PresentmentKind::first_presentment_reversal;
+  reversal.record_id = digest(999);
+  EXPECT_EQ(run(reversal).outcome, Outcome::presentment_reversed);
+  EXPECT_EQ(story.posted(account), 0);
+  story.advance_days(400);
+  ASSERT_EQ(run(DisputeAction{opened.entity_id, disputes::Tick{}}).outcome, Outcome::admin_done);
+  ASSERT_EQ(run(CloseCompensation{opened.entity_id, 0, 0, false, {}}).outcome, Outcome::admin_done);
+  EXPECT_EQ(story.posted(account), 0);  // not -5,000
+}
+
 // ---- Item 9: offline-approved advices --------------------------------------------------------
 
 CardMessage with_response_code(CardMessage m, const char* code) {
