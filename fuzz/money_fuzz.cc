@@ -163,7 +163,8 @@ class Run {
     range.range.prefix_length = 11;
     range.range.product = product;
     apply(range);
-    const std::array<Currency, kCards> account_currency{kCurrencies[0], kCurrencies[0], kCurrencies[1], kCurrencies[2]};
+    const std::array<Currency, kCards> account_currency{kCurrencies[0], kCurrencies[0], kCurrencies[1],
+                                                        kCurrencies[2]};
     for (size_t i = 0; i < kCards; ++i) {
       apply(OpenAccount{account_currency[i], 100'000, 0});
       IssueCard card;
@@ -353,7 +354,9 @@ class Run {
     switch (in.u8() % 3) {
       case 0: apply(SetCreditLimit{account, in.amount()}); break;
       case 1: apply(SetCardStatus{account, static_cast<cards::CardStatus>(in.u8() % 3)}); break;
-      case 2: apply(SetUplift{account, in.amount(), Timestamp{now_.us + kSecondsPerDay * kMicrosPerSecond}}); break;
+      case 2:
+        apply(SetUplift{account, in.amount(), Timestamp{now_.us + kSecondsPerDay * kMicrosPerSecond}});
+        break;
     }
   }
 

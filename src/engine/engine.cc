@@ -226,7 +226,8 @@ bool Engine::room_for(const cards::Account& account, Wide amount) const {
 bool Engine::room_for_points(uint64_t account_id, Wide points) const {
   auto own = points_accounts_.find(account_id);
   if (own != points_accounts_.end() && !ledger_.has_room(own->second, points)) return false;
-  auto issued = internal_accounts_.find(static_cast<uint32_t>(ledger::AccountKind::reward_points_issued) << 16);
+  const uint32_t issued_key = static_cast<uint32_t>(ledger::AccountKind::reward_points_issued) << 16;
+  auto issued = internal_accounts_.find(issued_key);
   return issued == internal_accounts_.end() || ledger_.has_room(issued->second, points);
 }
 

@@ -253,14 +253,16 @@ Reply Engine::authorize(const CardMessage& m, std::vector<Event>* events) {
     outcome = Outcome::approved_refund;
     credit = true;
     if (m.kind == MessageKind::financial_request) {
-      if (!room_in(account->ledger_index, settlement, amount) || !ledger_.post(settlement, account->ledger_index, amount))
+      if (!room_in(account->ledger_index, settlement, amount) ||
+          !ledger_.post(settlement, account->ledger_index, amount))
         return decline(Outcome::ledger_overflow, card, account);
       posted = true;
       events->push_back({EventKind::credited, card->id.value, account->id.value, 0, amount});
     }
   } else {
     // All or nothing: the posting and a waiting reversal's undo (at most `amount` back) fit.
-    if (!room_in(account->ledger_index, settlement, amount)) return decline(Outcome::ledger_overflow, card, account);
+    if (!room_in(account->ledger_index, settlement, amount))
+      return decline(Outcome::ledger_overflow, card, account);
     const Outcome uplift = open_to_buy(*account) < amount ? maybe_uplift_abroad(m, *card, token, *account, product, events)
                                                           : Outcome::approved;
     if (open_to_buy(*account) < amount) {
@@ -342,7 +344,8 @@ Reply Engine::apply_advice(const CardMessage& m, std::vector<Event>* events) {
 
   // E4: the money is spent already; apply it whatever the card status or open-to-buy says.
   const uint32_t settlement = settlement_account_for_currency(account->currency);
-  if (!room_in(account->ledger_index, settlement, amount)) return refuse(Outcome::ledger_overflow, card, account);
+  if (!room_in(account->ledger_index, settlement, amount))
+    return refuse(Outcome::ledger_overflow, card, account);
   const bool refund = m.transaction_type == TransactionType::refund;
   const bool over_limit = !refund && open_to_buy(*account) < amount;
   uint64_t hold_id = 0;
@@ -564,7 +567,8 @@ Reply Engine::reverse(const CardMessage& m, std::vector<Event>* events) {
   Outcome outcome = Outcome::reversal_already_applied;
   if (m.has_replacement_amount && m.replacement_amount_minor > original->transaction_amount_minor) {
     outcome = Outcome::invalid_amount;  // it would "keep" more than the original ever was
-  } else if (is_approval(original->reply.outcome) && !original->voided && original->account_amount_minor > 0) {
+  } else if (is_approval(original->reply.outcome) && !original->voided &&
+             original->account_amount_minor > 0) {
     const int64_t keep_txn = m.has_replacement_amount ? m.replacement_amount_minor : 0;
     const int64_t keep = scale(original->account_amount_minor, keep_txn, original->transaction_amount_minor);
     const int64_t in_effect = original->account_amount_minor - original->undone_minor;

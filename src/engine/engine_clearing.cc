@@ -305,7 +305,8 @@ Reply Engine::first_presentment(const Presentment& p, cards::Card& card, cards::
   const bool holdfast = config_.mode == EngineMode::holdfast;
   // All or nothing: no sum moves by more than the amount and its fee (posted, charged back,
   // waived), so with that much room in every account it may touch, no posting below can fail.
-  if (!room_for(account, static_cast<Wide>(amount) + fee)) return account_reply(Outcome::ledger_overflow, &account);
+  if (!room_for(account, static_cast<Wide>(amount) + fee))
+    return account_reply(Outcome::ledger_overflow, &account);
 
   // What authorisation, if any, stands behind it.
   MessageRecord* auth = match_authorisation(p, card);
@@ -470,11 +471,12 @@ Reply Engine::reverse_presentment(const Presentment& p, std::vector<Event>* even
     // recovered or written off: never given back a second time.
     // A compensated case settled the cardholder at the entitlement (from issuer_loss): that is
     // what they hold for it now (found by the money oracle: the reversal credited it again).
-    if (dispute != disputes_.end())
-      credited_by_chargeback = dispute->second.compensated
-                                   ? dispute->second.entitlement_minor
-                                   : dispute->second.receivable_minor + dispute->second.recovered_minor +
-                                         dispute->second.written_off_minor + dispute->second.provisional_minor;
+    if (dispute != disputes_.end()) {
+      const DisputeRecord& d = dispute->second;
+      credited_by_chargeback = d.compensated ? d.entitlement_minor
+                                             : d.receivable_minor + d.recovered_minor + d.written_off_minor +
+                                                   d.provisional_minor;
+    }
     // A provisional credit the cardholder already holds is now covered by the acquirer's money:
     // it clears the provisional account instead of crediting the cardholder a second time, and
     // the claim, whose charge is gone, is withdrawn.

@@ -1279,7 +1279,8 @@ Walk clearing_walk(uint32_t seed, int steps, EngineMode mode) {
       const auto kinds = std::array{MessageKind::authorization_request, MessageKind::authorization_request,
                                     MessageKind::financial_request, MessageKind::authorization_advice,
                                     MessageKind::financial_advice};
-      CardMessage m = story.message(kinds[rng() % kinds.size()], pan, maybe_extreme(static_cast<int64_t>(rng() % 30'000)));
+      const int64_t amount = maybe_extreme(static_cast<int64_t>(rng() % 30'000));
+      CardMessage m = story.message(kinds[rng() % kinds.size()], pan, amount);
       m.mcc = mccs[rng() % mccs.size()];
       m.pos_entry_mode = rng() % 6 == 0 ? 901 : 51;
       m.channel = rng() % 4 == 0 ? Channel::card_not_present : Channel::card_present;

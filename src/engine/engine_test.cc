@@ -344,8 +344,8 @@ std::vector<Command> random_walk(uint32_t seed, int steps) {
       add(r);
     } else if (pick < 75) {
       // A reversal (maybe crafted) before its original, then the original.
-      CardMessage m = builder.message(rng() % 2 == 0 ? MessageKind::financial_request : MessageKind::authorization_request,
-                                      pan, static_cast<int64_t>(rng() % 40'000));
+      const MessageKind kind = rng() % 2 == 0 ? MessageKind::financial_request : MessageKind::authorization_request;
+      CardMessage m = builder.message(kind, pan, static_cast<int64_t>(rng() % 40'000));
       add_money_extremes(rng, &m);
       CardMessage r = builder.reversal_of(m);
       if (rng() % 2 == 0) {
@@ -363,7 +363,8 @@ std::vector<Command> random_walk(uint32_t seed, int steps) {
     } else if (pick < 96) {
       add(SetCardStatus{1 + rng() % 5, static_cast<cards::CardStatus>(rng() % 3)});
     } else {
-      add(SetCreditLimit{1 + rng() % 5, rng() % 4 == 0 ? int64_t{3'000'000'000'000} : static_cast<int64_t>(rng() % 100'000)});
+      const int64_t limit = rng() % 4 == 0 ? int64_t{3'000'000'000'000} : static_cast<int64_t>(rng() % 100'000);
+      add(SetCreditLimit{1 + rng() % 5, limit});
     }
   }
   return commands;

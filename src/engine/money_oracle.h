@@ -26,7 +26,8 @@ class MoneyOracle {
     if (std::holds_alternative<OpenAccount>(body)) {
       if (reply.outcome == Outcome::admin_done) genuine_credit_minor_.emplace(reply.entity_id, 0);
     } else if (const auto* m = std::get_if<CardMessage>(&body)) {
-      if (m->transaction_type != TransactionType::refund || reply.duplicate || !is_approval(reply.outcome)) return;
+      if (m->transaction_type != TransactionType::refund || reply.duplicate || !is_approval(reply.outcome))
+        return;
       if (m->kind == MessageKind::reversal_request || m->kind == MessageKind::reversal_advice) return;
       const cards::Account* account = account_of(engine, m->pan_hash);
       if (account == nullptr) return;
