@@ -504,6 +504,22 @@ Reply Engine::reverse_presentment(const Presentment& p, std::vector<Event>* even
       }
     }
   }
+  // The reversal settles the cardholder's side of a closed case: what the case gave them plus
+  // what the reversal gives back is all they paid. Recorded on the case as its compensation, so
+  // a later CloseCompensation pays nothing on top, even once the presentment is forgotten
+  // (found by fuzz/money_fuzz.cc).
+  // An open claim with nothing receivable is withdrawn first: its charge is gone.
+  if (auto d = disputes_.find(original.case_id); original.case_id != 0 && d != disputes_.end()) {
+    DisputeRecord& record = d->second;
+    if (!disputes::is_closed(record.dispute.state) && record.receivable_minor == 0) {
+      auto withdrawn = disputes::apply(rules_, record.dispute, disputes::Withdraw{}, now_);
+      if (withdrawn.ok()) store_case(record, std::move(withdrawn).value(), events);
+    }
+    if (disputes::is_closed(record.dispute.state) && !record.compensated) {
+      record.compensated = true;
+      record.entitlement_minor = credited_by_chargeback;
+    }
+  }
   const int64_t give_back = original.posted_minor + original.fee_minor - credited_by_chargeback;
   if (original.fee_minor > 0)
     HF_ASSERT(ledger_.post(internal_account(ledger::AccountKind::fee_income, account->currency),
