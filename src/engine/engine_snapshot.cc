@@ -17,7 +17,6 @@ using namespace wire;
 
 constexpr uint32_t kSnapshotMagic = 0x48465353;  // "HFSS"
 constexpr uint16_t kSnapshotVersion = 3;  // 2: clearing, tokens, disputes, legacy mode; 3: token ATCs
-constexpr size_t kMaxString = 4096;
 
 void put_reply(ByteWriter& w, const Reply& x) {
   w.u8(static_cast<uint8_t>(x.outcome));
@@ -46,7 +45,7 @@ void put_range(ByteWriter& w, const cards::CardRange& x) {
 }
 bool get_range(ByteReader& r, cards::CardRange* x) {
   return r.u32(&x->id.value) && r.u64(&x->prefix_low) && r.u64(&x->prefix_high) &&
-         r.u8(&x->prefix_length) && get_product(r, &x->product, kMaxString);
+         r.u8(&x->prefix_length) && get_product(r, &x->product);
 }
 
 void put_account(ByteWriter& w, const cards::Account& x) {
