@@ -146,8 +146,9 @@ Result<RecoveryReport, RecoveryError> recover(journal::Journal& journal, engine:
   if (!snapshot) return RecoveryError{"snapshot: " + snapshot.error().message};
   if (snapshot->has_value()) {
     const journal::Snapshot& s = **snapshot;
-    if (!engine.deserialize(s.state)) {
-      return RecoveryError{"snapshot " + s.path + " does not deserialize into engine state"};
+    if (auto restored = engine.deserialize(s.state); !restored) {
+      return RecoveryError{"snapshot " + s.path + " does not deserialize into engine state: " +
+                           restored.error().message};
     }
     report.snapshot_loaded = true;
     report.snapshot_sequence = s.last_applied_sequence;
