@@ -160,7 +160,7 @@ Result<RecoveryReport, RecoveryError> recover(journal::Journal& journal, engine:
     if (!replay_error.empty()) return;
     auto command = engine::decode_command(p);
     if (!command) {
-      replay_error = "journal entry " + std::to_string(seq) +
+      replay_error = "journal entry " + std::to_string(seq) + " in " + journal.segment_path_of(seq) +
                      " is not a command: " + command.error().message;
       return;
     }

@@ -17,6 +17,7 @@
 #include "crypto/emv.h"
 #include "crypto/primitives.h"
 #include "crypto/luhn.h"
+#include "engine/command_codec.h"
 #include "engine/limits.h"
 #include "gateway/admin_json.h"
 #include "gateway/gateway.h"
@@ -379,6 +380,24 @@ TEST_F(EngineLoopTest, EveryCommandKindAtItsBoundsIsJournaledAndReplaysAfterRest
     if (f.path().extension() == ".snap") snapshots += std::filesystem::remove(f.path());
   ASSERT_EQ(snapshots, 1u);
   restart(false);
+}
+
+// Issue 8 item 3: a journal entry that is not a command stops recovery with an error naming
+// the entry, its segment file and the offset inside the entry; never an abort.
+TEST_F(EngineLoopTest, AJournalEntryThatIsNotACommandNamesItsFileAndOffset) {
+  std::vector<uint8_t> payload;
+  engine::CreateCardRange range;
+  engine::encode_command(engine::Command{Timestamp{1}, range}, &payload);
+  payload.resize(payload.size() - 3);  // cut inside the product
+  journal_->append(payload);
+  ASSERT_TRUE(journal_->commit().ok());
+  engine::Engine restarted{engine::EngineConfig{}};
+  auto recovered = recover(*journal_, restarted);
+  ASSERT_FALSE(recovered.ok());
+  const std::string& message = recovered.error().message;
+  EXPECT_NE(message.find("journal entry 1 in " + dir_ + "/journal/journal-"), std::string::npos) << message;
+  EXPECT_NE(message.find("malformed at offset"), std::string::npos) << message;
+  EXPECT_EQ(journal_->segment_path_of(2), "");
 }
 
 // One past each bound: refused at the edge with the field and the bound, nothing journaled.
