@@ -422,7 +422,14 @@ TEST(EngineSnapshot, SnapshotWhoseRecordSequenceReachesTheIndexSentinelIsRefused
   EngineConfig small;
   small.max_message_records = 1024;  // as the fuzz target builds it
   Engine e{small};
-  auto restored = e.deserialize(bytes);
+  // Found under snapshot version 2; the bytes up to the records are unchanged since, so take the
+  // current version (bytes 4-5, after the magic) from a fresh engine's snapshot.
+  std::vector<uint8_t> current;
+  e.serialize(&current);
+  std::vector<uint8_t> input = bytes;
+  std::copy(current.begin() + 4, current.begin() + 6, input.begin() + 4);
+  ASSERT_EQ(bytes[4], 2);
+  auto restored = e.deserialize(input);
   ASSERT_FALSE(restored.ok());
   EXPECT_NE(restored.error().message.find("message records at offset"), std::string::npos)
       << restored.error().message;
