@@ -76,6 +76,8 @@ bool case_is_consistent(const Case& c) {
   if (c.provisional_credit_minor < 0 || c.provisional_credit_minor > c.disputed.minor) return false;
   if (c.reason_code.empty()) return false;
   if (is_closed(c.state)) return c.deadline == kNoDeadline;  // D2
+  // D3: an open case has room for its next transition (apply asserts it; real paths take 8).
+  if (c.history.size() >= kMaxHistory) return false;
   return (c.deadline != kNoDeadline) == (c.state != CaseState::arbitration);
 }
 

@@ -463,5 +463,18 @@ TEST(Snapshot, TruncatedTrailingAndCorruptBytesAreRejected) {
   EXPECT_EQ(decode_cases(twice).error().code, CodecErrorCode::out_of_order);
 }
 
+// Issue 8 item 3: an open case read back with a full history was accepted, and its next step
+// then aborted on D3 (no room for the transition). Bytes from disk are refused instead.
+TEST(Snapshot, AnOpenCaseWithNoRoomForItsNextTransitionIsRejected) {
+  Case full = some_cases()[0];
+  ASSERT_FALSE(is_closed(full.state));
+  full.history.resize(kMaxHistory, full.history.back());
+  auto r = decode_cases(encode_cases({full}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, CodecErrorCode::bad_value);
+  full.history.resize(kMaxHistory - 1);
+  EXPECT_TRUE(decode_cases(encode_cases({full})).ok());
+}
+
 }  // namespace
 }  // namespace holdfast::disputes

@@ -1,15 +1,15 @@
 #include "engine/command_codec.h"
 
+#include "base/assert.h"
 #include "base/bytes.h"
 #include "base/country.h"
+#include "engine/limits.h"
 #include "engine/wire.h"
 
 namespace holdfast::engine {
 namespace {
 
 using namespace wire;
-
-constexpr size_t kMaxString = 256;
 
 void put_masked(ByteWriter& w, const cards::PanHash& h, const cards::MaskedPan& m) {
   w.bytes(h.bytes);
@@ -97,7 +97,7 @@ void put(ByteWriter& w, const CreateCardRange& c) {
 bool get(ByteReader& r, CreateCardRange* c) {
   auto& x = c->range;
   return r.u64(&x.prefix_low) && r.u64(&x.prefix_high) && r.u8(&x.prefix_length) &&
-         get_product(r, &x.product, kMaxString);
+         get_product(r, &x.product);
 }
 void put(ByteWriter& w, const OpenAccount& c) {
   w.u16(c.currency.code);
@@ -308,9 +308,49 @@ bool decode_body(uint8_t tag, ByteReader& r, CommandBody* body) {
   }
 }
 
+std::optional<LimitViolation> too_long(const char* field, size_t size, size_t max, const char* unit) {
+  if (size <= max) return std::nullopt;
+  return LimitViolation{field, "must be at most " + std::to_string(max) + " " + unit + " (has " +
+                                   std::to_string(size) + ")"};
+}
+
+std::optional<LimitViolation> product_violation(const cards::Product& p) {
+  if (auto v = too_long("product.name", p.name.size(), limits::kMaxProductNameBytes, "bytes")) return v;
+  if (auto v = too_long("product.floor_limits", p.floor_limits.size(), limits::kMaxFloorLimitRules, "rules"))
+    return v;
+  return too_long("product.uplift_countries", p.uplift_countries.size(), limits::kMaxUpliftCountries, "countries");
+}
+
+std::optional<LimitViolation> step_violation(const disputes::Command& step) {
+  if (const auto* f = std::get_if<disputes::FileChargeback>(&step))
+    return too_long("reason_code", f->reason_code.size(), limits::kMaxReasonCodeBytes, "bytes");
+  if (const auto* e = std::get_if<disputes::AttachEvidence>(&step))
+    return too_long("description", e->description.size(), limits::kMaxEvidenceDescriptionBytes, "bytes");
+  return std::nullopt;
+}
+
 }  // namespace
 
+std::optional<LimitViolation> find_limit_violation(const EngineConfig& c) {
+  if (auto v = too_long("engine.mcc_hold_rules", c.mcc_hold_rules.size(), limits::kMaxMccHoldRules, "rules"))
+    return v;
+  if (auto v = too_long("engine.clearing_tolerance_rules", c.clearing_tolerance_rules.size(),
+                        limits::kMaxClearingToleranceRules, "rules"))
+    return v;
+  return too_long("engine.scheme_rules_file", c.scheme_rules_json.size(), limits::kMaxSchemeRulesBytes, "bytes");
+}
+
+std::optional<LimitViolation> find_limit_violation(const CommandBody& body) {
+  if (const auto* c = std::get_if<CreateCardRange>(&body)) return product_violation(c->range.product);
+  if (const auto* c = std::get_if<Configure>(&body)) return find_limit_violation(c->config);
+  if (const auto* c = std::get_if<OpenDispute>(&body))
+    return too_long("reason_code", c->reason_code.size(), limits::kMaxReasonCodeBytes, "bytes");
+  if (const auto* c = std::get_if<DisputeAction>(&body)) return step_violation(c->step);
+  return std::nullopt;  // fixed-size commands
+}
+
 void encode_command(const Command& command, std::vector<uint8_t>* out) {
+  HF_REQUIRE(!find_limit_violation(command.body));
   ByteWriter w(out);
   w.u8(kCommandFormatVersion);
   w.i64(command.time.us);
@@ -327,7 +367,7 @@ Result<Command, CommandCodecError> decode_command(std::span<const uint8_t> bytes
   Command command;
   uint8_t tag = 0;
   if (!r.i64(&command.time.us) || !r.u8(&tag))
-    return CommandCodecError{CommandCodecErrc::truncated, "command header truncated"};
+    return CommandCodecError{CommandCodecErrc::truncated, "command header truncated at offset " + std::to_string(r.offset())};
   if (tag >= std::variant_size_v<CommandBody>)
     return CommandCodecError{CommandCodecErrc::bad_tag, "unknown command tag " + std::to_string(tag)};
   if (!decode_body(tag, r, &command.body))
@@ -335,7 +375,8 @@ Result<Command, CommandCodecError> decode_command(std::span<const uint8_t> bytes
                              "command tag " + std::to_string(tag) + " malformed at offset " + std::to_string(r.offset())};
   if (!r.at_end())
     return CommandCodecError{CommandCodecErrc::trailing_bytes,
-                             std::to_string(r.remaining()) + " trailing bytes after command"};
+                             std::to_string(r.remaining()) + " trailing bytes after command at offset " +
+                                 std::to_string(r.offset())};
   return command;
 }
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -21,7 +22,20 @@ using CommandCodecError = Error<CommandCodecErrc>;
 
 constexpr uint8_t kCommandFormatVersion = 3;  // 2: clearing, tokens, uplift requests; 3: DE 12 UTC offsets
 
+// A field beyond its bound in limits.h, named as the admin JSON and the server configuration
+// name it ("product.floor_limits", "engine.scheme_rules_file"), with the bound in the reason.
+struct LimitViolation {
+  std::string field;
+  std::string reason;
+};
+// The first field of `body` beyond its bound, if any. Every edge that makes a command (admin
+// JSON, server configuration, the engine loop before journaling) checks it: a command within
+// the bounds always encodes to at most limits::kMaxCommandBytes and always decodes again.
+std::optional<LimitViolation> find_limit_violation(const CommandBody& body);
+std::optional<LimitViolation> find_limit_violation(const EngineConfig& config);
+
 // Appends the encoding of `command` to `out`.
+// REQUIRES: !find_limit_violation(command.body) (the edges refuse such commands).
 void encode_command(const Command& command, std::vector<uint8_t>* out);
 Result<Command, CommandCodecError> decode_command(std::span<const uint8_t> bytes);
 

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "engine/engine_test_support.h"
+#include "engine/limits.h"
 
 namespace holdfast::engine {
 namespace {
@@ -68,6 +71,97 @@ TEST(CommandCodec, APresentmentsUtcOffsetsRoundTripAndImpossibleOnesAreRefused) 
     encode_command(Command{Timestamp{1}, p}, &bytes);
     EXPECT_FALSE(decode_command(bytes).ok()) << low << ".." << high;
   }
+}
+
+
+// Issue 8 item 2: the bounds of limits.h are the encoder's, the decoder's and the journal's.
+// Each variable-size command at its bounds encodes to exactly the size limits.h computes (so
+// its compile-time checks against one journal entry are about the real encoding) and decodes
+// back; one past a bound is named by find_limit_violation and refused by the decoder.
+CreateCardRange range_at_bounds() {
+  CreateCardRange c;
+  c.range.product.name.assign(limits::kMaxProductNameBytes, 'N');
+  c.range.product.floor_limits.resize(limits::kMaxFloorLimitRules);
+  c.range.product.uplift_countries.assign(limits::kMaxUpliftCountries, 840);
+  return c;
+}
+Configure settings_at_bounds() {
+  Configure c;
+  c.config.mcc_hold_rules.resize(limits::kMaxMccHoldRules);
+  c.config.clearing_tolerance_rules.resize(limits::kMaxClearingToleranceRules);
+  c.config.scheme_rules_json.assign(limits::kMaxSchemeRulesBytes, ' ');
+  return c;
+}
+DisputeAction evidence_at_bounds() {
+  disputes::AttachEvidence e;
+  e.description.assign(limits::kMaxEvidenceDescriptionBytes, 'd');
+  return DisputeAction{1, e};
+}
+
+std::vector<uint8_t> encoded(const CommandBody& body) {
+  std::vector<uint8_t> bytes;
+  encode_command(Command{Timestamp{1}, body}, &bytes);
+  return bytes;
+}
+
+TEST(CommandCodec, EachCommandAtItsBoundsFitsOneJournalEntryAndDecodes) {
+  OpenDispute dispute;
+  dispute.reason_code.assign(limits::kMaxReasonCodeBytes, '9');
+  const std::vector<std::pair<CommandBody, size_t>> at_bounds = {
+      {range_at_bounds(), limits::kMaxCreateCardRangeBytes},
+      {settings_at_bounds(), limits::kMaxConfigureBytes},
+      {evidence_at_bounds(), limits::kMaxAttachEvidenceBytes},
+      {dispute, 0}};
+  for (const auto& [body, computed] : at_bounds) {
+    EXPECT_FALSE(find_limit_violation(body));
+    const auto bytes = encoded(body);
+    if (computed != 0) {
+      EXPECT_EQ(bytes.size(), computed) << body.index();
+    }
+    EXPECT_LE(bytes.size(), limits::kMaxCommandBytes);
+    auto decoded = decode_command(bytes);
+    ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+    EXPECT_EQ(encoded(decoded->body), bytes);
+  }
+}
+
+TEST(CommandCodec, OnePastABoundIsNamedAndRefusedByTheDecoder) {
+  auto violation = [](const CommandBody& body) { return find_limit_violation(body).value_or(LimitViolation{}).field; };
+  CreateCardRange range = range_at_bounds();
+  range.range.product.name.push_back('N');
+  EXPECT_EQ(violation(range), "product.name");
+  range = range_at_bounds();
+  range.range.product.floor_limits.emplace_back();
+  EXPECT_EQ(violation(range), "product.floor_limits");
+  range = range_at_bounds();
+  range.range.product.uplift_countries.push_back(840);
+  EXPECT_EQ(violation(range), "product.uplift_countries");
+  Configure settings = settings_at_bounds();
+  settings.config.mcc_hold_rules.emplace_back();
+  EXPECT_EQ(violation(settings), "engine.mcc_hold_rules");
+  settings = settings_at_bounds();
+  settings.config.clearing_tolerance_rules.emplace_back();
+  EXPECT_EQ(violation(settings), "engine.clearing_tolerance_rules");
+  settings = settings_at_bounds();
+  settings.config.scheme_rules_json.push_back(' ');
+  EXPECT_EQ(violation(settings), "engine.scheme_rules_file");
+  DisputeAction evidence = evidence_at_bounds();
+  std::get<disputes::AttachEvidence>(evidence.step).description.push_back('d');
+  EXPECT_EQ(violation(evidence), "description");
+  OpenDispute dispute;
+  dispute.reason_code.assign(limits::kMaxReasonCodeBytes + 1, '9');
+  EXPECT_EQ(violation(dispute), "reason_code");
+
+  // The decoder holds the same line: a product name one byte longer, written by hand.
+  std::vector<uint8_t> bytes = encoded(range_at_bounds());
+  constexpr size_t kNameLength = limits::kCommandHeaderBytes + 8 + 8 + 1;  // after the prefixes
+  const uint32_t longer = limits::kMaxProductNameBytes + 1;
+  std::memcpy(bytes.data() + kNameLength, &longer, sizeof longer);
+  bytes.insert(bytes.begin() + kNameLength + 4, 'N');
+  auto decoded = decode_command(bytes);
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_EQ(decoded.error().code, CommandCodecErrc::bad_value);
+  EXPECT_NE(decoded.error().message.find("at offset"), std::string::npos) << decoded.error().message;
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "engine/config.h"
 
+#include "engine/limits.h"
+
 namespace holdfast::engine {
 
 void write_config(ByteWriter& w, const EngineConfig& c) {
@@ -35,14 +37,14 @@ void write_config(ByteWriter& w, const EngineConfig& c) {
 }
 bool read_config(ByteReader& r, EngineConfig* c) {
   uint32_t rules = 0;
-  if (!r.u32(&c->default_hold_days) || !r.u32(&rules) || rules > 10'000) return false;
+  if (!r.u32(&c->default_hold_days) || !r.u32(&rules) || rules > limits::kMaxMccHoldRules) return false;
   c->mcc_hold_rules.resize(rules);
   for (auto& rule : c->mcc_hold_rules)
     if (!r.u16(&rule.mcc_low) || !r.u16(&rule.mcc_high) || !r.u32(&rule.hold_days)) return false;
   uint8_t mode = 0;
   if (!r.u32(&c->message_record_retention_days) || !r.u32(&c->max_message_records) ||
       !r.u32(&c->max_expiries_per_tick) || !r.boolean(&c->require_sign_on) || !r.u8(&mode) ||
-      mode >= kEngineModeCount || !r.u32(&rules) || rules > 10'000)
+      mode >= kEngineModeCount || !r.u32(&rules) || rules > limits::kMaxClearingToleranceRules)
     return false;
   c->mode = static_cast<EngineMode>(mode);
   c->clearing_tolerance_rules.resize(rules);
@@ -51,8 +53,9 @@ bool read_config(ByteReader& r, EngineConfig* c) {
       return false;
   return r.u32(&c->default_tolerance_bp) && r.u32(&c->currency_drift_bp) &&
          r.boolean(&c->late_chargeback_only_over_limit) && r.u32(&c->clearing_record_retention_days) &&
-         r.u32(&c->burst_items) && r.u32(&c->burst_window_s) && r.u32(&c->local_time_margin_s) && r.u32(&c->legacy_refresh_hour) &&
-         r.u32(&c->legacy_uplift_multiplier_bp) && r.str(&c->scheme_rules_json, 1 << 20);
+         r.u32(&c->burst_items) && r.u32(&c->burst_window_s) && r.u32(&c->local_time_margin_s) &&
+         r.u32(&c->legacy_refresh_hour) && r.u32(&c->legacy_uplift_multiplier_bp) &&
+         r.str(&c->scheme_rules_json, limits::kMaxSchemeRulesBytes);
 }
 
 const char* engine_mode_name(EngineMode m) noexcept {

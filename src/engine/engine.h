@@ -30,6 +30,7 @@
 
 #include "base/chunked_ring.h"
 #include "base/flat_hash_map.h"
+#include "base/result.h"
 #include "cards/cards.h"
 #include "disputes/case.h"
 #include "disputes/compensation.h"
@@ -41,6 +42,10 @@
 #include "ledger/ledger.h"
 
 namespace holdfast::engine {
+
+// A snapshot's bytes that do not make an engine state; the message names the part and offset.
+enum class SnapshotErrc : uint8_t { malformed };
+using SnapshotError = Error<SnapshotErrc>;
 
 struct Reply {
   Outcome outcome = Outcome::admin_done;
@@ -271,8 +276,9 @@ class Engine {
 
   // The whole state as deterministic bytes (snapshots; equal states give equal bytes), and back.
   void serialize(std::vector<uint8_t>* out) const;
-  // Returns false (and leaves the engine unusable) on malformed bytes.
-  bool deserialize(std::span<const uint8_t> in);
+  // Any bytes give either the state or an error naming the part and the offset where reading
+  // stopped; never an abort. After an error the engine is unusable: discard it.
+  Result<Ok, SnapshotError> deserialize(std::span<const uint8_t> in);
 
  private:
   struct RecordKey {
@@ -385,7 +391,11 @@ class Engine {
   void prune_presentments();
   void legacy_refresh();
   void serialize_clearing(ByteWriter& w) const;
-  bool deserialize_clearing(ByteReader& r);
+  bool deserialize_clearing(ByteReader& r, const char** part);
+  bool read_state(ByteReader& r, const char** part);  // *part: what was being read
+  bool read_accounts(ByteReader& r);
+  bool read_cards(ByteReader& r);
+  bool read_records(ByteReader& r);
   // Which card a PAN hash stands for, directly or through a token; `token` is set for tokens.
   cards::Card* card_or_token(const cards::PanHash& pan_hash, cards::Token** token);
 

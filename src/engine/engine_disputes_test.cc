@@ -3,6 +3,8 @@
 // every command the books balance and open-to-buy is its definition (E1, E2).
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include <random>
 
 #include "disputes/case.h"
@@ -468,10 +470,18 @@ TEST(DisputeCommands, EveryDisputeCommandRoundTripsThroughTheJournalCodec) {
     for (size_t n = 0; n < bytes.size(); ++n)
       EXPECT_FALSE(decode_command(std::span<const uint8_t>(bytes.data(), n)).ok()) << n;
   }
-  // A reason code longer than the disputes module allows is malformed, not truncated data.
+  // A reason code longer than the disputes module allows is refused by the encoder's bound
+  // (limits.h) and, written by hand, is malformed to the decoder, not truncated data.
   open.reason_code = "123456789";
+  ASSERT_TRUE(find_limit_violation(CommandBody{open}));
+  EXPECT_EQ(find_limit_violation(CommandBody{open})->field, "reason_code");
+  open.reason_code = "12345678";
   std::vector<uint8_t> bytes;
   encode_command(Command{kStart, open}, &bytes);
+  constexpr size_t kReasonLength = 1 + 8 + 1 + 8 + 16 + 1;  // header, case id, presentment, by_arn
+  const uint32_t nine = 9;
+  std::memcpy(bytes.data() + kReasonLength, &nine, sizeof nine);
+  bytes.insert(bytes.begin() + kReasonLength + 4, '9');
   EXPECT_EQ(decode_command(bytes).error().code, CommandCodecErrc::bad_value);
   // So is a step index the lifecycle does not have.
   bytes.clear();

@@ -5,6 +5,7 @@
 
 #include "base/assert.h"
 #include "base/bytes.h"
+#include "base/result.h"
 #include "engine/wire.h"
 #include "engine/engine.h"
 #include "disputes/codec.h"
@@ -17,7 +18,6 @@ using namespace wire;
 
 constexpr uint32_t kSnapshotMagic = 0x48465353;  // "HFSS"
 constexpr uint16_t kSnapshotVersion = 4;  // 2: clearing, tokens, disputes, legacy mode; 3: token ATCs; 4: time and liability facts
-constexpr size_t kMaxString = 4096;
 
 void put_reply(ByteWriter& w, const Reply& x) {
   w.u8(static_cast<uint8_t>(x.outcome));
@@ -46,7 +46,7 @@ void put_range(ByteWriter& w, const cards::CardRange& x) {
 }
 bool get_range(ByteReader& r, cards::CardRange* x) {
   return r.u32(&x->id.value) && r.u64(&x->prefix_low) && r.u64(&x->prefix_high) &&
-         r.u8(&x->prefix_length) && get_product(r, &x->product, kMaxString);
+         r.u8(&x->prefix_length) && get_product(r, &x->product);
 }
 
 void put_account(ByteWriter& w, const cards::Account& x) {
@@ -277,43 +277,43 @@ void Engine::serialize(std::vector<uint8_t>* out) const {
   serialize_clearing(w);
 }
 
-bool Engine::deserialize(std::span<const uint8_t> in) {
+Result<Ok, SnapshotError> Engine::deserialize(std::span<const uint8_t> in) {
   ByteReader r(in);
+  const char* part = "header";
+  if (read_state(r, &part)) return Ok{};
+  return SnapshotError{SnapshotErrc::malformed,
+                       std::string("malformed ") + part + " at offset " + std::to_string(r.offset())};
+}
+
+// Every count is checked against the bytes left before anything is sized by it, every
+// reference (ledger index, account, card, record sequence) against what it refers to, so that
+// no bytes can make the engine index out of range or break an invariant it asserts later.
+bool Engine::read_state(ByteReader& r, const char** part) {
   uint32_t magic = 0;
   uint16_t version = 0;
   if (!r.u32(&magic) || magic != kSnapshotMagic || !r.u16(&version) || version != kSnapshotVersion) return false;
+  *part = "engine settings";
   if (!read_config(r, &config_) || !r.i64(&now_.us)) return false;
+  *part = "counters";
   if (!r.u64(&counters_.commands) || !r.u64(&counters_.card_messages) || !r.u64(&counters_.approvals) ||
       !r.u64(&counters_.declines) || !r.u64(&counters_.duplicates) ||
       !r.u64(&counters_.advices_over_limit) || !r.u64(&counters_.holds_expired) ||
       !r.u64(&counters_.presentments) || !r.u64(&counters_.unauthorised_items) ||
       !r.u64(&counters_.chargebacks_raised) || !r.u64(&counters_.cards_protected))
     return false;
+  *part = "ledger";
   if (!ledger_.deserialize(r)) return false;
+  *part = "card ranges";
   uint32_t ranges = 0;
   if (!r.u32(&ranges) || ranges > r.remaining()) return false;
   card_ranges_.assign(ranges, cards::CardRange{});
   for (auto& range : card_ranges_)
     if (!get_range(r, &range)) return false;
-  uint64_t count = 0;
-  if (!r.u64(&count) || count > r.remaining()) return false;
-  accounts_.clear();
-  accounts_.reserve(count);
-  for (uint64_t i = 0; i < count; ++i) {
-    cards::Account a;
-    if (!get_account(r, &a) || a.ledger_index >= ledger_.account_count()) return false;
-    accounts_.emplace(a.id.value, a);
-  }
-  if (!r.u64(&count) || count > r.remaining()) return false;
-  cards_.clear();
-  card_by_pan_.clear();
-  cards_.reserve(count);
-  for (uint64_t i = 0; i < count; ++i) {
-    cards::Card c;
-    if (!get_card(r, &c) || !accounts_.contains(c.account.value)) return false;
-    cards_.emplace(c.id.value, c);
-    card_by_pan_.emplace(c.pan_hash, c.id.value);
-  }
+  *part = "accounts";
+  if (!read_accounts(r)) return false;
+  *part = "cards";
+  if (!read_cards(r)) return false;
+  *part = "settlement accounts";
   uint32_t settlements = 0;
   if (!r.u32(&settlements) || settlements > r.remaining()) return false;
   settlement_accounts_.clear();
@@ -323,30 +323,9 @@ bool Engine::deserialize(std::span<const uint8_t> in) {
     if (!r.u16(&currency) || !r.u32(&index) || index >= ledger_.account_count()) return false;
     settlement_accounts_.emplace(currency, index);
   }
-  if (!r.u64(&next_account_id_) || !r.u64(&next_card_id_) || !r.u64(&approvals_issued_) ||
-      !r.u64(&records_dropped_) || !r.u64(&count) || count > r.remaining())
-    return false;
-  records_.clear();
-  record_index_.clear();
-  waiting_reversals_ = 0;
-  for (uint64_t i = 0; i < count; ++i) {
-    MessageRecord rec;
-    rec.sequence = records_dropped_ + i;
-    if (!r.u8(&rec.group) || !get_enum(r, &rec.kind, kMessageKindCount) || !get_key(r, &rec.key) ||
-        !r.bytes(rec.pan_hash.bytes.data(), rec.pan_hash.bytes.size()) || !r.i64(&rec.at.us) ||
-        !get_reply(r, &rec.reply) || !r.u64(&rec.card_id) || !r.u64(&rec.hold_id) ||
-        !r.i64(&rec.transaction_amount_minor) || !r.i64(&rec.account_amount_minor) ||
-        !r.i64(&rec.undone_minor) || !r.boolean(&rec.posted) || !r.boolean(&rec.credit) ||
-        !r.boolean(&rec.voided) || !r.boolean(&rec.offline) || !r.u16(&rec.mcc) ||
-        !get_enum(r, &rec.channel, 2) || !get_chars(r, &rec.retrieval_reference) || !r.u64(&rec.chain_head) ||
-        !r.u64(&rec.chain_next) || !r.i64(&rec.cleared_minor) || !r.u16(&rec.presentments) || !get_enum(r, &rec.cause, kOutcomeCount) || !r.boolean(&rec.engine_code) ||
-        !r.u16(&rec.currency.code))
-      return false;
-    records_.push_back(rec);
-    // Later records win, exactly as they did when they were first remembered.
-    record_index_.put(RecordKey{rec.group, rec.key}, rec.sequence);
-    if (rec.group == kGroupWaitingReversal) ++waiting_reversals_;
-  }
+  *part = "message records";
+  if (!read_records(r)) return false;
+  *part = "signed-on acquirers";
   uint32_t links = 0;
   if (!r.u32(&links) || links > r.remaining()) return false;
   signed_on_acquirers_.assign(links, 0);
@@ -363,7 +342,73 @@ bool Engine::deserialize(std::span<const uint8_t> in) {
     }
     index_match_keys(rec);
   }
-  return deserialize_clearing(r) && r.at_end();
+  return deserialize_clearing(r, part) && r.at_end();
+}
+
+bool Engine::read_accounts(ByteReader& r) {
+  uint64_t count = 0;
+  if (!r.u64(&count) || count > r.remaining()) return false;
+  accounts_.clear();
+  accounts_.reserve(count);
+  for (uint64_t i = 0; i < count; ++i) {
+    cards::Account a;
+    if (!get_account(r, &a) || a.ledger_index >= ledger_.account_count() || accounts_.contains(a.id.value))
+      return false;
+    accounts_.emplace(a.id.value, a);
+  }
+  return true;
+}
+
+bool Engine::read_cards(ByteReader& r) {
+  uint64_t count = 0;
+  if (!r.u64(&count) || count > r.remaining()) return false;
+  cards_.clear();
+  card_by_pan_.clear();
+  cards_.reserve(count);
+  for (uint64_t i = 0; i < count; ++i) {
+    cards::Card c;
+    if (!get_card(r, &c) || !accounts_.contains(c.account.value) || cards_.contains(c.id.value) ||
+        card_by_pan_.contains(c.pan_hash))
+      return false;
+    cards_.emplace(c.id.value, c);
+    card_by_pan_.emplace(c.pan_hash, c.id.value);
+  }
+  return true;
+}
+
+bool Engine::read_records(ByteReader& r) {
+  uint64_t count = 0;
+  if (!r.u64(&next_account_id_) || !r.u64(&next_card_id_) || !r.u64(&approvals_issued_) ||
+      !r.u64(&records_dropped_) || !r.u64(&count) || count > r.remaining())
+    return false;
+  // Sequences, and sequence + 1 (a card's last record), stay below the index's empty sentinel.
+  if (records_dropped_ > UINT64_MAX - 2 - count) return false;
+  const uint64_t end = records_dropped_ + count;
+  records_.clear();
+  record_index_.clear();
+  waiting_reversals_ = 0;
+  for (uint64_t i = 0; i < count; ++i) {
+    MessageRecord rec;
+    rec.sequence = records_dropped_ + i;
+    if (!r.u8(&rec.group) || !get_enum(r, &rec.kind, kMessageKindCount) || !get_key(r, &rec.key) ||
+        !r.bytes(rec.pan_hash.bytes.data(), rec.pan_hash.bytes.size()) || !r.i64(&rec.at.us) ||
+        !get_reply(r, &rec.reply) || !r.u64(&rec.card_id) || !r.u64(&rec.hold_id) ||
+        !r.i64(&rec.transaction_amount_minor) || !r.i64(&rec.account_amount_minor) ||
+        !r.i64(&rec.undone_minor) || !r.boolean(&rec.posted) || !r.boolean(&rec.credit) ||
+        !r.boolean(&rec.voided) || !r.boolean(&rec.offline) || !r.u16(&rec.mcc) ||
+        !get_enum(r, &rec.channel, 2) || !get_chars(r, &rec.retrieval_reference) || !r.u64(&rec.chain_head) ||
+        !r.u64(&rec.chain_next) || !r.i64(&rec.cleared_minor) || !r.u16(&rec.presentments) ||
+        !get_enum(r, &rec.cause, kOutcomeCount) || !r.boolean(&rec.engine_code) ||
+        !r.u16(&rec.currency.code))
+      return false;
+    // Chain links name records by sequence: never one not yet written.
+    if (rec.chain_head >= end || rec.chain_next >= end) return false;
+    records_.push_back(rec);
+    // Later records win, exactly as they did when they were first remembered.
+    record_index_.put(RecordKey{rec.group, rec.key}, rec.sequence);
+    if (rec.group == kGroupWaitingReversal) ++waiting_reversals_;
+  }
+  return true;
 }
 
 void Engine::serialize_clearing(ByteWriter& w) const {
@@ -423,7 +468,8 @@ void Engine::serialize_clearing(ByteWriter& w) const {
   w.i64(legacy_refreshed_day_);
 }
 
-bool Engine::deserialize_clearing(ByteReader& r) {
+bool Engine::deserialize_clearing(ByteReader& r, const char** part) {
+  *part = "internal accounts";
   uint32_t internal = 0;
   if (!r.u32(&internal) || internal > r.remaining()) return false;
   internal_accounts_.clear();
@@ -433,8 +479,11 @@ bool Engine::deserialize_clearing(ByteReader& r) {
     if (!r.u32(&key) || !r.u32(&index) || index >= ledger_.account_count()) return false;
     internal_accounts_.emplace(key, index);
   }
+  *part = "presentments";
   uint64_t count = 0;
   if (!r.u64(&presentments_dropped_) || !r.u64(&count) || count > r.remaining()) return false;
+  if (presentments_dropped_ > UINT64_MAX - 1 - count) return false;  // below the index's empty sentinel
+  const uint64_t records_end = records_dropped_ + records_.size();
   presentments_.clear();
   presentment_index_.clear();
   presentment_by_arn_.clear();
@@ -446,9 +495,11 @@ bool Engine::deserialize_clearing(ByteReader& r) {
         !r.u64(&p.card_id) || !r.u64(&p.matched_sequence) || !r.boolean(&p.matched) || !r.i64(&p.posted_minor) ||
         !r.i64(&p.fee_minor) || !r.i64(&p.unauthorised_minor) || !r.u64(&p.case_id) || !r.boolean(&p.reversed))
       return false;
-    if (p.card_id != 0 && !cards_.contains(p.card_id)) return false;
+    if ((p.card_id != 0 && !cards_.contains(p.card_id)) || (p.matched && p.matched_sequence >= records_end))
+      return false;
     push_presentment(p);
   }
+  *part = "tokens";
   if (!r.u64(&next_token_id_) || !r.u64(&count) || count > r.remaining()) return false;
   tokens_.clear();
   token_by_pan_.clear();
@@ -457,7 +508,7 @@ bool Engine::deserialize_clearing(ByteReader& r) {
   for (uint64_t i = 0; i < count; ++i) {
     cards::Token t;
     if (!get_token(r, &t) || !cards_.contains(t.card.value) || tokens_.contains(t.id.value) ||
-        token_by_pan_.contains(t.pan_hash))
+        token_by_pan_.contains(t.pan_hash) || card_by_pan_.contains(t.pan_hash))
       return false;
     tokens_.emplace(t.id.value, t);
     token_by_pan_.emplace(t.pan_hash, t.id.value);
@@ -465,6 +516,7 @@ bool Engine::deserialize_clearing(ByteReader& r) {
   }
   // Tokens were written by id; each card's list is in provisioning (id) order.
   for (uint64_t id : token_order) tokens_by_card_[tokens_.at(id).card.value].push_back(id);
+  *part = "dispute cases";
   if (!r.u64(&next_case_id_) || !r.u64(&count) || count > r.remaining()) return false;
   disputes_.clear();
   case_deadlines_.clear();
@@ -484,6 +536,7 @@ bool Engine::deserialize_clearing(ByteReader& r) {
       case_deadlines_.insert({d.dispute.deadline.us, id});
     disputes_.emplace(id, std::move(d));
   }
+  *part = "reward points accounts";
   uint32_t points = 0;
   if (!r.u32(&points) || points > r.remaining()) return false;
   points_accounts_.clear();
@@ -494,6 +547,7 @@ bool Engine::deserialize_clearing(ByteReader& r) {
         !points_accounts_.emplace(account_id, index).second)
       return false;
   }
+  *part = "fraud cases";
   if (!r.u64(&count) || count > r.remaining()) return false;
   fraud_cases_.clear();
   for (uint64_t i = 0; i < count; ++i) {
@@ -503,7 +557,10 @@ bool Engine::deserialize_clearing(ByteReader& r) {
       return false;
     fraud_cases_.emplace(f.case_id, f);
   }
-  return r.i64(&legacy_refreshed_day_) && load_rules();
+  *part = "legacy refresh day";
+  if (!r.i64(&legacy_refreshed_day_)) return false;
+  *part = "scheme rules in the engine settings";
+  return load_rules();
 }
 
 }  // namespace holdfast::engine

@@ -1,6 +1,6 @@
 // Field encoders shared by the engine's two byte formats, the command codec (journal entries)
 // and the snapshot: one definition of how a fixed char array, an enum, a message key and a
-// product are written, so the two formats cannot drift apart.
+// product are written, with one set of bounds (limits.h), so the two formats cannot drift apart.
 #pragma once
 
 #include <array>
@@ -9,6 +9,7 @@
 #include "base/bytes.h"
 #include "cards/cards.h"
 #include "engine/command.h"
+#include "engine/limits.h"
 
 namespace holdfast::engine::wire {
 
@@ -72,7 +73,7 @@ inline void put_product(ByteWriter& w, const cards::Product& p) {
 
 inline bool get_floor_limits(ByteReader& r, std::vector<cards::FloorLimitRule>* out) {
   uint32_t n = 0;
-  if (!r.u32(&n) || n > 1000) return false;
+  if (!r.u32(&n) || n > limits::kMaxFloorLimitRules) return false;
   out->resize(n);
   for (auto& f : *out)
     if (!r.u16(&f.mcc_low) || !r.u16(&f.mcc_high) || !r.u16(&f.country) ||
@@ -82,14 +83,14 @@ inline bool get_floor_limits(ByteReader& r, std::vector<cards::FloorLimitRule>* 
 }
 inline bool get_countries(ByteReader& r, std::vector<uint16_t>* out) {
   uint32_t n = 0;
-  if (!r.u32(&n) || n > 1000) return false;
+  if (!r.u32(&n) || n > limits::kMaxUpliftCountries) return false;
   out->resize(n);
   for (auto& c : *out)
     if (!r.u16(&c)) return false;
   return true;
 }
-inline bool get_product(ByteReader& r, cards::Product* p, size_t max_name) {
-  return r.str(&p->name, max_name) && r.u16(&p->issuer_country) && r.boolean(&p->allow_card_not_present) &&
+inline bool get_product(ByteReader& r, cards::Product* p) {
+  return r.str(&p->name, limits::kMaxProductNameBytes) && r.u16(&p->issuer_country) && r.boolean(&p->allow_card_not_present) &&
          r.boolean(&p->allow_cross_border) && r.boolean(&p->allow_cash) &&
          r.i64(&p->single_authorization_limit_minor) && r.u8(&p->pin_try_limit) && r.u16(&p->atc_window) &&
          r.boolean(&p->decline_fallback) && r.boolean(&p->require_cvv2_card_not_present) &&

@@ -8,6 +8,7 @@
 #include "base/country.h"
 #include "crypto/luhn.h"
 #include "disputes/case.h"
+#include "engine/command_codec.h"
 #include "gateway/admin_disputes.h"
 #include "gateway/clearing_translate.h"
 
@@ -605,9 +606,10 @@ bool is_admin_query(const json& request) {
          is_dispute_query(request);
 }
 
-Result<engine::CommandBody, AdminParseError> parse_admin_command(const json& request,
-                                                                 const PanHasher& pan_hasher,
-                                                                 const PanEncryptFn& encrypt_pan) {
+namespace {
+
+Result<engine::CommandBody, AdminParseError> parse_unchecked(const json& request, const PanHasher& pan_hasher,
+                                                             const PanEncryptFn& encrypt_pan) {
   if (!request.is_object()) return AdminParseError{"", "a request must be a JSON object"};
   if (auto dispute = parse_dispute_command(request)) return std::move(*dispute);
   try {
@@ -617,6 +619,19 @@ Result<engine::CommandBody, AdminParseError> parse_admin_command(const json& req
   } catch (const std::exception& e) {
     return AdminParseError{"", e.what()};
   }
+}
+
+}  // namespace
+
+Result<engine::CommandBody, AdminParseError> parse_admin_command(const json& request,
+                                                                 const PanHasher& pan_hasher,
+                                                                 const PanEncryptFn& encrypt_pan) {
+  auto parsed = parse_unchecked(request, pan_hasher, encrypt_pan);
+  if (!parsed) return parsed;
+  // The bounds every journaled command must keep (engine/limits.h): refused here, before the
+  // command is journaled, so an accepted command always replays.
+  if (auto v = engine::find_limit_violation(*parsed)) return AdminParseError{v->field, v->reason};
+  return parsed;
 }
 
 json answer_admin_query(const json& request, const engine::Engine& engine) {

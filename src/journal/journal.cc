@@ -249,6 +249,14 @@ JournalResult<Ok> Journal::replay(uint64_t from_sequence, const ReplayFn& fn) {
   return Ok{};
 }
 
+std::string Journal::segment_path_of(uint64_t sequence) const {
+  if (sequence < first_sequence() || sequence > committed_sequence_) return "";
+  std::string path;
+  for (const Segment& s : segments_)
+    if (s.first_sequence <= sequence) path = s.path;
+  return path;
+}
+
 JournalResult<Ok> Journal::replay_segment(size_t index, uint64_t from_sequence,
                                           const ReplayFn& fn) {
   auto opened = SegmentReader::open(fs_, segments_[index].path);

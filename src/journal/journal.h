@@ -127,6 +127,9 @@ class Journal {
   const OpenReport& open_report() const { return report_; }
   const JournalCounters& counters() const { return counters_; }
   const std::string& dir() const { return dir_; }
+  // The segment file holding entry `sequence` ("" when no segment holds it): for errors about
+  // an entry's payload, which the journal does not interpret.
+  std::string segment_path_of(uint64_t sequence) const;
 
  private:
   struct Segment {

@@ -315,17 +315,24 @@ bool Ledger::deserialize(ByteReader& in) {
         !in.i64(&h.placed_at.us) || !in.i64(&h.expires_at.us))
       return false;
     if (h.debit_account >= accounts_.size() || h.credit_account >= accounts_.size() ||
+        h.debit_account == h.credit_account ||
+        accounts_[h.debit_account].currency != accounts_[h.credit_account].currency ||
         h.id.value != (static_cast<uint64_t>(slot.generation) << 32 | i) || h.remaining_minor <= 0 ||
         h.remaining_minor > h.amount_minor)
-      return false;
+      return false;  // what place_hold requires of every hold
+    int64_t duration_us = 0;  // index_expiry files holds by duration
+    if (__builtin_sub_overflow(h.expires_at.us, h.placed_at.us, &duration_us)) return false;
     ++live_holds_;
     live.push_back(static_cast<uint32_t>(i));
   }
   uint64_t free_count = 0;
   if (!in.u64(&free_count) || free_count > in.remaining()) return false;
   free_slots_.resize(free_count);
-  for (auto& index : free_slots_)
-    if (!in.u32(&index) || index >= slots_.size() || slots_[index].live) return false;
+  std::vector<bool> listed(slots_.size(), false);  // a slot listed twice would be handed out twice
+  for (auto& index : free_slots_) {
+    if (!in.u32(&index) || index >= slots_.size() || slots_[index].live || listed[index]) return false;
+    listed[index] = true;
+  }
   if (!in.u64(&next_sequence_)) return false;
   std::sort(live.begin(), live.end(), [&](uint32_t a, uint32_t b) {
     const Hold& x = slots_[a].hold;
@@ -333,7 +340,21 @@ bool Ledger::deserialize(ByteReader& in) {
     return x.expires_at.us != y.expires_at.us ? x.expires_at.us < y.expires_at.us : x.sequence < y.sequence;
   });
   for (uint32_t index : live) index_expiry(slots_[index]);
-  return books_balance();
+  return books_balance() && pending_matches_holds();
+}
+
+// Each account's pending amounts are exactly what its live holds keep: releasing or capturing
+// any hold then never takes an account's pending below zero (asserted in apply_pending).
+bool Ledger::pending_matches_holds() const {
+  std::vector<Wide> debits(accounts_.size(), 0), credits(accounts_.size(), 0);
+  for (const auto& slot : slots_) {
+    if (!slot.live) continue;
+    debits[slot.hold.debit_account] += slot.hold.remaining_minor;
+    credits[slot.hold.credit_account] += slot.hold.remaining_minor;
+  }
+  for (size_t i = 0; i < accounts_.size(); ++i)
+    if (debits[i] != accounts_[i].debits_pending || credits[i] != accounts_[i].credits_pending) return false;
+  return true;
 }
 
 }  // namespace holdfast::ledger

@@ -148,6 +148,7 @@ class Ledger {
   Slot* find_slot(HoldId id);
   const Slot* find_slot(HoldId id) const;
   void index_expiry(Slot& slot);
+  bool pending_matches_holds() const;
   bool entry_is_live(const ExpiryEntry& e) const;
   // The live entry that expires first, or nullptr; drops stale queue fronts on the way.
   const ExpiryEntry* earliest_expiry() const;

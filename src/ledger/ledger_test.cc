@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 namespace holdfast::ledger {
 namespace {
 
@@ -102,6 +104,30 @@ TEST_F(LedgerTest, SerializedStateReadsBackIdentically) {
     ByteReader pr(std::span<const uint8_t>(bytes.data(), n));
     EXPECT_FALSE(partial.deserialize(pr));
   }
+}
+
+// Issue 8 item 3: restored bytes whose books balance overall but whose pending amounts sit on
+// another account than the hold's were accepted, and releasing the hold then aborted the engine
+// (apply_pending asserts that no pending goes below zero). Such bytes are refused at restore.
+TEST_F(LedgerTest, RestoredPendingMustSitOnTheHoldsOwnAccounts) {
+  const uint32_t other = ledger.open_account(AccountKind::cardholder, kCny);
+  ASSERT_TRUE(ledger.place_hold(cardholder, settlement, 100, now, later));
+  std::vector<uint8_t> bytes;
+  ByteWriter w(&bytes);
+  ledger.serialize(w);
+  // Accounts: count u64, then each kind u8 | currency u16 | debits_pending i64 | 3 more i64.
+  constexpr size_t kAccountBytes = 1 + 2 + 4 * 8;
+  auto debits_pending_at = [&](uint32_t account) { return 8 + account * kAccountBytes + 3; };
+  auto moved = bytes;
+  const int64_t zero = 0, hundred = 100;
+  std::memcpy(moved.data() + debits_pending_at(cardholder), &zero, 8);
+  std::memcpy(moved.data() + debits_pending_at(other), &hundred, 8);
+  Ledger copy;
+  ByteReader r(moved);
+  EXPECT_FALSE(copy.deserialize(r));
+  ByteReader intact(bytes);
+  Ledger good;
+  EXPECT_TRUE(good.deserialize(intact));
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "disputes/rules.h"
+#include "engine/command_codec.h"
+#include "engine/limits.h"
 #include "iso8583/spec.h"
 
 namespace holdfast::server {
@@ -120,6 +122,11 @@ std::optional<ConfigError> read_scheme_rules(const json& obj, engine::EngineConf
   if (!in) return bad_value("engine.scheme_rules_file", "cannot open \"" + path + "\"");
   std::ostringstream text;
   text << in.rdbuf();
+  if (text.str().size() > engine::limits::kMaxSchemeRulesBytes) {
+    return bad_value("engine.scheme_rules_file", path + " is " + std::to_string(text.str().size()) +
+                                                     " bytes; the rules are journaled whole, at most " +
+                                                     std::to_string(engine::limits::kMaxSchemeRulesBytes) + " bytes");
+  }
   auto rules = disputes::load_rules(text.str());
   if (!rules.ok()) return bad_value("engine.scheme_rules_file", path + ": " + rules.error().message);
   out->scheme_rules_json = text.str();
@@ -178,7 +185,11 @@ std::optional<ConfigError> read_engine(const json& root, engine::EngineConfig* o
     return err;
   }
   if (auto err = read_bool(e, p, "require_sign_on", &out->require_sign_on)) return err;
-  return read_engine_clearing(e, out);
+  if (auto err = read_engine_clearing(e, out)) return err;
+  // The settings are journaled as one Configure command: they must keep its bounds
+  // (engine/limits.h), or start-up would stop at the journal instead of here.
+  if (auto v = engine::find_limit_violation(*out)) return bad_value(v->field, v->reason);
+  return std::nullopt;
 }
 
 std::optional<ConfigError> read_iso(const json& root, ServerConfig* c) {

@@ -2,8 +2,13 @@
 #include "server/config.h"
 
 #include <fstream>
+#include <iterator>
 
 #include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/limits.h"
 
 namespace holdfast::server {
 namespace {
@@ -72,6 +77,35 @@ TEST(Config, ASchemeRulesFileIsCheckedAtStartUpAndTheErrorNamesTheJsonPath) {
   auto ok = parse_server_config(R"({"engine": {"scheme_rules_file": ")" + good + R"("}})");
   ASSERT_TRUE(ok.ok()) << ok.error().message;
   EXPECT_FALSE(ok->engine.scheme_rules_json.empty());
+}
+
+// Issue 8 item 2: the scheme rules are journaled whole in one Configure command; a file past
+// the bound stopped start-up with an abort in the journal. Now the configuration names it.
+TEST(Config, SchemeRulesAndRuleListsPastTheCommandBoundsAreConfigErrors) {
+  std::ifstream shipped(std::string(HOLDFAST_TESTDATA_DIR) + "/../config/scheme-rules.json", std::ios::binary);
+  std::string rules((std::istreambuf_iterator<char>(shipped)), std::istreambuf_iterator<char>());
+  const std::string path = ::testing::TempDir() + "/large-scheme-rules.json";
+  auto write = [&](size_t size) {
+    std::string text = rules;
+    text.resize(size, ' ');  // valid JSON: trailing whitespace
+    std::ofstream(path, std::ios::binary) << text;
+  };
+  write(engine::limits::kMaxSchemeRulesBytes);
+  auto at_bound = parse_server_config(R"({"engine": {"scheme_rules_file": ")" + path + R"("}})");
+  ASSERT_TRUE(at_bound.ok()) << at_bound.error().message;
+  write(engine::limits::kMaxSchemeRulesBytes + 1);
+  auto past = parse_server_config(R"({"engine": {"scheme_rules_file": ")" + path + R"("}})");
+  ASSERT_FALSE(past.ok());
+  EXPECT_EQ(past.error().key, "engine.scheme_rules_file");
+  EXPECT_NE(past.error().message.find(std::to_string(engine::limits::kMaxSchemeRulesBytes)), std::string::npos)
+      << past.error().message;
+
+  nlohmann::json rule{{"mcc_low", 4000}, {"mcc_high", 4999}, {"hold_days", 9}};
+  nlohmann::json config{{"engine", {{"mcc_hold_rules", nlohmann::json::array()}}}};
+  for (size_t i = 0; i <= engine::limits::kMaxMccHoldRules; ++i) config["engine"]["mcc_hold_rules"].push_back(rule);
+  auto too_many = parse_server_config(config.dump());
+  ASSERT_FALSE(too_many.ok());
+  EXPECT_EQ(too_many.error().key, "engine.mcc_hold_rules");
 }
 
 TEST(Config, ErrorsNameTheKey) {

@@ -17,12 +17,19 @@
 
 #include "base/assert.h"
 #include "engine/command_codec.h"
+#include "engine/limits.h"
 #include "gateway/admin_json.h"
+#include "journal/constants.h"
 
 namespace holdfast::server {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// A command within the engine's bounds always fits one journal entry (limits.h computes the
+// largest of each kind against kMaxCommandBytes).
+static_assert(engine::limits::kMaxCommandBytes <= journal::kMaxPayloadBytes,
+              "every command the engine's bounds allow must fit one journal entry");
 
 bool is_journaled(const EngineRequest& r) {
   return r.kind == EngineRequest::Kind::card_message ||
@@ -116,6 +123,8 @@ Result<bool, RecoveryError> apply_engine_config(journal::Journal& journal, engin
                                                 const engine::EngineConfig& wanted) {
   const bool fresh = journal.last_committed_sequence() == 0;
   if (!fresh && engine.config() == wanted) return false;
+  if (auto v = engine::find_limit_violation(wanted))
+    return RecoveryError{"engine settings: " + v->field + " " + v->reason};
   const Timestamp time = std::max(engine.now(), wall_clock_now());
   const engine::Command command{time, engine::Configure{wanted}};
   std::vector<uint8_t> payload;
@@ -138,8 +147,9 @@ Result<RecoveryReport, RecoveryError> recover(journal::Journal& journal, engine:
   if (!snapshot) return RecoveryError{"snapshot: " + snapshot.error().message};
   if (snapshot->has_value()) {
     const journal::Snapshot& s = **snapshot;
-    if (!engine.deserialize(s.state)) {
-      return RecoveryError{"snapshot " + s.path + " does not deserialize into engine state"};
+    if (auto restored = engine.deserialize(s.state); !restored) {
+      return RecoveryError{"snapshot " + s.path + " does not deserialize into engine state: " +
+                           restored.error().message};
     }
     report.snapshot_loaded = true;
     report.snapshot_sequence = s.last_applied_sequence;
@@ -151,7 +161,7 @@ Result<RecoveryReport, RecoveryError> recover(journal::Journal& journal, engine:
     if (!replay_error.empty()) return;
     auto command = engine::decode_command(p);
     if (!command) {
-      replay_error = "journal entry " + std::to_string(seq) +
+      replay_error = "journal entry " + std::to_string(seq) + " in " + journal.segment_path_of(seq) +
                      " is not a command: " + command.error().message;
       return;
     }
@@ -236,7 +246,22 @@ void EngineLoop::add_due_tick(std::vector<EngineRequest>& batch, Clock::time_poi
   ServerMetrics::bump(metrics_.ticks);
 }
 
+// An admin command beyond the bounds of engine/limits.h is answered with an error and never
+// journaled. The admin edge refuses such commands already; this keeps the journal safe from
+// any other producer.
+void EngineLoop::refuse_out_of_bounds(std::vector<EngineRequest>& batch) {
+  for (EngineRequest& r : batch) {
+    if (r.kind != EngineRequest::Kind::admin_command) continue;
+    const auto violation = engine::find_limit_violation(r.body);
+    if (!violation) continue;
+    r.kind = EngineRequest::Kind::admin_echo;
+    r.query = nlohmann::json{{"error", violation->reason}, {"field", violation->field}};
+    r.body = engine::Tick{};
+  }
+}
+
 void EngineLoop::process(std::vector<EngineRequest>& batch) {
+  refuse_out_of_bounds(batch);
   const Timestamp time = next_stamp();
   size_t from = 0;
   while (from < batch.size()) {

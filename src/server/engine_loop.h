@@ -114,6 +114,7 @@ class EngineLoop {
 
  private:
   void process(std::vector<EngineRequest>& batch);
+  static void refuse_out_of_bounds(std::vector<EngineRequest>& batch);
   size_t check_security(std::vector<EngineRequest>& batch, size_t from);
   size_t append_until_full(const std::vector<EngineRequest>& batch, size_t from, size_t end,
                            Timestamp time);

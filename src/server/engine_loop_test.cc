@@ -6,7 +6,9 @@
 #include <spdlog/sinks/null_sink.h>
 
 #include <filesystem>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,8 @@
 #include "crypto/emv.h"
 #include "crypto/primitives.h"
 #include "crypto/luhn.h"
+#include "engine/command_codec.h"
+#include "engine/limits.h"
 #include "gateway/admin_json.h"
 #include "gateway/gateway.h"
 #include "security/key_store.h"
@@ -282,6 +286,161 @@ TEST_F(EngineLoopTest, ACardIssuedInTheSameBatchIsSeenByTheVerifier) {
   ASSERT_EQ(sink_->lines.size(), 3u);
   // Everything was journaled: three admin commands and two card messages.
   EXPECT_EQ(journal_->last_committed_sequence(), 5u);
+}
+
+
+// Issue 8 item 2: a command the admin edge accepted could be one the decoder refuses, and the
+// server could then never restart. Every command kind at the bounds of engine/limits.h goes
+// through the admin edge (or the start-up settings), the engine loop and a real journal; a
+// restart from the journal, and another from a snapshot, reaches byte-equal state.
+std::string text_of(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+json product_at_bounds() {
+  json floor_limits = json::array();
+  for (size_t i = 0; i < engine::limits::kMaxFloorLimitRules; ++i)
+    floor_limits.push_back({{"mcc_low", std::to_string(i % 10'000)}, {"floor_limit_minor", i}});
+  json countries = json::array();
+  for (size_t i = 1; i <= engine::limits::kMaxUpliftCountries; ++i) countries.push_back(std::to_string(i));
+  return {{"name", std::string(engine::limits::kMaxProductNameBytes, 'N')},
+          {"floor_limits", floor_limits},
+          {"uplift_countries", countries}};
+}
+
+engine::EngineConfig config_at_bounds() {
+  engine::EngineConfig c;
+  c.mcc_hold_rules.assign(engine::limits::kMaxMccHoldRules, engine::MccHoldRule{4000, 4999, 9});
+  c.clearing_tolerance_rules.assign(engine::limits::kMaxClearingToleranceRules,
+                                    engine::ClearingToleranceRule{5000, 5999, 1500, 0});
+  // The shipped rules, padded with JSON whitespace to the largest text allowed.
+  c.scheme_rules_json = text_of(std::string(HOLDFAST_TESTDATA_DIR) + "/../config/scheme-rules.json");
+  c.scheme_rules_json.resize(engine::limits::kMaxSchemeRulesBytes, ' ');
+  return c;
+}
+
+TEST_F(EngineLoopTest, EveryCommandKindAtItsBoundsIsJournaledAndReplaysAfterRestart) {
+  ASSERT_TRUE(apply_engine_config(*journal_, engine_, config_at_bounds()).ok());
+  admin({{"op", "create_card_range"}, {"prefix_low", "622588"}, {"prefix_high", "622588"}, {"product", product_at_bounds()}});
+  admin({{"op", "open_account"}, {"id", 1001u}, {"currency", "156"}, {"credit_limit_minor", 100000u}});
+  admin({{"op", "issue_card"}, {"id", 5001u}, {"account_id", 1001u}, {"pan", kPan}, {"expiry", kExpiry}});
+  card_not_present(1, "000");
+  const std::string token = "622588009876543" + std::string(1, *crypto::luhn_check_digit("622588009876543"));
+  const std::string record_id(128, 'R');
+  const std::vector<json> requests = {
+      {{"op", "set_card_status"}, {"card_id", 5001u}, {"status", "active"}},
+      {{"op", "reset_pin_tries"}, {"card_id", 5001u}},
+      {{"op", "set_credit_limit"}, {"account_id", 1001u}, {"credit_limit_minor", 200000u}},
+      {{"op", "set_uplift"}, {"account_id", 1001u}, {"uplift_minor", 1000u}, {"expires_at_s", 1'900'000'000u}},
+      {{"op", "provision_token"}, {"id", 7001u}, {"card_id", 5001u}, {"token_pan", token}, {"wallet", 255u}},
+      {{"op", "set_token_status"}, {"token_id", 7001u}, {"status", "active"}},
+      {{"op", "request_uplift"}, {"card_id", 5001u}, {"country", "840"}, {"channel", "card_present"}},
+      {{"op", "present"}, {"record_id", record_id}, {"kind", "first_presentment"}, {"pan", kPan},
+       {"amount_minor", "5000"}, {"currency", "156"}, {"mcc", "5411"}, {"country", "CHN"}, {"card_present", "N"},
+       {"local_time", "2026-11-29T10:00:00"}},
+      {{"op", "open_dispute"}, {"record_id", record_id}, {"reason_code", "4837"}, {"case_id", 1u}},
+      {{"op", "open_dispute"}, {"record_id", record_id}, {"reason_code", "12345678"}},  // at the bound, refused
+      {{"op", "dispute_action"}, {"case_id", 1u}, {"action", "attach_evidence"}, {"kind", "receipt"},
+       {"from", "cardholder"}, {"description", std::string(engine::limits::kMaxEvidenceDescriptionBytes, 'd')}},
+      {{"op", "dispute_action"}, {"case_id", 1u}, {"action", "file_chargeback"}, {"amount_minor", 5000u},
+       {"reason_code", "87654321"}},
+      {{"op", "close_compensation"}, {"case_id", 1u}, {"fee_waiver_minor", 100u}, {"reward_points", 5u}},
+  };
+  for (const json& request : requests) admin(request);
+  run();
+  ASSERT_EQ(sink_->lines.size(), 3 + requests.size());
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(json::parse(sink_->lines[i]).value("ok", false), true) << sink_->lines[i];
+  // The settings, every admin command and one 0100.
+  EXPECT_EQ(journal_->last_committed_sequence(), 1 + 3 + requests.size() + 1);
+  EXPECT_FALSE(engine_.disputes().empty());  // a real case in the snapshot below
+  std::vector<uint8_t> before;
+  engine_.serialize(&before);
+
+  // Restart from the snapshot the loop wrote as it stopped, then from the journal alone.
+  auto restart = [&](bool expect_snapshot) {
+    journal_.reset();
+    auto reopened = journal::Journal::open(dir_ + "/journal", {});
+    ASSERT_TRUE(reopened.ok()) << reopened.error().message;
+    journal_ = std::move(*reopened);
+    engine::Engine restarted{engine::EngineConfig{}};
+    auto recovered = recover(*journal_, restarted);
+    ASSERT_TRUE(recovered.ok()) << recovered.error().message;
+    EXPECT_EQ(recovered->snapshot_loaded, expect_snapshot);
+    EXPECT_EQ(recovered->entries_replayed, expect_snapshot ? 0 : journal_->last_committed_sequence());
+    std::vector<uint8_t> after;
+    restarted.serialize(&after);
+    EXPECT_EQ(after, before);
+  };
+  restart(true);
+  size_t snapshots = 0;
+  for (const auto& f : std::filesystem::directory_iterator(dir_ + "/journal"))
+    if (f.path().extension() == ".snap") snapshots += std::filesystem::remove(f.path());
+  ASSERT_EQ(snapshots, 1u);
+  restart(false);
+}
+
+// Issue 8 item 3: a journal entry that is not a command stops recovery with an error naming
+// the entry, its segment file and the offset inside the entry; never an abort.
+TEST_F(EngineLoopTest, AJournalEntryThatIsNotACommandNamesItsFileAndOffset) {
+  std::vector<uint8_t> payload;
+  engine::CreateCardRange range;
+  engine::encode_command(engine::Command{Timestamp{1}, range}, &payload);
+  payload.resize(payload.size() - 3);  // cut inside the product
+  journal_->append(payload);
+  ASSERT_TRUE(journal_->commit().ok());
+  engine::Engine restarted{engine::EngineConfig{}};
+  auto recovered = recover(*journal_, restarted);
+  ASSERT_FALSE(recovered.ok());
+  const std::string& message = recovered.error().message;
+  EXPECT_NE(message.find("journal entry 1 in " + dir_ + "/journal/journal-"), std::string::npos) << message;
+  EXPECT_NE(message.find("malformed at offset"), std::string::npos) << message;
+  EXPECT_EQ(journal_->segment_path_of(2), "");
+}
+
+// One past each bound: refused at the edge with the field and the bound, nothing journaled.
+TEST_F(EngineLoopTest, ACommandPastItsBoundsIsRefusedBeforeJournaling) {
+  auto refused = [&](json product, const std::string& field) {
+    json request{{"op", "create_card_range"}, {"prefix_low", "622588"}, {"prefix_high", "622588"},
+                 {"product", std::move(product)}};
+    auto body = gateway::parse_admin_command(request, hasher_, security::pan_encryptor(ring_.get()));
+    ASSERT_FALSE(body.ok()) << field;
+    EXPECT_EQ(body.error().field, field);
+    EXPECT_NE(body.error().reason.find("at most"), std::string::npos) << body.error().reason;
+  };
+  json p = product_at_bounds();
+  p["name"] = std::string(engine::limits::kMaxProductNameBytes + 1, 'N');
+  refused(p, "product.name");
+  p = product_at_bounds();
+  p["floor_limits"].push_back({{"floor_limit_minor", 1}});
+  refused(p, "product.floor_limits");
+  p = product_at_bounds();
+  p["uplift_countries"].push_back("840");
+  refused(p, "product.uplift_countries");
+
+  // The settings at start-up: an error, not an abort, and nothing journaled.
+  engine::EngineConfig settings = config_at_bounds();
+  settings.scheme_rules_json.push_back(' ');
+  auto applied = apply_engine_config(*journal_, engine_, settings);
+  ASSERT_FALSE(applied.ok());
+  EXPECT_NE(applied.error().message.find("engine.scheme_rules_file"), std::string::npos) << applied.error().message;
+
+  // A producer that skipped the edge: the engine loop answers an error and journals nothing.
+  engine::CreateCardRange range;
+  range.range.prefix_low = range.range.prefix_high = 622588;
+  range.range.prefix_length = 6;
+  range.range.product.floor_limits.resize(engine::limits::kMaxFloorLimitRules + 1);
+  EngineRequest r;
+  r.kind = EngineRequest::Kind::admin_command;
+  r.body = range;
+  r.sink = sink_;
+  ASSERT_EQ(queue_.push(r, {}), EngineQueue::Push::queued);
+  run();
+  ASSERT_EQ(sink_->lines.size(), 1u);
+  EXPECT_EQ(json::parse(sink_->lines[0]).value("field", ""), "product.floor_limits");
+  EXPECT_EQ(journal_->last_committed_sequence(), 0u);
 }
 
 }  // namespace
