@@ -3,7 +3,7 @@
 # For each target: libFuzzer in fork mode (keeps going after a crash) from a corpus kept between
 # campaigns in build-fuzz/campaign/<target>/corpus, under `nice`. Afterwards it appends one row
 # per target to fuzz/CAMPAIGN.md (date, commit, target, seconds, seed, executions, crashes,
-# corpus size) and copies every crash input to fuzz/regressions/<target without _fuzz>/, where
+# corpus size) and copies every new crash input to fuzz/regressions/<target without _fuzz>/, where
 # scripts/fuzz.sh replays it on every CI run from then on. Commit both. See fuzz/README.md.
 #
 # Usage: scripts/fuzz_campaign.sh SECONDS_PER_TARGET [TARGET...]   (default: every target)
@@ -25,6 +25,14 @@ if (($#)); then targets="$*"; else
 fi
 commit=$(git rev-parse --short=12 HEAD)
 git diff --quiet HEAD -- src fuzz/*.cc fuzz/CMakeLists.txt CMakeLists.txt cmake || commit="$commit+changes"
+
+# True when a crash input is byte-identical to a kept regression (libFuzzer re-finds those while
+# loading the seed corpus until the bug is fixed): not a new finding.
+known_input() {
+  local f
+  for f in "$2"/*; do [ -f "$f" ] && cmp -s "$1" "$f" && return 0; done
+  return 1
+}
 
 for t in $targets; do
   [ -f "fuzz/$t.cc" ] || { echo "fuzz_campaign: no target fuzz/$t.cc" >&2; exit 2; }
@@ -50,6 +58,7 @@ for t in $targets; do
   kept=0
   for artifact in "$home"/artifacts/crash-* "$home"/artifacts/leak-*; do
     [ -f "$artifact" ] || continue
+    known_input "$artifact" "fuzz/regressions/${t%_fuzz}" && continue
     mkdir -p "fuzz/regressions/${t%_fuzz}"
     cp -n "$artifact" "fuzz/regressions/${t%_fuzz}/$t-$(basename "$artifact").bin"
     kept=$((kept + 1))
