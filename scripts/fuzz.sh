@@ -83,7 +83,9 @@ for t in $targets; do
   if [ "$mode" = runs ]; then bound="-runs=$runs"; else bound="-max_total_time=$seconds"; fi
   echo "fuzz: $t -seed=$seed $bound"
   status=0
-  "$binary" -seed="$seed" "$bound" -max_len=4096 -print_final_stats=1 \
+  # -reload=0: by default libFuzzer re-reads its corpus directory every second, which makes the
+  # inputs it runs depend on timing; without it the same seed and runs execute the same inputs.
+  "$binary" -seed="$seed" "$bound" -reload=0 -max_len=4096 -print_final_stats=1 \
     -artifact_prefix="$work/artifacts/" "$work/corpus" >"$work/fuzz.log" 2>&1 || status=$?
   grep -E "^Done|ERROR|SUMMARY|stat::number_of_executed_units" "$work/fuzz.log" || true
   if [ "$status" -ne 0 ]; then
