@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   clang libclang-rt-14-dev                 # libFuzzer target and sanitizers
+  clang-format                             # scripts/format.sh
   libssl-dev                               # OpenSSL libcrypto: HMAC, AES, TDES, SM4
   nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev libasio-dev
   libsqlite3-dev

@@ -172,8 +172,9 @@ std::string de_name(int de) {
   }
   if (de == 0) return "MTI";
   if (de == 1) return "bitmap";
-  std::string out = "DE " + std::to_string(de);
-  if (!what.empty()) out += " " + std::string(what);
+  std::string out = "DE ";  // appended piece by piece: '"..." + std::string' trips g++ 12 -Wrestrict
+  out += std::to_string(de);
+  if (!what.empty()) out.append(" ").append(what);
   return out;
 }
 
@@ -351,7 +352,9 @@ Result<Ok, FieldProblem> message_from_record(const ClearingRecord& r, iso8583::M
   msg->set(24, pad_digits(codes.function, 3));
   if (r.kind == RecordKind::kFirstPresentmentReversal || r.kind == RecordKind::kChargebackReversal) {
     std::string de48;
-    append_pds(&de48, kPdsReversal, "R" + (r.local_time ? format_de12(*r.local_time).substr(0, 6) : "000000"));
+    std::string reversal = "R";  // appended, not '"R" + std::string' (g++ 12 -Wrestrict)
+    reversal += r.local_time ? format_de12(*r.local_time).substr(0, 6) : "000000";
+    append_pds(&de48, kPdsReversal, reversal);
     msg->set(48, de48);
   }
   auto money_ok = [](const Money& m) {

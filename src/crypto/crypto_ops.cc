@@ -80,7 +80,10 @@ class Fields {
     Bytes b = hex(name);
     if (std::find(sizes.begin(), sizes.end(), b.size()) == sizes.end()) {
       std::string allowed;
-      for (size_t n : sizes) allowed += (allowed.empty() ? "" : "/") + std::to_string(n);
+      for (size_t n : sizes) {
+        if (!allowed.empty()) allowed += '/';  // appending, not "/" + string: no g++ 12 -Wrestrict
+        allowed += std::to_string(n);
+      }
       fail(name, "must be " + allowed + " bytes");
     }
     return b;

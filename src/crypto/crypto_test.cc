@@ -37,6 +37,22 @@ TEST(cryptoSm4, RejectsWrongKeyLength) {
   EXPECT_FALSE(sm4_ecb_encrypt(Bytes(16, 0), Bytes(15, 0)).ok());
 }
 
+// Single- and double-length keys expand to K1 K1 K1 and K1 K2 K1 (FIPS 81 "Now is t" vector).
+TEST(cryptoDes, KeyLengthsExpandToTripleDes) {
+  const Bytes k1 = hx("0123456789ABCDEF");
+  const Bytes k2 = hx("FEDCBA9876543210");
+  const Bytes block = hx("4E6F772069732074");
+  auto single = des_ecb_encrypt(k1, block);
+  ASSERT_TRUE(single.ok());
+  EXPECT_EQ(to_hex(*single), "3FA40E8A984D4815");
+  auto double_length = des_ecb_encrypt(concat(k1, k2), block);
+  auto triple_length = des_ecb_encrypt(concat(concat(k1, k2), k1), block);
+  ASSERT_TRUE(double_length.ok() && triple_length.ok());
+  EXPECT_EQ(*double_length, *triple_length);
+  EXPECT_NE(*double_length, *single);
+  EXPECT_FALSE(des_ecb_encrypt(hx("0123456789ABCD"), block).ok());
+}
+
 TEST(cryptoKeys, OddParityAndKcv) {
   const Bytes k = with_odd_parity(hx("0023456789ABCDEF"));
   EXPECT_TRUE(has_odd_parity(k));

@@ -5,7 +5,7 @@
 // response window, whether pre-arbitration is required, the documents the issuer must hold
 // before filing), the pre-arbitration and arbitration windows, the no-authorisation reason code;
 // and the liability thresholds used by liability.h. Every entry carries the source ids of
-// /work/shared/data/scheme/RULES.md in its "source" member.
+// ../shared/data/scheme/RULES.md (the shared folder beside the repository) in its "source" member.
 //
 // The loader parses text (the caller reads the file): no I/O here. Errors name the JSON path,
 // e.g. "$.schemes.visa.reason_codes[2].issuer_filing_days: expected an integer in 1..1000".

@@ -81,7 +81,7 @@ TEST(Snapshots, OnlyTheNewestAreKept) {
   auto j = open_ok(dir.path(), o);
   append_commands(j.get(), 1, 40);
   for (uint64_t seq : {10, 20, 30, 40}) {
-    ASSERT_TRUE(j->write_snapshot(seq, state_of("s" + std::to_string(seq))).ok());
+    ASSERT_TRUE(j->write_snapshot(seq, state_of(std::string("s").append(std::to_string(seq)))).ok());
   }
   EXPECT_FALSE(std::filesystem::exists(dir.file(snapshot_file_name(10))));
   EXPECT_FALSE(std::filesystem::exists(dir.file(snapshot_file_name(20))));

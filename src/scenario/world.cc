@@ -213,7 +213,8 @@ engine::Reply World::present(const Purchase& p, Timestamp transaction_time, cons
   c.kind = engine::PresentmentKind::first_presentment;
   c.record_id = digest_of("scenario:" + std::to_string(n));
   std::string arn = std::to_string(n);
-  arn = "7" + std::string(22 - arn.size(), '0') + arn;  // 23 digits, as ARNs are
+  arn.insert(0, 23 - arn.size(), '0');  // 23 digits, as ARNs are, starting with 7
+  arn[0] = '7';
   c.arn = digest_of(arn);
   c.arn_text = fixed<23>(arn);
   c.pan_hash = hasher_.hash(p.pan);

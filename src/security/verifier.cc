@@ -616,7 +616,7 @@ void SecurityStage::check(const engine::Engine& engine, iso8583::Message& reques
   } wipe_pan{card_pan};
   if (card_pan) use.card_pan = *card_pan;
   message->security = verify(request, *card, *range, ctx, token != nullptr ? &use : nullptr);
-  if (request.has(55)) request.set(23, "0" + psn_for(*card, token));
+  if (request.has(55)) request.set(23, std::string("0").append(psn_for(*card, token)));
 }
 
 void SecurityStage::add_arpc(const iso8583::Message& request, std::array<char, 2> response_code,
