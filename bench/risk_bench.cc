@@ -133,7 +133,8 @@ void BM_Decide(benchmark::State& state) {
     benchmark::DoNotOptimize(d);
   }
   report(state, bench::allocation_count() - before);
-  state.counters["decline_pct"] = 100.0 * static_cast<double>(declines) / static_cast<double>(state.iterations());
+  state.counters["decline_pct"] =
+      100.0 * static_cast<double>(declines) / static_cast<double>(state.iterations());
 }
 BENCHMARK(BM_Decide);
 

@@ -19,7 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::span<const uint8_t> body(data + 1, size - 1);
   switch (data[0] % 3) {
     case 0: {
-      auto rules = RuleSet::compile(std::string_view(reinterpret_cast<const char*>(body.data()), body.size()));
+      auto rules =
+          RuleSet::compile(std::string_view(reinterpret_cast<const char*>(body.data()), body.size()));
       if (!rules) return 0;
       FeatureVector fv;
       (void)rules->evaluate(fv);

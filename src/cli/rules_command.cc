@@ -23,7 +23,8 @@ int check_rules(const std::string& path) {
   }
   const auto compiled = risk::RuleSet::compile(text.str());
   if (!compiled) {
-    for (const auto& e : compiled.error()) std::cout << path << ":" << e.line << ":" << e.column << ": " << e.message << "\n";
+    for (const auto& e : compiled.error())
+      std::cout << path << ":" << e.line << ":" << e.column << ": " << e.message << "\n";
     return 2;
   }
   std::cout << "OK: " << compiled->rule_count() << " rules\n";
@@ -35,7 +36,8 @@ int check_rules(const std::string& path) {
 void add_rules_command(CLI::App& app, int* exit_code) {
   auto* rules = app.add_subcommand("rules", "Risk rules (docs/rules.md)");
   rules->require_subcommand(1);
-  auto* check = rules->add_subcommand("check", "Compile a rule file: OK with the rule count, or FILE:LINE:COL errors");
+  auto* check =
+      rules->add_subcommand("check", "Compile a rule file: OK with the rule count, or FILE:LINE:COL errors");
   auto path = std::make_shared<std::string>();
   check->add_option("FILE", *path, "Rule file")->required();
   check->callback([exit_code, path] { *exit_code = check_rules(*path); });

@@ -59,8 +59,10 @@ Result<Ok, RiskError> read_entity(ByteReader& r, EntityKind k, uint32_t i, Pool&
   if (is_holder(k)) visit_holder(h, FieldReader{&r, &ok});
   if (!ok) return at(RiskErrc::truncated, start, what + ": truncated");
   if (e.id == 0) return at(RiskErrc::bad_value, start, what + ": id 0");
-  if (pool.index.find(e.id) >= 0) return at(RiskErrc::bad_value, start, what + ": duplicate id " + std::to_string(e.id));
-  if (is_holder(k) && !holder_flags_valid(h)) return at(RiskErrc::bad_value, start, what + ": flag out of range");
+  if (pool.index.find(e.id) >= 0)
+    return at(RiskErrc::bad_value, start, what + ": duplicate id " + std::to_string(e.id));
+  if (is_holder(k) && !holder_flags_valid(h))
+    return at(RiskErrc::bad_value, start, what + ": flag out of range");
   pool.index.insert(e.id, static_cast<uint32_t>(pool.entities.size()));
   pool.entities.push_back(e);
   if (is_holder(k)) pool.holders.push_back(h);
@@ -70,10 +72,12 @@ Result<Ok, RiskError> read_entity(ByteReader& r, EntityKind k, uint32_t i, Pool&
 Result<Ok, RiskError> read_pool(ByteReader& r, EntityKind k, Pool& pool) {
   const size_t start = r.offset();
   uint32_t count = 0;
-  if (!r.u32(&count)) return at(RiskErrc::truncated, start, std::string(entity_kind_name(k)) + " count: truncated");
+  if (!r.u32(&count))
+    return at(RiskErrc::truncated, start, std::string(entity_kind_name(k)) + " count: truncated");
   if (count > pool.capacity)
     return at(RiskErrc::capacity, start,
-              std::to_string(count) + " " + entity_kind_name(k) + " entries, capacity " + std::to_string(pool.capacity));
+              std::to_string(count) + " " + entity_kind_name(k) + " entries, capacity " +
+                  std::to_string(pool.capacity));
   for (uint32_t i = 0; i < count; ++i) {
     auto one = read_entity(r, k, i, pool);
     if (!one) return one.error();
@@ -117,7 +121,9 @@ Result<Ok, RiskError> FeatureStore::deserialize(std::span<const uint8_t> bytes) 
     auto pool = read_pool(r, static_cast<EntityKind>(k), fresh->pools[static_cast<size_t>(k)]);
     if (!pool) return pool.error();
   }
-  if (!r.at_end()) return at(RiskErrc::trailing_bytes, r.offset(), std::to_string(r.remaining()) + " bytes after the last entry");
+  if (!r.at_end())
+    return at(RiskErrc::trailing_bytes, r.offset(),
+              std::to_string(r.remaining()) + " bytes after the last entry");
   impl_ = std::move(fresh);
   return Ok{};
 }

@@ -264,7 +264,8 @@ UntrackedKinds FeatureStore::Impl::observe(const TokenProvisioning& tp) noexcept
   }
   // The card's wallet device is the issuer's own decision: not a "new device" for the card.
   const int64_t card = pools[0].index.find(tp.card);
-  if (card >= 0 && tp.device != 0) bloom_add(pools[0].holders[static_cast<size_t>(card)], tp.device, kTagDevice);
+  if (card >= 0 && tp.device != 0)
+    bloom_add(pools[0].holders[static_cast<size_t>(card)], tp.device, kTagDevice);
   return untracked;
 }
 
@@ -356,7 +357,8 @@ void fill_message(const Message& m, FeatureVector* out) noexcept {
   v[Feature::pin] = static_cast<int64_t>(m.pin);
   v[Feature::cryptogram] = static_cast<int64_t>(m.cryptogram);
   for (int k = 0; k < kEntityKindCount; ++k)  // ids, for lists: the same bits as int64
-    v.values[static_cast<size_t>(Feature::card) + k] = static_cast<int64_t>(m.ids.get(static_cast<EntityKind>(k)));
+    v.values[static_cast<size_t>(Feature::card) + k] =
+        static_cast<int64_t>(m.ids.get(static_cast<EntityKind>(k)));
 }
 
 }  // namespace
@@ -384,7 +386,9 @@ FeatureStore::~FeatureStore() = default;
 FeatureStore::FeatureStore(FeatureStore&&) noexcept = default;
 FeatureStore& FeatureStore::operator=(FeatureStore&&) noexcept = default;
 
-void FeatureStore::features(const Message& msg, FeatureVector* out) const noexcept { impl_->features(msg, out); }
+void FeatureStore::features(const Message& msg, FeatureVector* out) const noexcept {
+  impl_->features(msg, out);
+}
 UntrackedKinds FeatureStore::observe(const Observation& obs) noexcept { return impl_->observe(obs); }
 UntrackedKinds FeatureStore::observe(const TokenProvisioning& p) noexcept { return impl_->observe(p); }
 const FeatureStoreConfig& FeatureStore::config() const noexcept { return impl_->config; }

@@ -32,7 +32,9 @@ namespace holdfast::risk {
 
 // ---------------------------------------------------------------------------------------------
 // Errors (operating errors: malformed snapshot bytes, rule text). Text names offset or line:col.
-enum class RiskErrc : uint8_t { truncated, bad_magic, bad_version, bad_value, capacity, checksum, trailing_bytes, syntax };
+enum class RiskErrc : uint8_t {
+  truncated, bad_magic, bad_version, bad_value, capacity, checksum, trailing_bytes, syntax,
+};
 using RiskError = Error<RiskErrc>;
 
 // ---------------------------------------------------------------------------------------------
@@ -120,7 +122,7 @@ struct TokenProvisioning {
 
 #define HF_RISK_FEATURES(X)                                                                        \
   X(amount) X(mcc) X(country) X(cross_border) X(channel) X(entry_mode) X(is_token) X(is_advice)  \
-  X(chip_card) X(chip_card_stripe_read) X(cvv2) X(pin) X(cryptogram)                                          \
+  X(chip_card) X(chip_card_stripe_read) X(cvv2) X(pin) X(cryptogram)                            \
   X(card) X(token) X(account) X(merchant) X(terminal) X(device)                                  \
   HF_RISK_ENTITY_FEATURES(X, card, merchants) HF_RISK_ENTITY_FEATURES(X, token, merchants)       \
   HF_RISK_ENTITY_FEATURES(X, account, cards) HF_RISK_ENTITY_FEATURES(X, merchant, cards)         \

@@ -1,14 +1,14 @@
 // risk: the feature store, the rule language and the default pack, as stories.
-#include <atomic>
-#include <cstring>
-#include <cstdlib>
-#include <fstream>
-#include <new>
-#include <sstream>
+#include "risk/risk.h"
 
 #include <gtest/gtest.h>
 
-#include "risk/risk.h"
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <new>
+#include <sstream>
 
 // Counts heap allocations so that the tests can prove the decision path allocates nothing.
 namespace {
@@ -32,7 +32,9 @@ constexpr uint16_t kThailand = 764;
 constexpr uint16_t kJapan = 392;
 constexpr int64_t kEpoch = 1'780'000'000;  // a Tuesday in 2026, seconds
 
-Timestamp at(int64_t day, int64_t second = 0) { return Timestamp::from_seconds(kEpoch + day * 86'400 + second); }
+Timestamp at(int64_t day, int64_t second = 0) {
+  return Timestamp::from_seconds(kEpoch + day * 86'400 + second);
+}
 
 // The genuine cardholder at home: chip read, cryptogram right.
 Message home_chip(uint64_t card, int64_t amount, Timestamp t, uint64_t merchant = 500) {
@@ -204,7 +206,8 @@ FeatureStore busy_store() {
   FeatureStore s(small_config());
   s.observe(TokenProvisioning{at(0), 77, 1, 900, kChina, kChina, 2, true});
   for (int i = 0; i < 20; ++i) {
-    Message m = i % 3 ? home_chip(1 + i % 4, 100 * i, at(i / 5, i * 61), 500 + i % 6) : online(1, 50, at(i / 5, i * 61), kFrance, 9);
+    Message m = i % 3 ? home_chip(1 + i % 4, 100 * i, at(i / 5, i * 61), 500 + i % 6)
+                      : online(1, 50, at(i / 5, i * 61), kFrance, 9);
     if (i % 5 == 0) m.ids.token = 77;
     s.observe({m, i % 7 ? Outcome::approved : Outcome::declined_over_limit});
   }
@@ -239,7 +242,8 @@ TEST(FeatureSnapshot, BadBytesAreErrorsNamingTheOffsetAndLeaveTheStoreAlone) {
   auto r = s.deserialize(flipped);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, RiskErrc::checksum);
-  EXPECT_NE(r.error().message.find("offset " + std::to_string(good.size() - 4)), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("offset " + std::to_string(good.size() - 4)), std::string::npos)
+      << r.error().message;
 
   r = s.deserialize(std::span(good).first(7));
   ASSERT_FALSE(r.ok());
@@ -264,7 +268,8 @@ TEST(FeatureSnapshot, BadBytesAreErrorsNamingTheOffsetAndLeaveTheStoreAlone) {
   r = tiny.deserialize(good);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, RiskErrc::capacity);
-  EXPECT_NE(r.error().message.find("offset 6: 4 card entries, capacity 2"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("offset 6: 4 card entries, capacity 2"), std::string::npos)
+      << r.error().message;
 
   EXPECT_EQ(s.serialize(), before) << "a refused snapshot changes nothing";
 }

@@ -40,7 +40,8 @@ class Lexer {
     } else if (c == '"') {
       advance();
       while (pos_ < src_.size() && src_[pos_] != '"' && src_[pos_] != '\n') advance();
-      if (pos_ >= src_.size() || src_[pos_] != '"') return Token{Tok::bad, src_.substr(start, pos_ - start), t.line, t.column};
+      if (pos_ >= src_.size() || src_[pos_] != '"')
+        return Token{Tok::bad, src_.substr(start, pos_ - start), t.line, t.column};
       advance();
       t.kind = Tok::string;
     } else {
@@ -53,8 +54,10 @@ class Lexer {
  private:
   static bool is_word(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
   void advance() {
-    if (src_[pos_] == '\n') ++line_, col_ = 1;
-    else ++col_;
+    if (src_[pos_] == '\n')
+      ++line_, col_ = 1;
+    else
+      ++col_;
     ++pos_;
   }
   bool peek_is(char c) const { return pos_ + 1 < src_.size() && src_[pos_ + 1] == c; }
@@ -73,8 +76,13 @@ class Lexer {
     const char c = src_[pos_];
     const bool two = peek_is('=') && (c == '=' || c == '!' || c == '<' || c == '>');
     t->kind = two || c == '<' || c == '>' ? Tok::op
-              : c == '(' ? Tok::lparen : c == ')' ? Tok::rparen : c == ',' ? Tok::comma
-              : c == '@' ? Tok::at : c == '=' ? Tok::equals : c == '-' ? Tok::number : Tok::bad;
+              : c == '('                  ? Tok::lparen
+              : c == ')'                  ? Tok::rparen
+              : c == ','                  ? Tok::comma
+              : c == '@'                  ? Tok::at
+              : c == '='                  ? Tok::equals
+              : c == '-'                  ? Tok::number
+                                          : Tok::bad;
     advance();
     if (two) advance();
     if (c == '-')  // a negative number: the digits follow
@@ -92,12 +100,27 @@ struct Constant {
   int64_t value;
 };
 constexpr Constant kConstants[] = {
-    {"false", 0}, {"true", 1}, {"cp", 0}, {"cnp", 1},
-    {"unknown", 0}, {"manual", 1}, {"magstripe", 2}, {"chip", 3}, {"contactless_chip", 4},
-    {"contactless_magstripe", 5}, {"ecommerce", 6}, {"fallback", 7}, {"credential_on_file", 8},
-    {"not_present", 0}, {"not_checked", 1}, {"match", 2}, {"mismatch", 3}, {"malformed", 4},
+    {"false", 0},
+    {"true", 1},
+    {"cp", 0},
+    {"cnp", 1},
+    {"unknown", 0},
+    {"manual", 1},
+    {"magstripe", 2},
+    {"chip", 3},
+    {"contactless_chip", 4},
+    {"contactless_magstripe", 5},
+    {"ecommerce", 6},
+    {"fallback", 7},
+    {"credential_on_file", 8},
+    {"not_present", 0},
+    {"not_checked", 1},
+    {"match", 2},
+    {"mismatch", 3},
+    {"malformed", 4},
 };
-static_assert(static_cast<int>(EntryMode::credential_on_file) == 8 && static_cast<int>(Check::malformed) == 4);
+static_assert(static_cast<int>(EntryMode::credential_on_file) == 8 &&
+              static_cast<int>(Check::malformed) == 4);
 
 std::optional<int64_t> find_constant(std::string_view name) {
   for (const auto& c : kConstants)
@@ -113,7 +136,10 @@ std::optional<int64_t> parse_number(std::string_view text) {
   int decimals = -1;
   for (char c : text) {
     if (c == '_' && decimals < 0) continue;
-    if (c == '.' && decimals < 0) { decimals = 0; continue; }
+    if (c == '.' && decimals < 0) {
+      decimals = 0;
+      continue;
+    }
     if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
     if (decimals >= 0 && ++decimals > 2) return std::nullopt;
     if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, c - '0', &v)) return std::nullopt;
@@ -123,8 +149,9 @@ std::optional<int64_t> parse_number(std::string_view text) {
 }
 
 bool is_response_code(std::string_view s) {
-  return s.size() == 2 && s != "00" &&
-         std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || std::isupper(static_cast<unsigned char>(c)); });
+  return s.size() == 2 && s != "00" && std::all_of(s.begin(), s.end(), [](char c) {
+           return std::isdigit(static_cast<unsigned char>(c)) || std::isupper(static_cast<unsigned char>(c));
+         });
 }
 
 struct ParseError {};  // unwinds one rule or list to the recovery point
@@ -155,8 +182,10 @@ class RuleCompiler {
     throw ParseError{};
   }
   [[noreturn]] void fail(std::string message) {
-    if (tok_.kind == Tok::end) message += " (at end of file)";
-    else if (!tok_.text.empty()) message += ", found '" + std::string(tok_.text) + "'";
+    if (tok_.kind == Tok::end)
+      message += " (at end of file)";
+    else if (!tok_.text.empty())
+      message += ", found '" + std::string(tok_.text) + "'";
     fail_at(tok_, std::move(message));
   }
   void expect_word(std::string_view w) {
@@ -186,7 +215,8 @@ class RuleCompiler {
     return t;
   }
   static bool is_keyword(std::string_view w) {
-    return w == "rule" || w == "list" || w == "when" || w == "then" || w == "and" || w == "or" || w == "not" || w == "in";
+    return w == "rule" || w == "list" || w == "when" || w == "then" || w == "and" || w == "or" ||
+           w == "not" || w == "in";
   }
 
   // list NAME = (value, ...)
@@ -238,7 +268,8 @@ class RuleCompiler {
     const Token start = tok_;
     shift();
     const Token n = name("rule");
-    if (!rule_names_.insert(std::string(n.text)).second) fail_at(n, "rule '" + std::string(n.text) + "' defined twice");
+    if (!rule_names_.insert(std::string(n.text)).second)
+      fail_at(n, "rule '" + std::string(n.text) + "' defined twice");
     if (set_.rules_.size() >= kMaxRules) fail_at(start, "more than " + std::to_string(kMaxRules) + " rules");
     expect_word("when");
     RuleSet::Compiled c;
@@ -265,7 +296,8 @@ class RuleCompiler {
   }
 
   void verdict(RuleInfo* info, const Token& at, Verdict v) {
-    if (info->verdict != Verdict::none) fail_at(at, "a rule has one verdict (approve, decline, step_up or approve_and_alert)");
+    if (info->verdict != Verdict::none)
+      fail_at(at, "a rule has one verdict (approve, decline, step_up or approve_and_alert)");
     info->verdict = v;
   }
   void code(RuleInfo* info) {
@@ -277,7 +309,8 @@ class RuleCompiler {
   void reason(RuleInfo* info) {
     if (tok_.kind != Tok::string) fail("expected a reason in double quotes");
     info->reason = std::string(tok_.text.substr(1, tok_.text.size() - 2));
-    if (info->reason.size() > kMaxReasonBytes) fail("reason longer than " + std::to_string(kMaxReasonBytes) + " bytes");
+    if (info->reason.size() > kMaxReasonBytes)
+      fail("reason longer than " + std::to_string(kMaxReasonBytes) + " bytes");
     shift();
   }
 
@@ -358,7 +391,8 @@ class RuleCompiler {
     const Token n = tok_;
     if (n.kind != Tok::ident) fail("expected a list name after '@'");
     const auto it = lists_.find(std::string(n.text));
-    if (it == lists_.end()) fail_at(n, "unknown list '" + std::string(n.text) + "' (define it with 'list' before use)");
+    if (it == lists_.end())
+      fail_at(n, "unknown list '" + std::string(n.text) + "' (define it with 'list' before use)");
     shift();
     return it->second;
   }
@@ -375,7 +409,8 @@ class RuleCompiler {
         shift();
         return emit(Op::push_feature, static_cast<uint16_t>(f), 0, +1);
       }
-      if (!find_constant(tok_.text)) fail_at(tok_, "unknown feature or constant '" + std::string(tok_.text) + "'");
+      if (!find_constant(tok_.text))
+        fail_at(tok_, "unknown feature or constant '" + std::string(tok_.text) + "'");
     }
     if (tok_.kind != Tok::number && (tok_.kind != Tok::ident || is_keyword(tok_.text)))
       fail("expected a feature, a number or '('");
@@ -394,7 +429,8 @@ class RuleCompiler {
 
 Result<RuleSet, std::vector<RuleError>> RuleSet::compile(std::string_view source) {
   if (source.size() > kMaxRuleSourceBytes)
-    return std::vector<RuleError>{RuleError{1, 1, "rule text longer than " + std::to_string(kMaxRuleSourceBytes) + " bytes"}};
+    return std::vector<RuleError>{
+        RuleError{1, 1, "rule text longer than " + std::to_string(kMaxRuleSourceBytes) + " bytes"}};
   return RuleCompiler(source).run();
 }
 

@@ -45,12 +45,16 @@ static bool run_rule(const RuleSet::Instr* code, uint32_t begin, uint32_t end, c
       case Op::logical_not: stack[top] = stack[top] == 0; break;
       case Op::to_bool: stack[top] = stack[top] != 0; break;
       case Op::jump_if_false_keep:
-        if (stack[top] == 0) pc = static_cast<uint32_t>(in.k) - 1;
-        else --top;
+        if (stack[top] == 0)
+          pc = static_cast<uint32_t>(in.k) - 1;
+        else
+          --top;
         break;
       case Op::jump_if_true_keep:
-        if (stack[top] != 0) pc = static_cast<uint32_t>(in.k) - 1;
-        else --top;
+        if (stack[top] != 0)
+          pc = static_cast<uint32_t>(in.k) - 1;
+        else
+          --top;
         break;
     }
   }
@@ -136,18 +140,22 @@ Result<RuleSetVersion, RiskError> decode_rule_set_version(std::span<const uint8_
   if (!r.u32(&magic)) return version_error(RiskErrc::truncated, 0, "magic: truncated");
   if (magic != kVersionMagic) return version_error(RiskErrc::bad_magic, 0, "not a rule set version");
   if (!r.u16(&format)) return version_error(RiskErrc::truncated, 4, "format: truncated");
-  if (format != 1) return version_error(RiskErrc::bad_version, 4, "format " + std::to_string(format) + ", expected 1");
+  if (format != 1)
+    return version_error(RiskErrc::bad_version, 4, "format " + std::to_string(format) + ", expected 1");
   if (!r.u32(&v.version)) return version_error(RiskErrc::truncated, 6, "version: truncated");
   if (v.version == 0) return version_error(RiskErrc::bad_value, 6, "version 0");
   if (!r.u8(&state)) return version_error(RiskErrc::truncated, 10, "state: truncated");
   if (state > 2) return version_error(RiskErrc::bad_value, 10, "state " + std::to_string(state));
   v.state = static_cast<RuleSetState>(state);
-  if (!r.str(&v.source, kMaxRuleSourceBytes)) return version_error(RiskErrc::truncated, 11, "source: truncated or too long");
+  if (!r.str(&v.source, kMaxRuleSourceBytes))
+    return version_error(RiskErrc::truncated, 11, "source: truncated or too long");
   if (!r.at_end()) return version_error(RiskErrc::trailing_bytes, r.offset(), "bytes after the source");
   auto compiled = RuleSet::compile(v.source);
   if (!compiled) {
     const RuleError& e = compiled.error().front();
-    return version_error(RiskErrc::syntax, 15, "source " + std::to_string(e.line) + ":" + std::to_string(e.column) + ": " + e.message);
+    return version_error(
+        RiskErrc::syntax, 15,
+        "source " + std::to_string(e.line) + ":" + std::to_string(e.column) + ": " + e.message);
   }
   return v;
 }

@@ -16,9 +16,14 @@ constexpr size_t kMaxReasonBytes = 120;
 constexpr size_t kMaxLists = 4096;
 
 enum class Op : uint8_t {
-  push_feature,        // a = feature
-  push_const,          // k = value
-  eq, ne, lt, le, gt, ge,  // pop b, pop a, push (a op b)
+  push_feature,  // a = feature
+  push_const,    // k = value
+  eq,
+  ne,
+  lt,
+  le,
+  gt,
+  ge,                  // pop b, pop a, push (a op b)
   in_list,             // a = list; pop x, push x in list
   logical_not,         // pop x, push x == 0
   to_bool,             // pop x, push x != 0

@@ -1,8 +1,8 @@
 // risk: the rule language, rule set versions, and the default pack against the seed's stories.
+#include <gtest/gtest.h>
+
 #include <fstream>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 #include "risk/risk.h"
 
@@ -16,7 +16,9 @@ constexpr uint16_t kThailand = 764;
 constexpr uint16_t kJapan = 392;
 constexpr int64_t kEpoch = 1'780'000'000;
 
-Timestamp at(int64_t day, int64_t second = 0) { return Timestamp::from_seconds(kEpoch + day * 86'400 + second); }
+Timestamp at(int64_t day, int64_t second = 0) {
+  return Timestamp::from_seconds(kEpoch + day * 86'400 + second);
+}
 
 RuleSet compile_ok(std::string_view text) {
   auto r = RuleSet::compile(text);
@@ -114,7 +116,8 @@ TEST(Rules, EveryErrorIsReportedWithLineAndColumn) {
   auto r = RuleSet::compile(text);
   ASSERT_FALSE(r.ok());
   std::vector<std::string> got;
-  for (const auto& e : r.error()) got.push_back(std::to_string(e.line) + ":" + std::to_string(e.column) + ": " + e.message);
+  for (const auto& e : r.error())
+    got.push_back(std::to_string(e.line) + ":" + std::to_string(e.column) + ": " + e.message);
   const std::vector<std::string> want{
       "3:3: expected a feature, a number or '(', found 'then'",
       "4:13: unknown feature or constant 'bogus_feature'",
@@ -124,7 +127,8 @@ TEST(Rules, EveryErrorIsReportedWithLineAndColumn) {
       "8:25: unknown list 'nowhere' (define it with 'list' before use)",
       "9:6: rule 'a' defined twice",
       "10:22: bad number (digits, '_' separators, or exactly two decimals), found '1.5'",
-      "11:29: unknown action 'explode' (approve, decline, step_up, approve_and_alert, suspend_token, list_card, open_case)",
+      "11:29: unknown action 'explode' (approve, decline, step_up, approve_and_alert, suspend_token, "
+      "list_card, open_case)",
   };
   EXPECT_EQ(got, want);
 }
@@ -157,7 +161,8 @@ TEST(RuleSetVersions, RoundTripAndValidation) {
   trailing.push_back(0);
   EXPECT_EQ(decode_rule_set_version(trailing).error().code, RiskErrc::trailing_bytes);
   EXPECT_EQ(decode_rule_set_version(std::span(bytes).first(12)).error().code, RiskErrc::truncated);
-  auto broken = decode_rule_set_version(encode_rule_set_version({4, RuleSetState::draft, "rule x when then approve"}));
+  auto broken =
+      decode_rule_set_version(encode_rule_set_version({4, RuleSetState::draft, "rule x when then approve"}));
   ASSERT_FALSE(broken.ok());
   EXPECT_EQ(broken.error().code, RiskErrc::syntax);
   EXPECT_NE(broken.error().message.find("source 1:13:"), std::string::npos) << broken.error().message;
@@ -186,8 +191,9 @@ std::string default_pack_text() {
 TEST(DefaultPack, Compiles) {
   const RuleSet pack = compile_ok(default_pack_text());
   EXPECT_GE(pack.rule_count(), 15u);
-  for (const char* name : {"dormant_token_abroad", "card_testing", "cvv2_guessing", "token_burst_after_provisioning",
-                           "cross_border_velocity", "over_limit_abroad", "stripe_on_chip_card", "offline_after_refusals"})
+  for (const char* name :
+       {"dormant_token_abroad", "card_testing", "cvv2_guessing", "token_burst_after_provisioning",
+        "cross_border_velocity", "over_limit_abroad", "stripe_on_chip_card", "offline_after_refusals"})
     EXPECT_NE(pack.find_rule(name), kNoRule) << name;
 }
 
@@ -204,7 +210,9 @@ struct Issuer {
     store.features(m, &fv);
     const Decision d = pack.evaluate(fv);
     const bool refused = !m.advice && (d.verdict == Verdict::decline || d.verdict == Verdict::step_up);
-    store.observe({m, over_limit ? Outcome::declined_over_limit : refused ? Outcome::declined : Outcome::approved});
+    store.observe({m, over_limit ? Outcome::declined_over_limit
+                      : refused  ? Outcome::declined
+                                 : Outcome::approved});
     return d;
   }
   std::string rule_name(const Decision& d) const {
@@ -248,7 +256,8 @@ Message on_token(Message m, uint64_t token, uint64_t device) {
 
 void live_at_home(Issuer& issuer, uint64_t card, int first_day, int last_day) {
   for (int day = first_day; day <= last_day; day += 3) {
-    const Decision d = issuer.decide(home_chip(card, 8'000 + 100 * (day % 7), at(day, 40'000), 500 + day % 4));
+    const Decision d =
+        issuer.decide(home_chip(card, 8'000 + 100 * (day % 7), at(day, 40'000), 500 + day % 4));
     ASSERT_FALSE(refused(d)) << "home purchase on day " << day << ": " << issuer.rule_name(d);
   }
 }
@@ -269,7 +278,8 @@ TEST(DefaultPackStory, DormantTokenAbroadIsStoppedAtTheFirstCheckAndThePlasticKe
 
   // Two over-limit tries abroad seeking an uplift: refused, the token suspended again.
   for (int i = 0; i < 2; ++i) {
-    const Decision d = issuer.decide(on_token(online(1, 90'000 - i * 5'000, at(120, 3'700 + i * 60), kThailand, 701), 77, 900), true);
+    const Decision d = issuer.decide(
+        on_token(online(1, 90'000 - i * 5'000, at(120, 3'700 + i * 60), kThailand, 701), 77, 900), true);
     EXPECT_EQ(d.verdict, Verdict::decline) << i;
     EXPECT_TRUE(d.effects & kSuspendToken) << i;
   }
@@ -383,6 +393,31 @@ TEST(DefaultPackStory, AStripeReadOfAChipCardIsDeclined) {
   m.entry_mode = EntryMode::fallback;  // a fallback at home, no refusals: alerted only
   m.time = at(32);
   EXPECT_EQ(issuer.decide(m).verdict, Verdict::approve_and_alert);
+}
+
+TEST(DefaultPackStory, OverLimitTriesAbroadSeekingAnUpliftAreStoppedAtTheSecond) {
+  Issuer issuer;
+  live_at_home(issuer, 8, 0, 30);
+  const Decision first = issuer.decide(online(8, 90'000, at(31, 100), kThailand, 710), true);
+  EXPECT_FALSE(refused(first)) << "the engine refuses it for the open-to-buy; the pack has no signal yet";
+  const Decision second = issuer.decide(online(8, 85'000, at(31, 160), kThailand, 711), true);
+  EXPECT_EQ(second.verdict, Verdict::decline);
+  EXPECT_EQ(issuer.rule_name(second), "over_limit_abroad");
+  EXPECT_TRUE(second.effects & kOpenCase);
+}
+
+TEST(DefaultPackStory, AThirdCountryWithinADayIsDeclined) {
+  Issuer issuer;
+  live_at_home(issuer, 9, 0, 30);
+  EXPECT_FALSE(refused(issuer.decide(home_chip(9, 5'000, at(31, 1'000), 530))));
+  Message bangkok = home_chip(9, 5'000, at(31, 20'000), 720);
+  bangkok.country = kThailand;
+  EXPECT_FALSE(refused(issuer.decide(bangkok))) << "a first country abroad";
+  Message tokyo = home_chip(9, 5'000, at(31, 30'000), 721);
+  tokyo.country = kJapan;
+  const Decision d = issuer.decide(tokyo);
+  EXPECT_EQ(d.verdict, Verdict::decline);
+  EXPECT_EQ(issuer.rule_name(d), "cross_border_velocity");
 }
 
 TEST(DefaultPack, DecidingAllocatesNothing) {

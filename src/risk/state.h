@@ -23,7 +23,7 @@ struct Windows {
   std::array<int64_t, kWindowCount> head{};  // newest bucket number written, per window
   std::array<std::array<uint16_t, kBuckets>, kWindowCount> attempts{};  // saturating
   std::array<std::array<uint16_t, kBuckets>, kWindowCount> declines{};
-  std::array<std::array<int64_t, kBuckets>, kWindowCount> amount{};    // saturating, minor units
+  std::array<std::array<int64_t, kBuckets>, kWindowCount> amount{};  // saturating, minor units
 };
 
 // The kRecent most recently seen distinct values (32-bit hashes, 0 = empty slot) with the second
@@ -75,9 +75,12 @@ struct HolderState {
 template <typename S, typename V>
 void visit_windows(S& w, V&& v) {
   for (auto& h : w.head) v(h);
-  for (auto& row : w.attempts) for (auto& x : row) v(x);
-  for (auto& row : w.declines) for (auto& x : row) v(x);
-  for (auto& row : w.amount) for (auto& x : row) v(x);
+  for (auto& row : w.attempts)
+    for (auto& x : row) v(x);
+  for (auto& row : w.declines)
+    for (auto& x : row) v(x);
+  for (auto& row : w.amount)
+    for (auto& x : row) v(x);
 }
 template <typename S, typename V>
 void visit_recent(S& r, V&& v) {
