@@ -24,7 +24,7 @@ RuleSet compile_ok(std::string_view text) {
   auto r = RuleSet::compile(text);
   if (!r.ok()) {
     for (const auto& e : r.error()) ADD_FAILURE() << e.line << ":" << e.column << ": " << e.message;
-    HF_REQUIRE(false);
+    return RuleSet();  // empty: the test fails on the errors above
   }
   return std::move(r).value();
 }
