@@ -12,5 +12,6 @@ void add_demo_command(CLI::App& app, int* exit_code);
 void add_keys_command(CLI::App& app, int* exit_code);
 void add_clearing_command(CLI::App& app, int* exit_code);
 void add_scenario_commands(CLI::App& app, int* exit_code);
+void add_rules_command(CLI::App& app, int* exit_code);
 
 }  // namespace holdfast::cli

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   holdfast::cli::add_keys_command(app, &exit_code);
   holdfast::cli::add_clearing_command(app, &exit_code);
   holdfast::cli::add_scenario_commands(app, &exit_code);
+  holdfast::cli::add_rules_command(app, &exit_code);
 #if HOLDFAST_HAS_LOADGEN
   holdfast::loadgen::add_loadgen_command(app, &exit_code);
 #endif
