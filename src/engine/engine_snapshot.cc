@@ -354,13 +354,14 @@ bool Engine::deserialize(std::span<const uint8_t> in) {
     if (!r.u64(&id)) return false;
   // The matching aids are rebuilt, not stored: they follow from the records in order.
   approval_index_.clear();
-  for (auto& [id, card] : cards_) card.last_record = 0;
+  for (auto& [id, card] : cards_) card.last_record = card.last_approval = 0;
   for (size_t i = 0; i < records_.size(); ++i) {
     MessageRecord& rec = records_[i];
     if (auto card = cards_.find(rec.card_id); rec.card_id != 0 && card != cards_.end()) {
       rec.previous_for_card = card->second.last_record;
       card->second.last_record = rec.sequence + 1;
     }
+    link_approval(rec);
     index_match_keys(rec);
   }
   return deserialize_clearing(r) && r.at_end();
