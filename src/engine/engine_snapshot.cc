@@ -16,7 +16,7 @@ namespace {
 using namespace wire;
 
 constexpr uint32_t kSnapshotMagic = 0x48465353;  // "HFSS"
-constexpr uint16_t kSnapshotVersion = 4;  // 2: clearing, tokens, disputes, legacy mode; 3: token ATCs; 4: time and liability facts
+constexpr uint16_t kSnapshotVersion = 5;  // 2: clearing, tokens, disputes, legacy mode; 3: token ATCs; 4: time and liability facts; 5: hold ids are sequence numbers
 constexpr size_t kMaxString = 4096;
 
 void put_reply(ByteWriter& w, const Reply& x) {
