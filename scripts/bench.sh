@@ -48,7 +48,7 @@ run_server() {
   server=$!
   trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$work"' RETURN
   for _ in $(seq 100); do (echo >"/dev/tcp/127.0.0.1/$admin") 2>/dev/null && break; sleep 0.1; done
-  local lg=(build/src/cli/holdfast loadgen --port "$iso" --admin-port "$admin" --cards 100000)
+  local lg=(build/src/cli/holdfast loadgen --port "$iso" --admin "127.0.0.1:$admin" --cards 100000)
   "${lg[@]}" --rate 1000 --duration-s 1 --warmup-s 0 --connections 1 >/dev/null  # loads the portfolio
   echo "bench: server, closed loop"
   "${lg[@]}" --no-load --max --connections 4 --in-flight 256 --duration-s 10 --warmup-s 2 --json

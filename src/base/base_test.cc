@@ -153,3 +153,48 @@ TEST(ChunkedRing, BehavesAsAFifoWithIndexingAcrossChunks) {
 
 }  // namespace
 }  // namespace holdfast
+
+#include "base/siphash.h"
+
+namespace holdfast {
+namespace {
+
+// The reference vectors (SipHash paper, appendix A; vectors.h): key 00..0f, message 00..n-1.
+TEST(SipHash, MatchesTheReferenceVectors) {
+  const HashSeed seed{0x0706050403020100ull, 0x0f0e0d0c0b0a0908ull};
+  uint8_t message[64];
+  for (int i = 0; i < 64; ++i) message[i] = static_cast<uint8_t>(i);
+  EXPECT_EQ(siphash24(seed, message, 0), 0x726fdb47dd0e0e31ull);
+  EXPECT_EQ(siphash24(seed, message, 15), 0xa129ca6149be45e5ull);
+  const uint64_t words[2] = {0x0706050403020100ull, 0x0f0e0d0c0b0a0908ull};
+  EXPECT_EQ(siphash24_words(seed, words), siphash24(seed, message, 16));
+}
+
+struct SeededHash {
+  HashSeed seed;
+  size_t operator()(uint64_t k) const { return static_cast<size_t>(siphash24_words(seed, {k})); }
+};
+
+// Keys an attacker built to share one home slot under one seed: under that seed the table
+// degrades to a scan (which is what the probe count must show), under another seed it does not.
+TEST(FlatHashMap, AFloodBuiltForOneSeedDoesNotClusterUnderAnother) {
+  constexpr size_t kCapacity = 1 << 12;
+  constexpr size_t kKeys = 400;
+  const SeededHash known{{1, 2}};
+  const SeededHash secret{{0x5eed5eed5eed5eedull, 0x0123456789abcdefull}};
+  std::vector<uint64_t> flood;
+  for (uint64_t k = 0; flood.size() < kKeys; ++k)
+    if ((known(k) & (kCapacity - 1)) == 7) flood.push_back(k);
+  auto worst_probe = [&](const SeededHash& hash) {
+    FlatHashMap<uint64_t, uint64_t, SeededHash> map(UINT64_MAX, kCapacity, hash);
+    for (uint64_t k : flood) map.put(k, k);
+    size_t worst = 0;
+    for (uint64_t k : flood) worst = std::max(worst, map.probes(k));
+    return worst;
+  };
+  EXPECT_GE(worst_probe(known), kKeys);  // the attack works against a known seed
+  EXPECT_LE(worst_probe(secret), 16u);   // and not against the secret one
+}
+
+}  // namespace
+}  // namespace holdfast

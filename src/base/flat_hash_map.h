@@ -2,6 +2,10 @@
 // engine's hot lookups. One array, no per-entry allocation (growth doubles the array, rarely),
 // no tombstones. Iteration order is not exposed: the engine's determinism never depends on it.
 //
+// Linear probing degrades to a scan when many keys share a home slot, so a table whose keys
+// come from outside (the wire, a file) must use a keyed Hash (base/siphash.h) with a secret
+// seed: the Hash is an object, constructed with its seed, not a stateless type.
+//
 // REQUIRES: Value has a sentinel meaning "empty" that is never stored (passed to the
 // constructor). Not thread-safe; owned by one thread.
 #pragma once
@@ -17,7 +21,8 @@ namespace holdfast {
 template <typename Key, typename Value, typename Hash>
 class FlatHashMap {
  public:
-  explicit FlatHashMap(Value empty, size_t initial_capacity = 1024) : empty_(empty) {
+  explicit FlatHashMap(Value empty, size_t initial_capacity = 1024, Hash hash = Hash{})
+      : hash_(hash), empty_(empty) {
     size_t capacity = 16;
     while (capacity < initial_capacity) capacity *= 2;
     slots_.assign(capacity, Slot{Key{}, empty_});
@@ -31,6 +36,16 @@ class FlatHashMap {
       const Slot& s = slots_[i];
       if (s.value == empty_) return nullptr;
       if (s.key == key) return &s.value;
+    }
+  }
+
+  // How many slots find(key) examines: 1 when the key (or an empty slot) is at its home.
+  // Tests count probes to show keys do not cluster.
+  size_t probes(const Key& key) const {
+    size_t n = 1;
+    for (size_t i = home(key);; i = next(i), ++n) {
+      const Slot& s = slots_[i];
+      if (s.value == empty_ || s.key == key) return n;
     }
   }
 
@@ -86,7 +101,7 @@ class FlatHashMap {
     Key key;
     Value value;
   };
-  size_t home(const Key& key) const { return Hash{}(key) & (slots_.size() - 1); }
+  size_t home(const Key& key) const { return hash_(key) & (slots_.size() - 1); }
   size_t next(size_t i) const { return (i + 1) & (slots_.size() - 1); }
   void grow() {
     std::vector<Slot> old(slots_.size() * 2, Slot{Key{}, empty_});
@@ -96,6 +111,7 @@ class FlatHashMap {
       if (!(s.value == empty_)) put(s.key, s.value);
   }
 
+  Hash hash_;
   Value empty_;
   std::vector<Slot> slots_;
   size_t size_ = 0;

@@ -183,6 +183,10 @@ struct Card {
   // the authorisation path (the card is in cache there: linking costs nothing). Rebuilt from
   // the records at start-up.
   uint64_t last_record = 0;
+  // The card's latest record that is an approval which held or posted money (sequence + 1; 0 =
+  // none), each linking to the previous such one: presentments match against these only, so
+  // declines sent on the card cannot lengthen the walk. Rebuilt from the records at start-up.
+  uint64_t last_approval = 0;
   uint64_t fraud_case_id = 0;      // the fraud case opened for the card (0 = none)
   bool chip() const noexcept { return service_code[0] == '2' || service_code[0] == '6'; }
 };

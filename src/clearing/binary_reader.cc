@@ -34,13 +34,56 @@ ClearingError ClearingReader::fail(ClearingError error) {
   return error;
 }
 
+std::optional<FileFormat> detect_format(std::span<const uint8_t> head) {
+  std::string_view text(reinterpret_cast<const char*>(head.data()), head.size());
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // a UTF-8 byte order mark
+  if (text.starts_with("record_id,")) return FileFormat::kCsv;
+  if (head.size() < 4) return std::nullopt;
+  const uint32_t length = (uint32_t{head[0]} << 24) | (uint32_t{head[1]} << 16) | (uint32_t{head[2]} << 8) | head[3];
+  if (length >= 1 && length <= kMaxRecordBytes) return FileFormat::kBinary;
+  return std::nullopt;
+}
+
+namespace {
+constexpr size_t kFormatProbeBytes = 16;
+}  // namespace
+
 Result<std::optional<ClearingRecord>, ClearingError> ClearingReader::next() {
   if (failed_ || complete_) return std::optional<ClearingRecord>{};
   if (source_->open_failed())
     return fail({ClearingErrc::kIo, true, 0, 0, 0, 0, 0, "", "cannot open the file"});
+  if (!probed_) {
+    probed_ = true;
+    const std::span<const uint8_t> head = source_->peek(kFormatProbeBytes);
+    first_bytes_.assign(head.begin(), head.end());
+  }
+  if (options_.format == FileFormat::kAuto) {
+    const std::optional<FileFormat> detected = detect_format(first_bytes_);
+    if (!detected && !first_bytes_.empty())
+      return fail({ClearingErrc::kUnknownFormat, true, 0, 0, 0, 0, 0, "",
+                   "neither a binary clearing file (a 4-byte big-endian record length of 1.." +
+                       std::to_string(kMaxRecordBytes) + ") nor the operator CSV (a first line starting "
+                       "\"record_id,\"): name the format"});
+    options_.format = detected.value_or(FileFormat::kBinary);  // an empty file: no records
+  }
   auto result = options_.format == FileFormat::kBinary ? next_binary() : next_csv();
+  if (!result.ok() && result.error().fatal) return wrong_format_hint(std::move(result).error());
   if (result.ok() && result->has_value()) ++stats_.records;
   return result;
+}
+
+// A file refused at its first bytes under the format it was named as, that starts like the
+// other format, says so: "record length 1919247215" alone does not tell an operator to use CSV.
+ClearingError ClearingReader::wrong_format_hint(ClearingError error) {
+  const bool at_start = (error.code == ClearingErrc::kBadRecordLength && error.byte_offset == 0) ||
+                        error.code == ClearingErrc::kBadCsvHeader;
+  if (!at_start) return error;
+  const std::optional<FileFormat> looks_like = detect_format(first_bytes_);
+  if (looks_like == FileFormat::kCsv && options_.format == FileFormat::kBinary)
+    error.reason += "; this looks like the operator CSV: read it as CSV (--format csv)";
+  if (looks_like == FileFormat::kBinary && options_.format == FileFormat::kCsv)
+    error.reason += "; this looks like a binary clearing file: read it as binary (--format binary)";
+  return error;
 }
 
 namespace {

@@ -98,6 +98,7 @@ struct ClearingRecord {
 enum class ClearingErrc : uint8_t {
   // Fatal: the framing is lost, nothing after this point can be trusted.
   kIo,                  // the file could not be opened or read
+  kUnknownFormat,       // format auto: the file starts like neither format
   kTruncated,           // the input ends inside a length prefix or a record
   kBadRecordLength,     // length 0 or above kMaxRecordBytes
   kBadCsvHeader,        // the first line is not the documented header
@@ -130,7 +131,15 @@ struct ClearingError {
 // amount_minor: ...". One line, for logs and the CLI.
 std::string describe(const ClearingError& error);
 
-enum class FileFormat : uint8_t { kBinary, kCsv };
+// kAuto tells the two apart by their first bytes (detect_format); the library's default stays
+// kBinary, the CLI's is auto.
+enum class FileFormat : uint8_t { kBinary, kCsv, kAuto };
+
+// The format a file's first bytes announce: CSV when its first line starts with the documented
+// header's first column ("record_id,", after an optional UTF-8 byte order mark); binary when its
+// first 4 bytes are a big-endian record length of 1..32768 (kMaxRecordBytes); nullopt otherwise
+// (and for fewer than 4 bytes).
+std::optional<FileFormat> detect_format(std::span<const uint8_t> head);
 
 struct ReaderOptions {
   FileFormat format = FileFormat::kBinary;
@@ -172,6 +181,7 @@ class ClearingReader {
 
  private:
   ClearingReader(std::unique_ptr<ByteSource> source, ReaderOptions options);
+  ClearingError wrong_format_hint(ClearingError error);
   Result<std::optional<ClearingRecord>, ClearingError> next_binary();
   Result<std::optional<ClearingRecord>, ClearingError> next_csv();
   ClearingError fail(ClearingError error);
@@ -185,6 +195,8 @@ class ClearingReader {
   bool complete_ = false;
   bool failed_ = false;
   uint32_t line_ = 0;  // CSV: last line read
+  bool probed_ = false;                // first_bytes_ taken
+  std::vector<uint8_t> first_bytes_;  // the file's first bytes: format detection and hints
   std::vector<uint8_t> buffer_;
 };
 

@@ -454,6 +454,78 @@ TEST(ClearingProperty, EveryPrefixOfAValidFileIsFullyReadOrFailsCleanly) {
   }
 }
 
+ReadAll read_as(std::span<const uint8_t> bytes, FileFormat format) {
+  ReaderOptions options;
+  options.format = format;
+  return read_all(ClearingReader::from_bytes(bytes, options));
+}
+
+std::span<const uint8_t> bytes_of(std::string_view text) {
+  return {reinterpret_cast<const uint8_t*>(text.data()), text.size()};
+}
+
+std::string one_row_csv() {
+  std::string csv(csv_header());
+  csv += "\nops-1,first_presentment,6212345678901234,12000,156,,,A1B2C3,,,5812,CHN,Y,,\n";
+  return csv;
+}
+
+// An operator who forgets --format csv used to get "record length 1919247215" (the bytes
+// "rec" + "o" read as a length): format auto reads either, and a file named as the wrong format
+// says which one it looks like.
+TEST(ClearingFormat, AutoDetectionReadsBothFormats) {
+  const auto binary = write({presentment("6212345678901234", 100, "ABCDEF", "1")}, WriteOptions{"F1"});
+  const auto from_binary = read_as(binary, FileFormat::kAuto);
+  EXPECT_TRUE(from_binary.errors.empty());
+  EXPECT_TRUE(from_binary.complete);
+  EXPECT_EQ(from_binary.records.size(), 1U);
+  const std::string csv = one_row_csv();
+  const auto from_csv = read_as(bytes_of(csv), FileFormat::kAuto);
+  ASSERT_TRUE(from_csv.errors.empty()) << describe(from_csv.errors[0]);
+  EXPECT_TRUE(from_csv.complete);
+  EXPECT_EQ(from_csv.records.size(), 1U);
+  EXPECT_EQ(detect_format(bytes_of("\xEF\xBB\xBF" + csv)), FileFormat::kCsv);
+  EXPECT_EQ(detect_format(bytes_of("")), std::nullopt);
+  EXPECT_TRUE(read_as({}, FileFormat::kAuto).complete);  // an empty file: no records
+}
+
+TEST(ClearingFormat, AFileLikeNeitherFormatIsRefusedNamingBoth) {
+  const auto got = read_as(bytes_of("hello, this is not a clearing file\n"), FileFormat::kAuto);
+  ASSERT_EQ(got.errors.size(), 1U);
+  EXPECT_EQ(got.errors[0].code, ClearingErrc::kUnknownFormat);
+  EXPECT_TRUE(got.errors[0].fatal);
+  EXPECT_EQ(got.errors[0].byte_offset, 0U);
+  const std::string text = describe(got.errors[0]);
+  EXPECT_NE(text.find("at offset 0"), std::string::npos) << text;
+  EXPECT_NE(text.find("1..32768"), std::string::npos) << text;
+  EXPECT_NE(text.find("record_id,"), std::string::npos) << text;
+  EXPECT_FALSE(got.complete);
+}
+
+TEST(ClearingFormat, ACsvReadAsBinarySaysItLooksLikeCsvWithTheOffsetAndTheLimit) {
+  const std::string csv = one_row_csv();
+  const auto got = read_as(bytes_of(csv), FileFormat::kBinary);
+  ASSERT_EQ(got.errors.size(), 1U);
+  EXPECT_EQ(got.errors[0].code, ClearingErrc::kBadRecordLength);
+  const std::string text = describe(got.errors[0]);
+  EXPECT_NE(text.find("at offset 0"), std::string::npos) << text;
+  EXPECT_NE(text.find("record length 1919247215 (allowed 1..32768)"), std::string::npos) << text;
+  EXPECT_NE(text.find("this looks like the operator CSV: read it as CSV (--format csv)"), std::string::npos) << text;
+  // And a binary file read as CSV.
+  const auto binary = write({presentment("6212345678901234", 100, "ABCDEF", "1")}, WriteOptions{"F1"});
+  const auto as_csv = read_as(binary, FileFormat::kCsv);
+  ASSERT_EQ(as_csv.errors.size(), 1U);
+  EXPECT_EQ(as_csv.errors[0].code, ClearingErrc::kBadCsvHeader);
+  EXPECT_NE(as_csv.errors[0].reason.find("looks like a binary clearing file"), std::string::npos)
+      << as_csv.errors[0].reason;
+  // A bad length later in a binary file gets no hint: the file was binary.
+  auto later = write({presentment("6212345678901234", 100, "ABCDEF", "1")}, WriteOptions{""});
+  later.insert(later.end(), {'r', 'e', 'c', 'o'});
+  const auto late = read_as(later, FileFormat::kBinary);
+  ASSERT_EQ(late.errors.size(), 1U);
+  EXPECT_EQ(late.errors[0].reason.find("looks like"), std::string::npos);
+}
+
 TEST(ClearingStory, ReadsFromAFilePathAndReportsAMissingFile) {
   std::mt19937_64 rng(11);
   std::vector<ClearingRecord> records;

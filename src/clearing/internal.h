@@ -91,6 +91,9 @@ class ByteSource {
   uint64_t offset() const { return base_ + pos_; }
   // Copies up to n bytes; fewer only at the end of the input (or on an I/O error).
   size_t read(uint8_t* out, size_t n);
+  // Up to n of the next bytes, not consumed (fewer at the end of the input or of a file chunk:
+  // for a look at the start of a file, n well under kFileChunkBytes).
+  std::span<const uint8_t> peek(size_t n);
   // Reads one line without its '\n'; false when the input is already at its end. A line longer
   // than `max` is consumed to its end and reported by *too_long (its first `max` bytes kept).
   // *terminated says whether the line ended with '\n' (false: the input ended inside it).

@@ -29,6 +29,7 @@ std::optional<RecordKind> parse_kind(std::string_view name) {
 std::string_view errc_name(ClearingErrc code) {
   switch (code) {
     case ClearingErrc::kIo: return "io";
+    case ClearingErrc::kUnknownFormat: return "unknown_format";
     case ClearingErrc::kTruncated: return "truncated";
     case ClearingErrc::kBadRecordLength: return "bad_record_length";
     case ClearingErrc::kBadCsvHeader: return "bad_csv_header";

@@ -37,6 +37,11 @@ size_t ByteSource::read(uint8_t* out, size_t n) {
   return done;
 }
 
+std::span<const uint8_t> ByteSource::peek(size_t n) {
+  if (pos_ == window_.size()) fill();
+  return window_.subspan(pos_, std::min(n, window_.size() - pos_));
+}
+
 bool ByteSource::read_line(std::string* line, size_t max, bool* too_long, bool* terminated) {
   line->clear();
   *too_long = false;

@@ -234,6 +234,56 @@ TEST_F(ClearingApplyTest, TheOperatorCsvIsAppliedTheSameWay) {
   EXPECT_EQ(account()["open_to_buy_minor"], 55000);
 }
 
+// `holdfast clearing apply file.csv` without --format used to fail with "record length
+// 1919247215": the format is told apart by the first bytes, and a wrong --format says which
+// format the file looks like.
+TEST_F(ClearingApplyTest, ACsvFileIsAppliedWithoutFormatAndAWrongFormatSaysWhatItLooksLike) {
+  std::vector<clearing::ClearingRecord> records = file_records();
+  records[0].record_id = "OPS-AUTO-1";
+  records[1].record_id = "OPS-AUTO-2";
+  auto csv = clearing::write_clearing_csv(records);
+  ASSERT_TRUE(csv.ok());
+  const std::string path = data_dir_ + "/clearing.csv";
+  std::ofstream(path) << *csv;
+  const CliRun named_wrong = run_holdfast("clearing apply " + path + " --format binary --admin " + admin_address_);
+  EXPECT_EQ(named_wrong.exit_code, 2) << named_wrong.output;
+  EXPECT_EQ(named_wrong.summary["records"], 0) << named_wrong.output;
+  EXPECT_NE(named_wrong.output.find("record 1 at offset 0: bad_record_length: record length 1919247215 "
+                                    "(allowed 1..32768); this looks like the operator CSV: read it as CSV "
+                                    "(--format csv)"),
+            std::string::npos)
+      << named_wrong.output;
+  const CliRun run = run_holdfast("clearing apply " + path + " --admin " + admin_address_);
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(run.summary["applied"], 2) << run.output;
+  EXPECT_EQ(admin({{"op", "get_presentment"}, {"record_id", "OPS-AUTO-1"}})["outcome"], "presentment_matched");
+
+  const std::string text = data_dir_ + "/notes.txt";
+  std::ofstream(text) << "not a clearing file\n";
+  const CliRun neither = run_holdfast("clearing apply " + text + " --admin " + admin_address_);
+  EXPECT_EQ(neither.exit_code, 2) << neither.output;
+  EXPECT_NE(neither.output.find("unknown_format"), std::string::npos) << neither.output;
+}
+
+// One spelling of the admin address for every subcommand; the old ones still work.
+TEST_F(ClearingApplyTest, EverySubcommandTakesTheAdminAddressAsAdminHostPort) {
+  const std::string request = R"( '{"op":"get_account","account_id":1001}')";
+  const CliRun admin_run = run_holdfast("admin" + request + " --admin " + admin_address_);
+  EXPECT_EQ(admin_run.exit_code, 0) << admin_run.output;
+  EXPECT_EQ(admin_run.summary["open_to_buy_minor"], 60000) << admin_run.output;
+  const std::string port = std::to_string(server_->admin_port());
+  const CliRun old_spelling = run_holdfast("admin" + request + " --host 127.0.0.1 --port " + port);
+  EXPECT_EQ(old_spelling.exit_code, 0) << old_spelling.output;
+  EXPECT_EQ(old_spelling.summary["open_to_buy_minor"], 60000) << old_spelling.output;
+  EXPECT_NE(run_holdfast("admin" + request + " --admin " + admin_address_ + " --port " + port).exit_code, 0);
+  EXPECT_EQ(run_holdfast("admin" + request + " --admin nowhere").exit_code, 2);
+  const std::string portfolio = data_dir_ + "/portfolio.json";
+  std::ofstream(portfolio) << R"({"accounts":[{"id":1002,"currency":"156","credit_limit_minor":1000}]})";
+  const CliRun loaded = run_holdfast("portfolio " + portfolio + " --admin " + admin_address_);
+  EXPECT_EQ(loaded.exit_code, 0) << loaded.output;
+  EXPECT_EQ(admin({{"op", "get_account"}, {"account_id", 1002}})["open_to_buy_minor"], 1000);
+}
+
 TEST_F(ClearingApplyTest, AFileCutShortAppliesWhatCameBeforeAndExitsTwo) {
   const std::string file = write_binary(file_records(), 5);  // inside the trailer
   const CliRun run = run_holdfast("clearing apply " + file + " --admin " + admin_address_);

@@ -25,7 +25,7 @@ using nlohmann::json;
 
 struct ApplyOptions {
   std::string file;
-  std::string format = "binary";
+  std::string format = "auto";
   std::string spec = "iso93binary";
   std::string file_id;
   std::string admin = "127.0.0.1:8584";
@@ -41,18 +41,6 @@ struct Summary {
   uint64_t chargebacks_raised = 0;
   bool complete = false;         // the whole file was read with its framing intact
 };
-
-bool parse_host_port(const std::string& text, std::string* host, uint16_t* port) {
-  const size_t colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size() || text.size() - colon > 6) return false;
-  const std::string digits = text.substr(colon + 1);
-  if (digits.find_first_not_of("0123456789") != std::string::npos) return false;
-  const unsigned long value = std::stoul(digits);
-  if (value == 0 || value > 65535) return false;
-  *host = text.substr(0, colon);
-  *port = static_cast<uint16_t>(value);
-  return true;
-}
 
 // "record 3 (F1:3)": how a line names its record (never by its PAN).
 std::string record_label(const clearing::ClearingRecord& r) {
@@ -138,21 +126,22 @@ class Applier {
 
 int apply_command(const ApplyOptions& o) {
   clearing::ReaderOptions options;
-  options.format = o.format == "csv" ? clearing::FileFormat::kCsv : clearing::FileFormat::kBinary;
+  options.format = o.format == "csv"      ? clearing::FileFormat::kCsv
+                   : o.format == "binary" ? clearing::FileFormat::kBinary
+                                          : clearing::FileFormat::kAuto;
   options.spec = iso8583::find_spec(o.spec);
   options.file_id = o.file_id;
   if (options.spec == nullptr) {
     std::cerr << "holdfast: unknown spec '" << o.spec << "'\n";
     return 2;
   }
-  std::string host;
-  uint16_t port = 0;
-  if (!parse_host_port(o.admin, &host, &port)) {
+  client::AdminAddress admin;
+  if (!client::parse_admin_address(o.admin, &admin)) {
     std::cerr << "holdfast: --admin must be HOST:PORT, got '" << o.admin << "'\n";
     return 2;
   }
   // Connect first: with no server, nothing of the file is read.
-  auto client = client::AdminClient::connect(host, port);
+  auto client = client::AdminClient::connect(admin.host, admin.port);
   if (!client.ok()) {
     std::cerr << "holdfast: " << client.error().message << '\n';
     return 1;
@@ -185,11 +174,13 @@ void add_clearing_command(CLI::App& app, int* exit_code) {
   auto* apply = clearing->add_subcommand(
       "apply", "Apply a clearing file to a running server, record by record, as it is read");
   apply->add_option("file", o->file, "Clearing file: binary (4-byte length + ISO 8583:1993) or operator CSV")->required();
-  apply->add_option("--format", o->format, "binary (default) or csv")->check(CLI::IsMember({"binary", "csv"}));
+  apply->add_option("--format", o->format,
+                    "auto (default: told apart by the first bytes), binary or csv")
+      ->check(CLI::IsMember({"auto", "binary", "csv"}));
   apply->add_option("--spec", o->spec, "Binary files: iso93binary (default) or iso93ascii")
       ->check(CLI::IsMember({"iso93binary", "iso93ascii"}));
   apply->add_option("--file-id", o->file_id, "Record-id prefix for a binary file whose header carries none");
-  apply->add_option("--admin", o->admin, "The server's admin port, HOST:PORT (default 127.0.0.1:8584)");
+  apply->add_option("--admin", o->admin, client::kAdminOptionHelp);
   apply->callback([o, exit_code] { *exit_code = apply_command(*o); });
 }
 

@@ -150,6 +150,18 @@ Result<iso8583::Message, ClientError> IsoClient::exchange(const iso8583::Message
   return receive(timeout_ms);
 }
 
+bool parse_admin_address(const std::string& text, AdminAddress* address) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size() || text.size() - colon > 6) return false;
+  const std::string digits = text.substr(colon + 1);
+  if (digits.find_first_not_of("0123456789") != std::string::npos) return false;
+  const unsigned long value = std::stoul(digits);
+  if (value == 0 || value > 65535) return false;
+  address->host = text.substr(0, colon);
+  address->port = static_cast<uint16_t>(value);
+  return true;
+}
+
 Result<AdminClient, ClientError> AdminClient::connect(const std::string& host, uint16_t port) {
   auto c = Connection::open(host, port);
   if (!c.ok()) return c.error();

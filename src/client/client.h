@@ -60,6 +60,16 @@ class IsoClient {
   const iso8583::MessageSpec* spec_;
 };
 
+// The admin port's address as every subcommand takes it: `--admin HOST:PORT`.
+struct AdminAddress {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8584;
+};
+inline constexpr const char* kAdminOptionHelp = "The server's admin port, HOST:PORT (default 127.0.0.1:8584)";
+// Parses HOST:PORT (port 1..65535; the host as given, IPv6 without brackets is not supported).
+// False, with *address unchanged, when `text` is not of that form.
+bool parse_admin_address(const std::string& text, AdminAddress* address);
+
 class AdminClient {
  public:
   static Result<AdminClient, ClientError> connect(const std::string& host, uint16_t port);

@@ -78,11 +78,14 @@ const char* case_origin_name(CaseOrigin o) noexcept {
 }
 
 size_t Engine::RecordKeyHash::operator()(const RecordKey& k) const noexcept {
-  // splitmix-style mixing of the key fields; deterministic across runs and machines.
-  uint64_t h = k.key.acquirer_id * 0x9E3779B97F4A7C15ull;
-  h ^= (static_cast<uint64_t>(k.key.stan) << 8 | k.group) + 0xBF58476D1CE4E5B9ull + (h << 6) + (h >> 2);
-  h ^= k.key.transmission_time * 0x94D049BB133111EBull + (h << 6) + (h >> 2);
-  return static_cast<size_t>(h ^ (h >> 31));
+  // Every field is wire-chosen (DE 32, 11, 7): keyed, so colliding keys cannot be built offline.
+  const uint64_t words[3] = {k.key.acquirer_id, static_cast<uint64_t>(k.key.stan) << 8 | k.group,
+                             k.key.transmission_time};
+  return static_cast<size_t>(siphash24_words(seed, words));
+}
+
+size_t Engine::message_index_probes(MessageKind kind, const MessageKey& key) const {
+  return record_index_.probes(RecordKey{record_group(kind), key});
 }
 
 namespace {
@@ -95,8 +98,11 @@ size_t initial_index_capacity(uint32_t max_records) {
 }
 }  // namespace
 
-Engine::Engine(EngineConfig config)
-    : config_(std::move(config)), record_index_(UINT64_MAX, initial_index_capacity(config_.max_message_records)) {
+Engine::Engine(EngineConfig config, HashSeed index_seed)
+    : config_(std::move(config)),
+      record_index_(UINT64_MAX, initial_index_capacity(config_.max_message_records), RecordKeyHash{index_seed}),
+      presentment_index_(UINT64_MAX, 1 << 12, DigestHash{index_seed}),
+      presentment_by_arn_(16, DigestHash{index_seed}) {
   // The rules in the configuration were checked when they were configured; the embedded copy
   // is checked by tests. A constructor cannot refuse, so bad rules here are a bug.
   HF_REQUIRE(load_rules());

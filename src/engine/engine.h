@@ -31,6 +31,7 @@
 #include "base/chunked_ring.h"
 #include "base/flat_hash_map.h"
 #include "base/result.h"
+#include "base/siphash.h"
 #include "cards/cards.h"
 #include "disputes/case.h"
 #include "disputes/compensation.h"
@@ -122,6 +123,9 @@ struct EngineCounters {
   uint64_t unauthorised_items = 0;
   uint64_t chargebacks_raised = 0;
   uint64_t cards_protected = 0;
+  // Message records examined while matching (a card's history walks); since start, not in
+  // snapshots: a measure of work, not state.
+  uint64_t presentment_match_steps = 0;
 };
 
 // What started a dispute case.
@@ -168,9 +172,16 @@ struct FraudCase {
   int64_t amount_minor = 0;     // their total, account currency
 };
 
+// The key of the engine's message and clearing indexes (SipHash). Their keys come from the wire
+// (DE 32/11/7) and from clearing files, so the server passes a secret seed drawn at start-up;
+// tests and tools use this fixed one. The seed decides where entries sit in the tables and
+// nothing else: replies, events and snapshots are the same under every seed (a test checks it),
+// so it is not part of the state and a restart may draw another.
+inline constexpr HashSeed kFixedIndexSeed{0x686f6c6466617374ull, 0x696e646578736565ull};
+
 class Engine {
  public:
-  explicit Engine(EngineConfig config);
+  explicit Engine(EngineConfig config, HashSeed index_seed = kFixedIndexSeed);
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
@@ -211,6 +222,7 @@ class Engine {
     Outcome cause = Outcome::approved;
     bool engine_code = false;              // reply.approval_code was issued by holdfast
     uint64_t previous_for_card = 0;        // the card's previous record (sequence + 1; 0 = none)
+    uint64_t previous_approval_for_card = 0;  // ... previous money-moving approval (link_approval)
     Currency currency;                     // DE 49 of transaction_amount_minor
   };
 
@@ -273,6 +285,14 @@ class Engine {
   // when nothing is pending. The server sends Ticks only when this is due.
   std::optional<Timestamp> next_timer_due() const;
   size_t message_record_count() const { return records_.size(); }
+  // Presentments without holdfast's approval code walk the card's money-moving approvals (not
+  // its declines), newest first, at most this many. An authorisation further back is not found:
+  // the presentment is applied as unmatched (force-posted, and charged back where the rules say
+  // there was no authorisation), exactly as if it had been pruned with the message records.
+  static constexpr size_t kPresentmentLookback = 1024;
+  // How many index slots a lookup of this message examines (1 = at its home slot): tests count
+  // probes to show that keys chosen on the wire do not cluster.
+  size_t message_index_probes(MessageKind kind, const MessageKey& key) const;
 
   // The whole state as deterministic bytes (snapshots; equal states give equal bytes), and back.
   void serialize(std::vector<uint8_t>* out) const;
@@ -287,6 +307,7 @@ class Engine {
     friend bool operator==(const RecordKey&, const RecordKey&) = default;
   };
   struct RecordKeyHash {
+    HashSeed seed;
     size_t operator()(const RecordKey& k) const noexcept;
   };
 
@@ -380,8 +401,13 @@ class Engine {
   static bool blank_chars(const std::array<char, 12>& a);
   bool has_hold_rule(uint16_t mcc) const;
   static constexpr size_t kIncrementalLookback = 32;
-  MessageRecord* find_in_card_history(const cards::Card& card, uint64_t from, const std::array<char, 6>* code,
-                                      const std::array<char, 12>* rrn, size_t limit);
+  MessageRecord* find_in_card_history(const cards::Card& card, uint64_t from, uint64_t MessageRecord::*previous,
+                                      const std::array<char, 6>* code, const std::array<char, 12>* rrn,
+                                      size_t limit);
+  // Links the record into its card's chain of money-moving approvals when it is one. Called
+  // once the command that made the record is done (its fields are final), and again for every
+  // record at start-up, so the chain after a restart is the chain before it.
+  void link_approval(MessageRecord& record);
   // Returns the uplift gate's refusal when it refused one (approved otherwise: granted, or not asked).
   Outcome maybe_uplift_abroad(const CardMessage& m, const cards::Card& card, const cards::Token* token,
                               cards::Account& account, const cards::Product& product, std::vector<Event>* events);
@@ -466,13 +492,16 @@ class Engine {
   // direct-mapped table: codes are issued in sequence, so the authorisation path only appends),
   // else by walking the card's own records (cards::Card::last_record) for the RRN or code.
   std::vector<uint64_t> approval_index_;  // approval code number -> record sequence + 1
+  // Record ids and ARNs are digests of what a clearing file says: a file built to collide in the
+  // low bits would cluster them without the seed.
   struct DigestHash {
+    HashSeed seed;
     size_t operator()(const Digest16& d) const noexcept;
   };
   ChunkedRing<PresentmentRecord> presentments_;
   uint64_t presentments_dropped_ = 0;
-  FlatHashMap<Digest16, uint64_t, DigestHash> presentment_index_{UINT64_MAX, 1 << 12};  // record id ->
-  std::unordered_map<Digest16, uint64_t, DigestHash> presentment_by_arn_;                // arn -> sequence
+  FlatHashMap<Digest16, uint64_t, DigestHash> presentment_index_;            // record id -> sequence
+  std::unordered_map<Digest16, uint64_t, DigestHash> presentment_by_arn_;  // arn -> sequence
 
   // Tokens, dispute cases, fraud cases.
   std::unordered_map<uint64_t, cards::Token> tokens_;

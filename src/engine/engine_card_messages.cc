@@ -115,6 +115,7 @@ Reply Engine::apply_card_message(const CardMessage& m, std::vector<Event>* event
     return account_reply(Outcome::link_not_signed_on, nullptr);
   }
   Reply reply;
+  const uint64_t first_new_record = records_dropped_ + records_.size();
   switch (m.kind) {
     case MessageKind::authorization_request:
     case MessageKind::financial_request: reply = authorize(m, events); break;
@@ -124,6 +125,8 @@ Reply Engine::apply_card_message(const CardMessage& m, std::vector<Event>* event
     case MessageKind::reversal_advice: reply = reverse(m, events); break;
     case MessageKind::network_management: HF_UNREACHABLE();
   }
+  for (uint64_t s = std::max(first_new_record, records_dropped_); s < records_dropped_ + records_.size(); ++s)
+    link_approval(records_[static_cast<size_t>(s - records_dropped_)]);
   if (is_approval(reply.outcome)) ++counters_.approvals; else ++counters_.declines;
   return reply;
 }
@@ -452,8 +455,8 @@ void Engine::join_chain(MessageRecord& record) {
   // authorisation path, and only its latest kIncrementalLookback records.
   if (!blank_chars(record.retrieval_reference) && has_hold_rule(record.mcc)) {
     const cards::Card& card = cards_.at(record.card_id);
-    head = find_in_card_history(card, record.previous_for_card, nullptr, &record.retrieval_reference,
-                                kIncrementalLookback);
+    head = find_in_card_history(card, record.previous_for_card, &MessageRecord::previous_for_card, nullptr,
+                                &record.retrieval_reference, kIncrementalLookback);
     if (head != nullptr && head->chain_head != head->sequence && head->chain_head >= records_dropped_)
       head = &records_[static_cast<size_t>(head->chain_head - records_dropped_)];
   }

@@ -38,9 +38,9 @@ disputes::Scheme dispute_scheme(cards::CardScheme s) {
 }  // namespace
 
 size_t Engine::DigestHash::operator()(const Digest16& d) const noexcept {
-  uint64_t v;
-  __builtin_memcpy(&v, d.bytes.data(), sizeof v);  // already a cryptographic hash
-  return static_cast<size_t>(v);
+  // A digest's low bits are as easy to collide as any other key's when the table is small:
+  // keyed like the message index.
+  return static_cast<size_t>(siphash24(seed, d.bytes.data(), d.bytes.size()));
 }
 
 // ---- Matching: approval codes holdfast issued, and each card's recent approvals ------------
@@ -75,16 +75,27 @@ void Engine::index_match_keys(MessageRecord& r) {
   approval_index_[n] = r.sequence + 1;
 }
 
-// Walks the card's records from `from` (sequence + 1) back, at most `limit` of them: the latest
-// approval that moved money with approval code `code`, else the oldest with retrieval reference
-// `rrn` (the head of its chain). Either may be null.
+void Engine::link_approval(MessageRecord& r) {
+  if (r.card_id == 0 || r.credit || !is_approval(r.reply.outcome) || (r.hold_id == 0 && !r.posted)) return;
+  auto card = cards_.find(r.card_id);
+  if (card == cards_.end()) return;
+  r.previous_approval_for_card = card->second.last_approval;
+  card->second.last_approval = r.sequence + 1;
+}
+
+// Walks the card's records from `from` (sequence + 1) back along `previous` (every record, or
+// only money-moving approvals), at most `limit` of them: the latest approval that moved money
+// with approval code `code`, else the oldest with retrieval reference `rrn` (the head of its
+// chain). Either may be null.
 Engine::MessageRecord* Engine::find_in_card_history(const cards::Card& card, uint64_t from,
+                                                    uint64_t MessageRecord::*previous,
                                                     const std::array<char, 6>* code,
                                                     const std::array<char, 12>* rrn, size_t limit) {
   MessageRecord* by_rrn = nullptr;
   for (uint64_t s = from; s != 0 && s - 1 >= records_dropped_ && limit > 0; --limit) {
     MessageRecord& r = records_[static_cast<size_t>(s - 1 - records_dropped_)];
-    s = r.previous_for_card;
+    ++counters_.presentment_match_steps;
+    s = r.*previous;
     if (r.card_id != card.id.value || r.voided || !is_approval(r.reply.outcome) || r.credit ||
         (r.hold_id == 0 && !r.posted))
       continue;
@@ -101,11 +112,14 @@ Engine::MessageRecord* Engine::record_at(uint64_t sequence_plus_one, const cards
   return &r;
 }
 
+// The card's money-moving approvals, newest first, at most kPresentmentLookback of them.
 Engine::MessageRecord* Engine::find_by_amount(const cards::Card& card, int64_t amount, Currency currency) {
   MessageRecord* found = nullptr;
-  for (uint64_t s = card.last_record; s != 0 && s - 1 >= records_dropped_;) {
+  size_t limit = kPresentmentLookback;
+  for (uint64_t s = card.last_approval; s != 0 && s - 1 >= records_dropped_ && limit > 0; --limit) {
     MessageRecord& r = records_[static_cast<size_t>(s - 1 - records_dropped_)];
-    s = r.previous_for_card;
+    ++counters_.presentment_match_steps;
+    s = r.previous_approval_for_card;
     if (r.card_id != card.id.value || r.voided || !is_approval(r.reply.outcome) || r.hold_id == 0 ||
         r.cleared_minor != 0 || r.transaction_amount_minor != amount || r.currency != currency)
       continue;
@@ -131,11 +145,14 @@ Engine::MessageRecord* Engine::match_authorisation(const Presentment& p, const c
     found = record_at(approval_index_[n], card);
     if (found != nullptr && (!found->engine_code || found->reply.approval_code != p.approval_code)) found = nullptr;
   }
-  // The card's own history: the terminal's approval code (offline advices), then the
-  // retrieval reference. Off the authorisation path; bounded by the records kept.
+  // The card's own money-moving approvals: the terminal's approval code (offline advices),
+  // then the retrieval reference. Declines are not in that chain, and the walk is bounded: a
+  // card flooded with requests cannot stall the engine thread behind one presentment.
   if (found == nullptr && (!blank(p.approval_code) || !blank(p.retrieval_reference)))
-    found = find_in_card_history(card, card.last_record, blank(p.approval_code) ? nullptr : &p.approval_code,
-                                 blank(p.retrieval_reference) ? nullptr : &p.retrieval_reference, SIZE_MAX);
+    found = find_in_card_history(card, card.last_approval, &MessageRecord::previous_approval_for_card,
+                                 blank(p.approval_code) ? nullptr : &p.approval_code,
+                                 blank(p.retrieval_reference) ? nullptr : &p.retrieval_reference,
+                                 kPresentmentLookback);
   // Neither code nor reference: the card and the amount, the oldest approval not yet cleared
   // whose hold is still the amount presented (DE 4 in the authorisation's currency).
   if (found == nullptr && blank(p.approval_code) && blank(p.retrieval_reference))

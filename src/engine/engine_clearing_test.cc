@@ -412,6 +412,56 @@ TEST_F(ClearingStory, ABusyCardsHistoryStillFindsItsHotelChainAndARetrievalRefer
   EXPECT_TRUE(story.engine.disputes().empty());
 }
 
+// Millions of declined 0100s on one card used to lengthen the walk of every presentment of that
+// card on the engine thread. Declines are not in the chain presentments walk: the work is
+// counted in records examined, not timed.
+TEST_F(ClearingStory, DeclinesSentOnACardDoNotLengthenItsPresentmentsWalk) {
+  CardMessage auth = story.authorization(kPan, 15'000);
+  auth.retrieval_reference = chars<12>("633012345678");
+  approve(auth);
+  for (int i = 0; i < 5'000; ++i) {
+    const Reply declined = story.run(story.authorization(kPan, 1'000'000));  // over the limit
+    ASSERT_EQ(declined.outcome, Outcome::insufficient_funds);
+  }
+  Presentment p = presentment(15'000);
+  p.retrieval_reference = auth.retrieval_reference;
+  p.approval_code = chars<6>("999999");  // a terminal's code: not in holdfast's code table
+  const uint64_t steps_before = story.engine.counters().presentment_match_steps;
+  EXPECT_EQ(story.run(p).outcome, Outcome::presentment_matched);
+  EXPECT_LE(story.engine.counters().presentment_match_steps - steps_before, 1u);
+  // Without a code or a reference (matching by amount) the walk is the same short one.
+  approve(story.authorization(kPan, 7'000));
+  const uint64_t steps_by_amount = story.engine.counters().presentment_match_steps;
+  EXPECT_EQ(story.run(presentment(7'000)).outcome, Outcome::presentment_matched);
+  EXPECT_LE(story.engine.counters().presentment_match_steps - steps_by_amount, 2u);
+}
+
+// The walk stops after kPresentmentLookback approvals: an authorisation further back is not
+// found and the presentment is applied as unmatched (force-posted), as documented.
+TEST_F(ClearingStory, AnAuthorisationBeyondThePresentmentLookbackIsNotMatched) {
+  constexpr size_t kLookback = Engine::kPresentmentLookback;
+  std::vector<CardMessage> approved;
+  for (size_t i = 0; i <= kLookback; ++i) {
+    CardMessage a = story.authorization(kPan, 10);
+    a.retrieval_reference = chars<12>(std::to_string(400000000000 + i).c_str());
+    approve(a);
+    approved.push_back(a);
+  }
+  Presentment within = presentment(10);
+  within.retrieval_reference = approved[1].retrieval_reference;  // the kLookback-th newest
+  EXPECT_EQ(story.run(within).outcome, Outcome::presentment_matched);
+  const uint64_t steps_before = story.engine.counters().presentment_match_steps;
+  Presentment beyond = presentment(10);
+  beyond.retrieval_reference = approved[0].retrieval_reference;
+  const Reply r = story.run(beyond);
+  EXPECT_EQ(r.outcome, Outcome::presentment_unauthorised);
+  EXPECT_LE(story.engine.counters().presentment_match_steps - steps_before, kLookback);
+  const auto* record = story.engine.find_presentment(beyond.record_id);
+  ASSERT_NE(record, nullptr);
+  EXPECT_FALSE(record->matched);
+  EXPECT_EQ(record->posted_minor, 10);
+}
+
 TEST_F(ClearingStory, ALatePresentmentThatLeavesTheAccountOverItsLimitIsChargedBack) {
   const CardMessage auth = story.authorization(kPan, 20'000);
   const Reply approved = approve(auth);

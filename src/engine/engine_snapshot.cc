@@ -17,7 +17,7 @@ namespace {
 using namespace wire;
 
 constexpr uint32_t kSnapshotMagic = 0x48465353;  // "HFSS"
-constexpr uint16_t kSnapshotVersion = 4;  // 2: clearing, tokens, disputes, legacy mode; 3: token ATCs; 4: time and liability facts
+constexpr uint16_t kSnapshotVersion = 5;  // 2: clearing, tokens, disputes, legacy mode; 3: token ATCs; 4: time and liability facts; 5: hold ids are sequence numbers
 
 void put_reply(ByteWriter& w, const Reply& x) {
   w.u8(static_cast<uint8_t>(x.outcome));
@@ -333,13 +333,14 @@ bool Engine::read_state(ByteReader& r, const char** part) {
     if (!r.u64(&id)) return false;
   // The matching aids are rebuilt, not stored: they follow from the records in order.
   approval_index_.clear();
-  for (auto& [id, card] : cards_) card.last_record = 0;
+  for (auto& [id, card] : cards_) card.last_record = card.last_approval = 0;
   for (size_t i = 0; i < records_.size(); ++i) {
     MessageRecord& rec = records_[i];
     if (auto card = cards_.find(rec.card_id); rec.card_id != 0 && card != cards_.end()) {
       rec.previous_for_card = card->second.last_record;
       card->second.last_record = rec.sequence + 1;
     }
+    link_approval(rec);
     index_match_keys(rec);
   }
   return deserialize_clearing(r, part) && r.at_end();

@@ -63,7 +63,9 @@ Result<engine::CardMessage, TranslateError> to_card_message(const iso8583::Messa
 // DE 39 takes the link spec's form: two characters (1987) or a three-digit action code (1993).
 void build_response(const iso8583::MessageSpec& spec, const iso8583::Message& request,
                     const engine::Reply& reply, iso8583::Message* response);
-// The response with DE 39 = 30 (format error) for a message that decoded but was not usable.
+// The response with DE 39 = 30 (format error) for a message that was not usable: one that
+// decoded but did not translate, or what iso8583::salvage() kept of one that did not decode.
+// Echoes only the matching elements whose values are valid for `spec`, so it always encodes.
 // Returns false when the MTI itself has no response (e.g. a response MTI was sent to us).
 bool format_error_response(const iso8583::MessageSpec& spec, const iso8583::Message& request,
                            iso8583::Message* response);

@@ -76,8 +76,10 @@ bool format_error_response(const iso8583::MessageSpec& spec, const iso8583::Mess
   if (!iso8583::response_mti(request.mti(), &mti)) return false;
   response->reset();
   response->set_mti(mti);
+  // The request was malformed: echo only what the link's spec can carry back, so the answer
+  // always encodes.
   for (int de : kEchoed)
-    if (request.has(de)) response->set(de, request.get(de));
+    if (request.has(de)) set_if_fits(spec, de, request.get(de), response);
   set_response_code(spec, "30", response);
   return true;
 }

@@ -1,4 +1,5 @@
 #include "gateway/gateway.h"
+#include "iso8583/codec.h"
 
 #include <gtest/gtest.h>
 
@@ -212,6 +213,23 @@ TEST(Respond, A1993LinkGetsActionCodesAndFormatErrorsGet30) {
   auto not_a_request = authorization();
   not_a_request.set_mti("0110");
   EXPECT_FALSE(format_error_response(spec87, not_a_request, &response));
+}
+
+// What iso8583::salvage() keeps is valid, but a format error may also answer a message whose
+// echoed fields do not fit the link: only those that do are echoed, so the 30 always encodes.
+TEST(Respond, AFormatErrorEchoesOnlyTheFieldsThatEncode) {
+  const auto& spec = *iso8583::find_spec("iso87binbitmap");
+  auto request = authorization();
+  request.set(4, "00000000A100");     // non-numeric amount
+  request.set(49, std::string("6\x12\x34", 3));  // a currency read from shifted bytes
+  iso8583::Message response;
+  ASSERT_TRUE(format_error_response(spec, request, &response));
+  EXPECT_EQ(response.mti(), "0110");
+  EXPECT_EQ(response.get(39), "30");
+  EXPECT_EQ(response.get(11), request.get(11));
+  EXPECT_FALSE(response.has(4));
+  EXPECT_FALSE(response.has(49));
+  EXPECT_TRUE(iso8583::encode(spec, response).ok());
 }
 
 }  // namespace

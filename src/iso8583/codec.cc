@@ -66,6 +66,27 @@ class Decoder {
     return Ok{};
   }
 
+  // Keeps every field whose bytes can be located and whose content is valid: a fixed-length
+  // field is skipped by its spec length whatever its content; a variable one needs a valid
+  // length prefix. Stops at the first field whose extent is unknown.
+  bool salvage() {
+    out_.reset();
+    if (!read_mti()) return false;
+    if (!read_bitmaps()) return true;
+    for (int de = kMinField; de <= kMaxField; ++de) {
+      if (!announced(de)) continue;
+      const FieldSpec& f = spec_.field(de);
+      if (!f.defined()) break;
+      size_t len = f.length;
+      if (f.variable() && !read_length(de, f, &len)) break;
+      const size_t wire_size = value_wire_size(spec_, f, len);
+      if (!need(wire_size, de)) break;
+      std::span<char> value = out_.set_uninitialized(de, len);
+      if (!read_value(de, f, take(wire_size), value)) out_.clear(de);
+    }
+    return true;
+  }
+
  private:
   bool fail(DecodeErrc code, int field, size_t offset, std::string reason) {
     error_ = DecodeError{code, field, offset, std::move(reason)};
@@ -126,11 +147,14 @@ class Decoder {
     return true;
   }
 
+  bool announced(int de) const {
+    const size_t index = static_cast<size_t>(de - 1);
+    return ((bitmap_[index / kBitmapBits] >> (63 - index % kBitmapBits)) & 1U) != 0;
+  }
+
   bool read_fields() {
     for (int de = kMinField; de <= kMaxField; ++de) {
-      const size_t index = static_cast<size_t>(de - 1);
-      const uint64_t word = bitmap_[index / kBitmapBits];
-      if (((word >> (63 - index % kBitmapBits)) & 1U) == 0) continue;
+      if (!announced(de)) continue;
       if (!read_field(de)) return false;
       last_field_ = de;
     }
@@ -424,6 +448,10 @@ Result<Ok, EncodeError> encode_fields(const MessageSpec& spec, const Message& ms
 Result<Ok, DecodeError> decode_into(const MessageSpec& spec, std::span<const uint8_t> wire,
                                     Message& out) {
   return Decoder(spec, wire, out).run();
+}
+
+bool salvage(const MessageSpec& spec, std::span<const uint8_t> wire, Message& out) {
+  return Decoder(spec, wire, out).salvage();
 }
 
 Result<Message, DecodeError> decode(const MessageSpec& spec, std::span<const uint8_t> wire) {

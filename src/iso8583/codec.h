@@ -60,11 +60,20 @@ struct EncodeError {
 
 [[nodiscard]] Result<Message, DecodeError> decode(const MessageSpec& spec,
                                                   std::span<const uint8_t> wire);
-// Hot-path form: decodes into `out`, reusing its buffer. On error `out` holds the MTI (if it
-// was readable) and every field before the failing one, in order: enough for a server to answer
-// a request whose MTI and matching keys were readable with response code 30 (format error).
+// Hot-path form: decodes into `out`, reusing its buffer. On error `out` holds what was read
+// so far, the failing field included: use salvage() to answer a malformed message.
 [[nodiscard]] Result<Ok, DecodeError> decode_into(const MessageSpec& spec,
                                                   std::span<const uint8_t> wire, Message& out);
+
+// For a message decode() refused: reads into `out` the MTI and every field that can still be
+// located and is valid on its own, so that a server can answer with response code 30 (format
+// error) echoing only fields that encode. A fixed-length field is located by its spec length
+// whatever its content (and kept only if that content is valid); a variable-length field needs
+// a valid length prefix within its maximum. Reading stops at the first field that cannot be
+// located (bad or too long prefix, a field the spec does not define, truncation: a field the
+// bitmap announces that is not there), keeping what came before. Returns false when the MTI
+// itself is not readable (then `out` is empty).
+bool salvage(const MessageSpec& spec, std::span<const uint8_t> wire, Message& out);
 
 [[nodiscard]] Result<std::vector<uint8_t>, EncodeError> encode(const MessageSpec& spec,
                                                                const Message& msg);

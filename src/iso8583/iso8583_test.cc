@@ -574,3 +574,103 @@ TEST(PartialDecode, AFailedDecodeKeepsTheFieldsBeforeTheFailingOne) {
 
 }  // namespace
 }  // namespace holdfast::iso8583
+
+namespace holdfast::iso8583 {
+namespace {
+
+// An 0100 on iso87binbitmap with the matching keys and a PIN block last.
+Message salvage_0100() {
+  Message msg;
+  msg.set_mti("0100");
+  msg.set(2, "4242424242424242");
+  msg.set(3, "000000");
+  msg.set(4, "000000010000");
+  msg.set(7, "1129120000");
+  msg.set(11, "123456");
+  msg.set(37, "000000123456");
+  msg.set(41, "TERM0001");
+  msg.set(49, "156");
+  msg.set(52, std::string("\x12\x34\x56\x78\x9A\xBC\xDE\xF0", 8));
+  return msg;
+}
+
+std::vector<uint8_t> encoded(const MessageSpec& spec, const Message& msg) {
+  auto wire = encode(spec, msg);
+  HF_ASSERT(wire.ok());
+  return *wire;
+}
+
+TEST(Salvage, ANonNumericAmountIsSkippedByItsFixedLengthAndTheStanAfterItIsFound) {
+  const MessageSpec& spec = *find_spec("iso87binbitmap");
+  std::vector<uint8_t> wire = encoded(spec, salvage_0100());
+  const std::string text(wire.begin(), wire.end());
+  const size_t at = text.find("000000010000");
+  ASSERT_NE(at, std::string::npos);
+  wire[at + 5] = 'A';
+  Message full;
+  ASSERT_FALSE(decode_into(spec, wire, full).ok());
+  Message salvaged;
+  ASSERT_TRUE(salvage(spec, wire, salvaged));
+  EXPECT_EQ(salvaged.mti(), "0100");
+  EXPECT_FALSE(salvaged.has(4));  // malformed: located, not kept
+  EXPECT_EQ(salvaged.get(11), "123456");
+  EXPECT_EQ(salvaged.get(41), "TERM0001");
+  EXPECT_EQ(salvaged.get(52).size(), 8u);
+  EXPECT_TRUE(encode(spec, salvaged).ok());
+}
+
+TEST(Salvage, ABitmapAnnouncingAMissingFieldKeepsOnlyValidFieldsAndStopsWhereBytesRunOut) {
+  const MessageSpec& spec = *find_spec("iso87binbitmap");
+  std::vector<uint8_t> wire = encoded(spec, salvage_0100());
+  // Announce DE 32 (LLVAR n..11), which is not there: its prefix is read from DE 37 ("00"),
+  // every later field shifts by two bytes, DE 49 reads two bytes of the PIN block and DE 52
+  // runs out of bytes.
+  wire[4 + 3] |= 0x01;  // bitmap byte 4 (DE 25..32), lowest bit = DE 32
+  Message salvaged;
+  ASSERT_TRUE(salvage(spec, wire, salvaged));
+  EXPECT_EQ(salvaged.get(11), "123456");
+  EXPECT_EQ(salvaged.get(32), "");
+  EXPECT_FALSE(salvaged.has(49));  // "6" + PIN block bytes: not digits
+  EXPECT_FALSE(salvaged.has(52));  // truncated: reading stopped
+  EXPECT_TRUE(encode(spec, salvaged).ok());
+  // What decode_into leaves behind holds the malformed DE 49, which does not encode.
+  Message partial;
+  ASSERT_FALSE(decode_into(spec, wire, partial).ok());
+  EXPECT_FALSE(encode(spec, partial).ok());
+}
+
+TEST(Salvage, AVariableFieldNeedsAValidLengthPrefixAndReadingStopsThere) {
+  const MessageSpec& spec = *find_spec("iso87ascii");
+  Message msg = salvage_0100();
+  msg.clear(52);
+  std::vector<uint8_t> wire = encoded(spec, msg);
+  wire[4 + 16] = 'X';  // the first digit of DE 2's LL prefix
+  Message salvaged;
+  ASSERT_TRUE(salvage(spec, wire, salvaged));
+  EXPECT_EQ(salvaged.mti(), "0100");
+  EXPECT_EQ(salvaged.field_count(), 0);  // DE 2 cannot be located, nor anything after it
+}
+
+TEST(Salvage, OnBcdLinksAFixedFieldIsSkippedByItsPackedSize) {
+  const MessageSpec& spec = *find_spec("iso87binary");
+  Message msg = salvage_0100();
+  std::vector<uint8_t> wire = encoded(spec, msg);
+  // DE 3 (n6, 3 BCD bytes) follows MTI (2), bitmap (8), DE 2 (1 + 8): make its first nibble 0xA.
+  wire[2 + 8 + 9] = 0xA0;
+  Message salvaged;
+  ASSERT_TRUE(salvage(spec, wire, salvaged));
+  EXPECT_FALSE(salvaged.has(3));
+  EXPECT_EQ(salvaged.get(4), "000000010000");
+  EXPECT_EQ(salvaged.get(11), "123456");
+}
+
+TEST(Salvage, AnUnreadableMtiSalvagesNothing) {
+  const MessageSpec& spec = *find_spec("iso87ascii");
+  Message salvaged;
+  EXPECT_FALSE(salvage(spec, ascii("01X0"), salvaged));
+  EXPECT_EQ(salvaged.mti(), "");
+  EXPECT_FALSE(salvage(spec, ascii("01"), salvaged));
+}
+
+}  // namespace
+}  // namespace holdfast::iso8583

@@ -65,8 +65,9 @@ std::optional<HoldId> Ledger::place_hold(uint32_t debit_account, uint32_t credit
   }
   Slot& slot = slots_[slot_index];
   HF_ASSERT(!slot.live);
-  hold.id = HoldId{static_cast<uint64_t>(slot.generation) << 32 | slot_index};
   hold.sequence = next_sequence_++;
+  hold.id = HoldId{hold.sequence};
+  slot_of_.put(hold.id.value, slot_index);
   slot.hold = hold;
   slot.live = true;
   ++live_holds_;
@@ -75,10 +76,11 @@ std::optional<HoldId> Ledger::place_hold(uint32_t debit_account, uint32_t credit
 }
 
 Ledger::Slot* Ledger::find_slot(HoldId id) {
-  const uint64_t index = id.value & 0xFFFF'FFFFu;
-  if (index >= slots_.size()) return nullptr;
-  Slot& slot = slots_[index];
-  return slot.live && slot.hold.id == id ? &slot : nullptr;
+  const uint32_t* index = slot_of_.find(id.value);
+  if (index == nullptr) return nullptr;
+  Slot& slot = slots_[*index];
+  HF_ASSERT(slot.live && slot.hold.id == id);
+  return &slot;
 }
 
 const Ledger::Slot* Ledger::find_slot(HoldId id) const {
@@ -116,11 +118,13 @@ void Ledger::end_hold(Slot& slot) {
   HF_ASSERT(slot.live && slot.hold.remaining_minor == 0);
   if (slot.irregular)
     irregular_.erase({slot.hold.expires_at.us, slot.hold.sequence, slot.hold.id.value});
+  const uint32_t* index = slot_of_.find(slot.hold.id.value);
+  HF_ASSERT(index != nullptr && &slots_[*index] == &slot);
+  free_slots_.push_back(*index);
+  slot_of_.erase(slot.hold.id.value);
   slot.live = false;
   slot.irregular = false;
-  ++slot.generation;
   --live_holds_;
-  free_slots_.push_back(static_cast<uint32_t>(slot.hold.id.value & 0xFFFF'FFFFu));
 }
 
 int64_t Ledger::release_hold(HoldId id, int64_t amount_minor) {
@@ -262,11 +266,11 @@ void Ledger::serialize(ByteWriter& out) const {
     out.i64(a.credits_pending);
     out.i64(a.credits_posted);
   }
-  // The slab as it is (generations included), so that hold ids after a restore are the ids
-  // the uninterrupted run would have given; the expiry index is rebuilt from the live holds.
+  // The slab as it is (free slots in reuse order, the next sequence number), so that a restored
+  // ledger places holds exactly where and with the ids the uninterrupted run would have; the
+  // id -> slot map and the expiry index are rebuilt from the live holds.
   out.u64(slots_.size());
   for (const Slot& slot : slots_) {
-    out.u32(slot.generation);
     out.boolean(slot.live);
     if (!slot.live) continue;
     const Hold& h = slot.hold;
@@ -300,6 +304,7 @@ bool Ledger::deserialize(ByteReader& in) {
   }
   if (!in.u64(&count) || count > in.remaining()) return false;
   slots_.assign(count, Slot{});
+  slot_of_.clear();
   free_slots_.clear();
   expiry_queues_.clear();
   irregular_.clear();
@@ -307,7 +312,7 @@ bool Ledger::deserialize(ByteReader& in) {
   std::vector<uint32_t> live;
   for (uint64_t i = 0; i < count; ++i) {
     Slot& slot = slots_[i];
-    if (!in.u32(&slot.generation) || !in.boolean(&slot.live)) return false;
+    if (!in.boolean(&slot.live)) return false;
     if (!slot.live) continue;
     Hold& h = slot.hold;
     if (!in.u64(&h.id.value) || !in.u64(&h.sequence) || !in.u32(&h.debit_account) ||
@@ -317,11 +322,12 @@ bool Ledger::deserialize(ByteReader& in) {
     if (h.debit_account >= accounts_.size() || h.credit_account >= accounts_.size() ||
         h.debit_account == h.credit_account ||
         accounts_[h.debit_account].currency != accounts_[h.credit_account].currency ||
-        h.id.value != (static_cast<uint64_t>(slot.generation) << 32 | i) || h.remaining_minor <= 0 ||
-        h.remaining_minor > h.amount_minor)
+        h.id.value != h.sequence || h.id.value == 0 || slot_of_.find(h.id.value) != nullptr ||
+        h.remaining_minor <= 0 || h.remaining_minor > h.amount_minor)
       return false;  // what place_hold requires of every hold
     int64_t duration_us = 0;  // index_expiry files holds by duration
     if (__builtin_sub_overflow(h.expires_at.us, h.placed_at.us, &duration_us)) return false;
+    slot_of_.put(h.id.value, static_cast<uint32_t>(i));
     ++live_holds_;
     live.push_back(static_cast<uint32_t>(i));
   }
@@ -334,6 +340,9 @@ bool Ledger::deserialize(ByteReader& in) {
     listed[index] = true;
   }
   if (!in.u64(&next_sequence_)) return false;
+  // Ids are never reused: every live hold's id was given before the next one.
+  for (uint32_t index : live)
+    if (slots_[index].hold.sequence >= next_sequence_) return false;
   std::sort(live.begin(), live.end(), [&](uint32_t a, uint32_t b) {
     const Hold& x = slots_[a].hold;
     const Hold& y = slots_[b].hold;

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "base/bytes.h"
+#include "base/flat_hash_map.h"
 #include "base/money.h"
 #include "base/time.h"
 
@@ -122,11 +123,12 @@ class Ledger {
  private:
   // Distinct hold durations get their own FIFO queue; beyond this many, the ordered set.
   static constexpr size_t kMaxExpiryQueues = 64;
-  // Holds live in a slab: a slot is reused after its hold ends, with a new generation, so a
-  // HoldId (generation << 32 | slot) is never reused and finding a hold is one array access.
+  // Holds live in a slab whose slots are reused (LIFO) after their hold ends. A HoldId is the
+  // hold's placement sequence number (64 bits, from 1: 0 means "no hold"), never reused, so an
+  // id kept after its hold ended finds nothing, however often its slot has been reused since;
+  // slot_of_ maps the live ids to their slots.
   struct Slot {
     Hold hold;
-    uint32_t generation = 1;  // from 1: a HoldId is never 0, which means "no hold"
     bool live = false;
     bool irregular = false;  // indexed in irregular_ rather than a FIFO queue
   };
@@ -155,8 +157,17 @@ class Ledger {
   void pop_expiry(const ExpiryEntry* entry);
 
   std::vector<LedgerAccount> accounts_;
+  // Hold ids are consecutive numbers the ledger makes, not chosen from outside: a plain mix.
+  struct HoldIdHash {
+    size_t operator()(uint64_t id) const noexcept {
+      id ^= id >> 33;
+      id *= 0xff51afd7ed558ccdull;
+      return static_cast<size_t>(id ^ (id >> 33));
+    }
+  };
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_slots_;  // LIFO: deterministic reuse
+  FlatHashMap<uint64_t, uint32_t, HoldIdHash> slot_of_{UINT32_MAX, 1024};  // live hold id -> slot
   size_t live_holds_ = 0;
   uint64_t next_sequence_ = 1;
   mutable std::vector<ExpiryQueue> expiry_queues_;

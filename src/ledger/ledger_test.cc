@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace holdfast::ledger {
@@ -53,6 +54,67 @@ TEST_F(LedgerTest, HoldsExpireInTimeOrderAndOnlyWhenDue) {
   EXPECT_EQ(expired[0].second, 200);
   EXPECT_EQ(ledger.account(cardholder).debits_pending, 100);
   EXPECT_TRUE(ledger.books_balance());
+}
+
+// Slots are reused LIFO; ids are not: every hold gets a larger id than every hold before it,
+// whichever slot it lands in.
+TEST_F(LedgerTest, HoldIdsOnlyEverIncreaseWhateverSlotTheyReuse) {
+  std::vector<HoldId> placed;
+  auto place = [&] {
+    auto id = ledger.place_hold(cardholder, settlement, 10, now, later);
+    EXPECT_TRUE(id.has_value());
+    if (!placed.empty()) {
+      EXPECT_GT(id->value, placed.back().value);
+    }
+    placed.push_back(*id);
+    return *id;
+  };
+  const HoldId first = place();
+  ledger.release_hold(first, 10);  // its slot is free again
+  const HoldId reused = place();   // lands in it
+  place();                         // a new slot
+  for (int i = 0; i < 100; ++i) ledger.release_hold(place(), 10);
+  ledger.release_hold(reused, 10);
+  place();
+  place();
+  EXPECT_TRUE(ledger.books_balance());
+}
+
+// A reversal that arrives long after its hold ended holds a stale id. However many times the
+// hold's slot has been reused since (a generation counter would wrap after 2^32 reuses), the
+// stale id finds nothing and cannot release another card's hold, before and after a snapshot.
+TEST_F(LedgerTest, AStaleHoldIdReleasesNothingAcrossManySlotReuseCycles) {
+  const uint32_t other_card = ledger.open_account(AccountKind::cardholder, kCny);
+  const HoldId stale = *ledger.place_hold(cardholder, settlement, 500, now, later);
+  ASSERT_EQ(ledger.release_hold(stale, 500), 500);
+  std::vector<HoldId> ended;
+  auto cycle = [&](Ledger& l) {
+    const HoldId id = *l.place_hold(other_card, settlement, 700, now, later);
+    EXPECT_EQ(l.find_hold(stale), nullptr);
+    EXPECT_EQ(l.release_hold(stale, 700), 0);
+    EXPECT_EQ(l.post_from_hold(stale, 700), 0);
+    if (!ended.empty()) {
+      EXPECT_EQ(l.release_hold(ended.back(), 700), 0);
+    }
+    EXPECT_EQ(l.account(other_card).debits_pending, 700);
+    EXPECT_EQ(l.release_hold(id, 700), 700);
+    ended.push_back(id);
+  };
+  for (int i = 0; i < 200'000 && !HasFailure(); ++i) cycle(ledger);
+  std::vector<uint8_t> bytes;
+  ByteWriter out(&bytes);
+  ledger.serialize(out);
+  Ledger restored;
+  ByteReader in(bytes);
+  ASSERT_TRUE(restored.deserialize(in));
+  for (int i = 0; i < 200'000 && !HasFailure(); ++i) cycle(restored);
+  for (size_t i = 0; i < ended.size(); i += 997) EXPECT_EQ(restored.find_hold(ended[i]), nullptr);
+  // Every id was new.
+  std::vector<uint64_t> values;
+  for (HoldId id : ended) values.push_back(id.value);
+  std::sort(values.begin(), values.end());
+  EXPECT_EQ(std::adjacent_find(values.begin(), values.end()), values.end());
+  EXPECT_TRUE(restored.books_balance());
 }
 
 TEST_F(LedgerTest, OverflowIsRefusedAndChangesNothing) {

@@ -13,7 +13,8 @@ double us(uint64_t ns) { return static_cast<double>(ns) / 1e3; }
 
 struct CommandOptions {
   LoadgenOptions run;
-  uint16_t admin_port = 8584;
+  std::string admin;          // --admin HOST:PORT; empty = --host with port 8584
+  uint16_t admin_port = 0;    // --admin-port, the old spelling (port only, host from --host)
   bool load = true;
   bool json = false;
   std::string mix;
@@ -77,9 +78,18 @@ int run_command(CommandOptions& c) {
     std::cerr << "holdfast loadgen: " << address.error().message << '\n';
     return 2;
   }
+  client::AdminAddress admin{c.run.host, c.admin_port != 0 ? c.admin_port : uint16_t{8584}};
+  if (!c.admin.empty() && !client::parse_admin_address(c.admin, &admin)) {
+    std::cerr << "holdfast loadgen: --admin must be HOST:PORT, got '" << c.admin << "'\n";
+    return 2;
+  }
+  if (auto admin_loopback = resolve_loopback(admin.host); !admin_loopback.ok()) {
+    std::cerr << "holdfast loadgen: --admin: " << admin_loopback.error().message << '\n';
+    return 2;
+  }
   nlohmann::json load_json = nullptr;
   if (c.load) {
-    auto loaded = load_portfolio(c.run.host, c.admin_port, c.run.portfolio);
+    auto loaded = load_portfolio(admin.host, admin.port, c.run.portfolio);
     if (!loaded.ok()) {
       std::cerr << "holdfast loadgen: loading the portfolio: " << loaded.error().message << '\n';
       return loaded.error().code == LoadgenErrc::bad_options ? 2 : 1;
@@ -95,7 +105,7 @@ int run_command(CommandOptions& c) {
     std::cerr << "holdfast loadgen: " << result.error().message << '\n';
     return result.error().code == LoadgenErrc::bad_options || result.error().code == LoadgenErrc::not_loopback ? 2 : 1;
   }
-  const nlohmann::json stats = server_stats(c.run.host, c.admin_port);
+  const nlohmann::json stats = server_stats(admin.host, admin.port);
   if (c.json) {
     nlohmann::json out = to_json(*result);
     out["options"] = {{"host", c.run.host}, {"port", c.run.port}, {"connections", c.run.connections},
@@ -181,7 +191,11 @@ void add_loadgen_command(CLI::App& app, int* exit_code) {
   auto* cmd = app.add_subcommand("loadgen", "Drive ISO 8583 load at a holdfast server on loopback and report latency");
   cmd->add_option("--host", c->run.host, "Server host (loopback only)")->capture_default_str();
   cmd->add_option("--port", c->run.port, "ISO 8583 port")->capture_default_str();
-  cmd->add_option("--admin-port", c->admin_port, "Admin port (portfolio load, server stats)")->capture_default_str();
+  auto* admin = cmd->add_option("--admin", c->admin,
+                                 "The server's admin port, HOST:PORT (portfolio load, server stats; "
+                                 "default: --host, port 8584)");
+  // The old spelling (port only), kept so scripts keep working; not listed in --help.
+  admin->excludes(cmd->add_option("--admin-port", c->admin_port)->group(""));
   cmd->add_option("--cards", c->run.portfolio.cards, "Cards in the generated portfolio (one account each)")->capture_default_str();
   cmd->add_flag("--no-load", [c](int64_t) { c->load = false; }, "Do not load the portfolio (already loaded)");
   cmd->add_option("--rate", c->run.rate, "Open loop: requests per second, all connections together")->capture_default_str();

@@ -91,19 +91,14 @@ void IsoSession::handle_message(std::span<const uint8_t> wire) {
   std::unique_ptr<iso8583::Message> message = take_message();
   if (auto decoded = iso8583::decode_into(*ctx_.spec, wire, *message); !decoded) {
     log_decode_error(decoded.error(), wire.size());
-    // A request whose MTI and STAN were readable before the bad field can still be answered:
-    // the acquirer gets 30 (format error) instead of waiting for a timeout.
-    if (message->mti().size() == 4 && message->has(11) &&
-        gateway::format_error_response(*ctx_.spec, *message, &response_)) {
-      ServerMetrics::bump(ctx_.metrics->format_errors);
-      send_response(response_, false);
-    }
+    // A request whose MTI and STAN can still be located is answered with 30 (format error),
+    // echoing only the fields that are valid, instead of leaving the acquirer to time out.
+    if (iso8583::salvage(*ctx_.spec, wire, *message) && message->has(11)) answer_format_error(*message);
     recycle(std::move(message));
     return;
   }
   auto card_message = gateway::to_card_message(*message, *ctx_.pan_hasher);
   if (!card_message) {
-    ServerMetrics::bump(ctx_.metrics->format_errors);
     // The translate reason names fields and rules, never values.
     if (format_log_.admit()) {
       ctx_.log->info("connection {}: MTI {} answered with 30: {}", peer_, message->mti(),
@@ -112,9 +107,7 @@ void IsoSession::handle_message(std::span<const uint8_t> wire) {
                kErrorSummaryInterval) {
       log_suppressed(format_log_, "format errors (answered with 30)", card_message.error().reason);
     }
-    if (gateway::format_error_response(*ctx_.spec, *message, &response_)) {
-      send_response(response_, false);
-    }
+    answer_format_error(*message);
     recycle(std::move(message));
     return;
   }
@@ -123,6 +116,12 @@ void IsoSession::handle_message(std::span<const uint8_t> wire) {
   request.body = *card_message;
   request.iso_request = std::move(message);
   submit(std::move(request));
+}
+
+// Counts only the answers actually queued for the acquirer.
+void IsoSession::answer_format_error(const iso8583::Message& request) {
+  if (!gateway::format_error_response(*ctx_.spec, request, &response_)) return;
+  if (send_response(response_, /*from_engine=*/false)) ServerMetrics::bump(ctx_.metrics->format_errors);
 }
 
 void IsoSession::log_decode_error(const iso8583::DecodeError& error, size_t wire_size) {
@@ -184,7 +183,7 @@ void IsoSession::deliver_line(std::string) {
   HF_UNREACHABLE();  // the engine answers an ISO link with ISO messages only
 }
 
-void IsoSession::send_response(const iso8583::Message& response, bool from_engine, bool flush) {
+bool IsoSession::send_response(const iso8583::Message& response, bool from_engine, bool flush) {
   std::vector<uint8_t>& out = outbox();
   const size_t start = out.size();
   const size_t header = begin_frame(ctx_.config->framing, &out);
@@ -196,9 +195,10 @@ void IsoSession::send_response(const iso8583::Message& response, bool from_engin
                     encoded ? std::string("too long for the framing")
                             : iso8583::describe(encoded.error()));
     reply_dropped(from_engine);
-    return;
+    return false;
   }
   reply_added(from_engine, flush);
+  return true;
 }
 
 }  // namespace holdfast::server

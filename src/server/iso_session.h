@@ -58,11 +58,13 @@ class IsoSession final : public Session {
 
   void handle_message(std::span<const uint8_t> wire);
   void log_decode_error(const iso8583::DecodeError& error, size_t wire_size);
+  void answer_format_error(const iso8583::Message& request);
   void log_suppressed(ErrorLog& log, const char* what, std::string_view last);
   void drain_replies();
   // Builds the response to `request` from the engine's reply and appends it to the outbox.
   void respond(const iso8583::Message& request, const engine::Reply& reply);
-  void send_response(const iso8583::Message& response, bool from_engine, bool flush = true);
+  // Returns whether the response encoded and was queued.
+  bool send_response(const iso8583::Message& response, bool from_engine, bool flush = true);
   std::unique_ptr<iso8583::Message> take_message();
   void recycle(std::unique_ptr<iso8583::Message> message);
 

@@ -14,8 +14,8 @@ struct ServerMetrics {
   std::atomic<uint64_t> connections_accepted{0};
   std::atomic<uint64_t> messages_in{0};    // ISO 8583 frames and admin lines received
   std::atomic<uint64_t> replies_out{0};    // ISO 8583 responses and admin lines written
-  std::atomic<uint64_t> decode_errors{0};  // frames that did not decode (no answer possible)
-  std::atomic<uint64_t> format_errors{0};  // decoded but not translatable: answered with 30
+  std::atomic<uint64_t> decode_errors{0};  // frames that did not decode (answered with 30 if they could be)
+  std::atomic<uint64_t> format_errors{0};  // responses with 30 (format error) actually sent
   std::atomic<uint64_t> backpressure_pauses{0};  // reads paused because the queue was full
   std::atomic<uint64_t> batches{0};        // journal commits by the engine thread
   std::atomic<uint64_t> entries_committed{0};

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <future>
 
+#include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
 #include "base/assert.h"
@@ -130,7 +131,12 @@ Result<Ok, ServerError> Server::open_state() {
   security_ = std::make_unique<security::SecurityStage>(key_ring_.get(),
                                                         iso8583::find_spec(config_.spec));
 
-  engine_ = std::make_unique<engine::Engine>(config_.engine);
+  // A fresh secret for the engine's indexes on every start: keys chosen on the wire cannot be
+  // made to collide (the seed changes no reply and no state, so replay does not need it).
+  HashSeed index_seed;
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(&index_seed), sizeof index_seed) != 1)
+    return ServerError{"RAND_bytes failed while drawing the engine's index seed"};
+  engine_ = std::make_unique<engine::Engine>(config_.engine, index_seed);
   auto recovered = recover(*journal_, *engine_);
   if (!recovered) {
     return ServerError{"refusing to start: " + recovered.error().message +

@@ -261,13 +261,90 @@ TEST_F(ServerTest, AGarbageFrameIsLoggedWithoutCardDataAndTheLinkKeepsWorking) {
   }
   link.send_raw(std::span(reinterpret_cast<const uint8_t*>(wire.data()), wire.size()));
 
-  const iso8583::Message reply = link.exchange(sign_on(2));
+  // The garbage has no MTI: no answer. The bad PAN has a valid length prefix, so its STAN can
+  // still be found: it is answered with 30, without the PAN, before the sign-on's answer.
+  link.send(sign_on(2));
+  const iso8583::Message format_error = link.receive();
+  EXPECT_EQ(format_error.mti(), "0110");
+  EXPECT_EQ(format_error.get(39), "30");
+  EXPECT_EQ(format_error.get(11), "000007");
+  EXPECT_FALSE(format_error.has(2));
+  const iso8583::Message reply = format_error.mti() == "0110" ? link.receive() : format_error;
   EXPECT_EQ(reply.get(39), "00");
   const std::string logged = log_text();
   EXPECT_NE(logged.find("does not decode"), std::string::npos) << logged;
   EXPECT_EQ(logged.find("62258800000A0001"), std::string::npos) << logged;
   EXPECT_EQ(logged.find("6225880000"), std::string::npos) << logged;
   EXPECT_EQ(server_->metrics().decode_errors.load(), 2u);
+  EXPECT_EQ(server_->metrics().format_errors.load(), 1u);
+}
+
+// Each bad frame below is followed by a sign-on: the first reply must be the 30, not the 0810
+// (a frame left unanswered would make the 0810 come first; the test then does not wait for more).
+TEST_F(ServerTest, ANonNumericAmountBeforeTheStanIsAnsweredWithFormatError) {
+  start();
+  IsoClient link = iso();
+  auto encoded = iso8583::encode(*spec_, authorization(5, 100));
+  ASSERT_TRUE(encoded.ok());
+  std::string wire(encoded->begin(), encoded->end());
+  const std::string pan_to_amount = std::string(kPan) + "000000" + amount_of(100);  // DE 2, 3, 4
+  const size_t at = wire.find(pan_to_amount);
+  ASSERT_NE(at, std::string::npos);
+  wire[at + 16 + 6 + 3] = 'X';  // inside DE 4
+  link.send_raw(std::span(reinterpret_cast<const uint8_t*>(wire.data()), wire.size()));
+  link.send(sign_on(6));
+  const iso8583::Message first = link.receive();
+  EXPECT_EQ(first.mti(), "0110");
+  EXPECT_EQ(first.get(39), "30");
+  EXPECT_EQ(first.get(11), "000005");
+  EXPECT_FALSE(first.has(4));
+  if (first.mti() == "0110") {
+    EXPECT_EQ(link.receive().mti(), "0810");
+  }
+  EXPECT_EQ(server_->metrics().decode_errors.load(), 1u);
+  EXPECT_EQ(server_->metrics().format_errors.load(), 1u);
+}
+
+TEST_F(ServerTest, ABitmapAnnouncingAFieldThatIsNotThereIsAnsweredWithFormatError) {
+  start();
+  IsoClient link = iso();
+  iso8583::Message request = authorization(8, 100);
+  request.set(52, std::string("\x12\x34\x56\x78\x9A\xBC\xDE\xF0", 8));
+  request.clear(32);
+  auto encoded = iso8583::encode(*spec_, request);
+  ASSERT_TRUE(encoded.ok());
+  std::vector<uint8_t> wire(encoded->begin(), encoded->end());
+  // Announce DE 32 (LLVAR): its prefix is read from DE 37, later fields shift, DE 49 reads PIN
+  // block bytes (malformed: must not be echoed) and DE 52 runs out of bytes.
+  wire[4 + 3] |= 0x01;
+  link.send_raw(wire);
+  link.send(sign_on(9));
+  const iso8583::Message first = link.receive();
+  EXPECT_EQ(first.mti(), "0110");
+  EXPECT_EQ(first.get(39), "30");
+  EXPECT_EQ(first.get(11), "000008");
+  EXPECT_FALSE(first.has(49));
+  if (first.mti() == "0110") {
+    EXPECT_EQ(link.receive().mti(), "0810");
+  }
+  EXPECT_EQ(server_->metrics().format_errors.load(), 1u);
+}
+
+TEST_F(ServerTest, AFrameWhoseStanCannotBeLocatedIsCountedButNotAnswered) {
+  start();
+  IsoClient link = iso();
+  iso8583::Message request = authorization(10, 100);
+  auto encoded = iso8583::encode(*spec_, request);
+  ASSERT_TRUE(encoded.ok());
+  std::string wire(encoded->begin(), encoded->end());
+  // DE 2's length prefix is not digits: nothing after it can be located.
+  const size_t at = wire.find(std::string("16") + kPan);
+  ASSERT_NE(at, std::string::npos);
+  wire[at] = 'Z';
+  link.send_raw(std::span(reinterpret_cast<const uint8_t*>(wire.data()), wire.size()));
+  EXPECT_EQ(link.exchange(sign_on(11)).mti(), "0810");
+  EXPECT_EQ(server_->metrics().decode_errors.load(), 1u);
+  EXPECT_EQ(server_->metrics().format_errors.load(), 0u);
 }
 
 TEST_F(ServerTest, AnAuthorizationWithoutAmountIsAnsweredWithFormatError) {

@@ -94,7 +94,7 @@ if [[ $ready -ne 1 ]]; then
 fi
 echo "run_interop: holdfast serve pid $server_pid, ISO 127.0.0.1:$iso_port, admin 127.0.0.1:$admin_port"
 
-if ! timeout 60 "$holdfast" portfolio "$repo/config/demo-portfolio.json" --port "$admin_port" >"$work/portfolio.log" 2>&1; then
+if ! timeout 60 "$holdfast" portfolio "$repo/config/demo-portfolio.json" --admin "127.0.0.1:$admin_port" >"$work/portfolio.log" 2>&1; then
   echo "run_interop: loading the demo portfolio failed:" >&2
   cat "$work/portfolio.log" >&2
   exit 3
