@@ -23,7 +23,8 @@ void BM_Cvv2Verify(benchmark::State& state) {
     auto ok = holdfast::crypto::verify_cvv(in, a, b, cvv2);
     benchmark::DoNotOptimize(ok);
   }
-  state.counters["ops/s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["ops/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_Cvv2Verify);
 
@@ -34,7 +35,8 @@ void BM_PvvVerify(benchmark::State& state) {
     auto ok = holdfast::crypto::verify_pvv(in, a, b, "8523");
     benchmark::DoNotOptimize(ok);
   }
-  state.counters["ops/s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["ops/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_PvvVerify);
 
@@ -48,12 +50,13 @@ void arqc_verify(benchmark::State& state, std::string_view terminal_hex, std::st
     auto verdict = holdfast::crypto::verify_arqc(req);
     benchmark::DoNotOptimize(verdict);
   }
-  state.counters["ops/s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["ops/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
 void BM_ArqcVerifyVisaCvn18(benchmark::State& state) {
-  arqc_verify(state, "0000000040000000000000000124800004800001241911050152BF45851800001C",
-              "06011203A0B800", "7A788EA6B8A3E733");
+  arqc_verify(state, "0000000040000000000000000124800004800001241911050152BF45851800001C", "06011203A0B800",
+              "7A788EA6B8A3E733");
 }
 BENCHMARK(BM_ArqcVerifyVisaCvn18);
 

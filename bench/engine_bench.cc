@@ -30,10 +30,10 @@
 #include <string_view>
 #include <vector>
 
+#include "alloc_counter.h"
 #include "engine/command_codec.h"
 #include "engine/engine.h"
 #include "engine/engine_test_support.h"
-#include "alloc_counter.h"
 
 namespace holdfast::engine {
 namespace {
@@ -43,8 +43,8 @@ using testing::kStart;
 using testing::pan_hash_of;
 
 constexpr uint64_t kCards = 100'000;
-constexpr uint64_t kFirstPan = 1'000'000;        // card i has PAN number kFirstPan + i
-constexpr uint64_t kUnknownPan = 900'000'000;    // never issued
+constexpr uint64_t kFirstPan = 1'000'000;          // card i has PAN number kFirstPan + i
+constexpr uint64_t kUnknownPan = 900'000'000;      // never issued
 constexpr int64_t kCreditLimit = 100'000'000'000;  // CNY 1 billion: approvals never run out
 constexpr int64_t kAboveLimit = 1'000'000'000'000;
 constexpr uint32_t kMaxRecords = 1'000'000;
@@ -131,7 +131,8 @@ struct Rig {
     m.amount_minor = a % 16 == 15 ? kAboveLimit : 1'000 + static_cast<int64_t>(a % 97) * 10;
     // A fresh retrieval reference (DE 37), as acquirers send: the clearing match index keys on it.
     uint64_t rrn = n;
-    for (int i = 11; i >= 0; --i, rrn /= 10) m.retrieval_reference[static_cast<size_t>(i)] = static_cast<char>('0' + rrn % 10);
+    for (int i = 11; i >= 0; --i, rrn /= 10)
+      m.retrieval_reference[static_cast<size_t>(i)] = static_cast<char>('0' + rrn % 10);
     command.time = now;
     events.clear();
     return engine.apply(command, &events);
@@ -165,7 +166,8 @@ void report(benchmark::State& state, const Rig& rig, uint64_t decisions, uint64_
       decisions == 0 ? 0.0 : static_cast<double>(allocations) / static_cast<double>(decisions);
   const EngineCounters& c = rig.engine.counters();
   state.counters["approved_pct"] =
-      c.card_messages == 0 ? 0.0 : 100.0 * static_cast<double>(c.approvals) / static_cast<double>(c.card_messages);
+      c.card_messages == 0 ? 0.0
+                           : 100.0 * static_cast<double>(c.approvals) / static_cast<double>(c.card_messages);
   state.counters["active_holds"] = static_cast<double>(rig.engine.ledger().active_hold_count());
   state.counters["records"] = static_cast<double>(rig.engine.message_record_count());
 }
@@ -235,7 +237,8 @@ void BM_AuthorizeExpire(benchmark::State& state) {
   if (!rig.engine.ledger().books_balance()) state.SkipWithError("books do not balance");
   report(state, rig, decisions, allocs);
   const uint64_t expired = rig.engine.counters().holds_expired - expired_before;
-  state.counters["expired_per_tick"] = ticks == 0 ? 0.0 : static_cast<double>(expired) / static_cast<double>(ticks);
+  state.counters["expired_per_tick"] =
+      ticks == 0 ? 0.0 : static_cast<double>(expired) / static_cast<double>(ticks);
   state.counters["expired"] = static_cast<double>(expired);
 }
 
@@ -263,7 +266,8 @@ void BM_EncodeCommand(benchmark::State& state) {
   const uint64_t allocs = bench::allocation_count() - allocs_before;
   state.SetItemsProcessed(state.iterations());
   state.SetBytesProcessed(static_cast<int64_t>(bytes));
-  state.counters["allocs_per_command"] = static_cast<double>(allocs) / static_cast<double>(state.iterations());
+  state.counters["allocs_per_command"] =
+      static_cast<double>(allocs) / static_cast<double>(state.iterations());
 }
 
 // Strips --iterations= and --warmup= (ours) and hands the rest to Google Benchmark.

@@ -31,9 +31,22 @@ namespace {
 
 constexpr Timestamp kStart = Timestamp::from_seconds(1'795'953'600);  // 2026-11-29 12:00 UTC
 constexpr std::array<Currency, 4> kCurrencies{Currency{156}, Currency{840}, Currency{392}, Currency{978}};
-constexpr std::array<int64_t, 16> kAmounts{0, 1, 2, 99, 100, 5'000, 10'000, 30'000, 123'456, 10'000'000,
-                                           500'000'000'000, 999'999'999'998, 999'999'999'999,
-                                           INT64_MAX / 3, INT64_MAX - 1, INT64_MAX};
+constexpr std::array<int64_t, 16> kAmounts{0,
+                                           1,
+                                           2,
+                                           99,
+                                           100,
+                                           5'000,
+                                           10'000,
+                                           30'000,
+                                           123'456,
+                                           10'000'000,
+                                           500'000'000'000,
+                                           999'999'999'998,
+                                           999'999'999'999,
+                                           INT64_MAX / 3,
+                                           INT64_MAX - 1,
+                                           INT64_MAX};
 constexpr std::array<uint16_t, 5> kMccs{5411, 5812, 7011, 5542, 6011};
 constexpr std::array<const char*, 7> kAdviceCodes{"", "00", "Y1", "Y3", "Z1", "Z3", "51"};
 constexpr std::array<const char*, 5> kReasonCodes{"4837", "4808", "10.4", "13.1", "4853"};
@@ -60,7 +73,9 @@ class Input {
   uint8_t u8() { return at_ < size_ ? data_[at_++] : 0; }
   uint32_t u16() { return static_cast<uint32_t>(u8()) << 8 | u8(); }
   template <typename T, size_t N>
-  const T& pick(const std::array<T, N>& from) { return from[u8() % N]; }
+  const T& pick(const std::array<T, N>& from) {
+    return from[u8() % N];
+  }
   // A table amount, or any value up to 12 digits.
   int64_t amount() {
     const uint8_t how = u8();
@@ -94,7 +109,9 @@ class Run {
       case 1: card_message(in); break;
       case 2: reversal(in); break;
       case 3: reversal_first(in); break;
-      case 4: if (!sent_.empty()) apply(sent_[in.u8() % sent_.size()].message); break;  // duplicate
+      case 4:
+        if (!sent_.empty()) apply(sent_[in.u8() % sent_.size()].message);
+        break;  // duplicate
       case 5: presentment(in); break;
       case 6: presentment_follow_up(in); break;
       case 7: open_dispute(in); break;
@@ -203,7 +220,7 @@ class Run {
       m.billing_currency = in.pick(kCurrencies);
     }
     const uint8_t type = in.u8() % 8;
-    m.transaction_type = type < 5 ? TransactionType::purchase
+    m.transaction_type = type < 5    ? TransactionType::purchase
                          : type == 5 ? TransactionType::refund
                          : type == 6 ? TransactionType::cash
                                      : TransactionType::balance_inquiry;
@@ -286,8 +303,10 @@ class Run {
     if (!sent_.empty() && in.u8() % 3 != 0) {
       const Sent& auth = sent_[in.u8() % sent_.size()];
       p.pan_hash = auth.message.pan_hash;
-      if (in.u8() % 2 == 0) p.approval_code = auth.reply.approval_code;
-      else p.retrieval_reference = auth.message.retrieval_reference;
+      if (in.u8() % 2 == 0)
+        p.approval_code = auth.reply.approval_code;
+      else
+        p.retrieval_reference = auth.message.retrieval_reference;
     }
     apply(p);
     if (presented_.size() < 256) presented_.push_back(p);
@@ -371,8 +390,8 @@ class Run {
                    static_cast<long long>(m->billing_amount_minor), m->billing_currency.code,
                    m->has_replacement_amount, static_cast<long long>(m->replacement_amount_minor));
     if (const auto* p = std::get_if<Presentment>(&body))
-      std::fprintf(stderr, "  presentment %s amount %lld/%u billing %lld/%u\n", presentment_kind_name(p->kind),
-                   static_cast<long long>(p->amount_minor), p->currency.code,
+      std::fprintf(stderr, "  presentment %s amount %lld/%u billing %lld/%u\n",
+                   presentment_kind_name(p->kind), static_cast<long long>(p->amount_minor), p->currency.code,
                    static_cast<long long>(p->billing_amount_minor), p->billing_currency.code);
     for (const Event& e : events_)
       std::fprintf(stderr, "  event %s account %llu amount %lld case %llu\n", event_kind_name(e.kind),

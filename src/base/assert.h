@@ -17,17 +17,17 @@ namespace holdfast {
 
 }  // namespace holdfast
 
-#define HF_ASSERT(expr)                                                         \
-  do {                                                                          \
-    if (!(expr)) [[unlikely]]                                                   \
-      ::holdfast::assertion_failed(#expr, __FILE__, __LINE__, "assertion");     \
+#define HF_ASSERT(expr)                                                     \
+  do {                                                                      \
+    if (!(expr)) [[unlikely]]                                               \
+      ::holdfast::assertion_failed(#expr, __FILE__, __LINE__, "assertion"); \
   } while (0)
 
 // REQUIRES: preconditions named in headers are checked with HF_REQUIRE.
-#define HF_REQUIRE(expr)                                                        \
-  do {                                                                          \
-    if (!(expr)) [[unlikely]]                                                   \
-      ::holdfast::assertion_failed(#expr, __FILE__, __LINE__, "precondition");  \
+#define HF_REQUIRE(expr)                                                       \
+  do {                                                                         \
+    if (!(expr)) [[unlikely]]                                                  \
+      ::holdfast::assertion_failed(#expr, __FILE__, __LINE__, "precondition"); \
   } while (0)
 
 #define HF_UNREACHABLE() ::holdfast::assertion_failed("unreachable", __FILE__, __LINE__, "unreachable")

@@ -104,8 +104,7 @@ TEST(FlatHashMap, AgreesWithStdUnorderedMapUnderRandomPutsAndErases) {
         flat.put(key, step);
         reference[key] = static_cast<uint64_t>(step);
         break;
-      default:
-        EXPECT_EQ(flat.erase(key), reference.erase(key) == 1);
+      default: EXPECT_EQ(flat.erase(key), reference.erase(key) == 1);
     }
     if (step % 997 == 0) {
       for (uint64_t k = 0; k < 5'000; ++k) {

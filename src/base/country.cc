@@ -13,254 +13,254 @@ namespace {
 // and tzdata 2025b (zone.tab); a country with no zone there gets the world's range.
 constexpr std::array<CountryCode, 249> kCountries = {{
     {"ABW", 533, -240, -240},  // Aruba
-    {"AFG", 4, 270, 270},  // Afghanistan
-    {"AGO", 24, 60, 60},  // Angola
+    {"AFG", 4, 270, 270},      // Afghanistan
+    {"AGO", 24, 60, 60},       // Angola
     {"AIA", 660, -240, -240},  // Anguilla
-    {"ALA", 248, 120, 180},  // Åland Islands
-    {"ALB", 8, 60, 120},  // Albania
-    {"AND", 20, 60, 120},  // Andorra
-    {"ARE", 784, 240, 240},  // United Arab Emirates
-    {"ARG", 32, -180, -180},  // Argentina
-    {"ARM", 51, 240, 240},  // Armenia
-    {"ASM", 16, -660, -660},  // American Samoa
-    {"ATA", 10, -180, 780},  // Antarctica
-    {"ATF", 260, 300, 300},  // French Southern Territories
-    {"ATG", 28, -240, -240},  // Antigua and Barbuda
-    {"AUS", 36, 480, 660},  // Australia
-    {"AUT", 40, 60, 120},  // Austria
-    {"AZE", 31, 240, 240},  // Azerbaijan
-    {"BDI", 108, 120, 120},  // Burundi
-    {"BEL", 56, 60, 120},  // Belgium
-    {"BEN", 204, 60, 60},  // Benin
+    {"ALA", 248, 120, 180},    // Åland Islands
+    {"ALB", 8, 60, 120},       // Albania
+    {"AND", 20, 60, 120},      // Andorra
+    {"ARE", 784, 240, 240},    // United Arab Emirates
+    {"ARG", 32, -180, -180},   // Argentina
+    {"ARM", 51, 240, 240},     // Armenia
+    {"ASM", 16, -660, -660},   // American Samoa
+    {"ATA", 10, -180, 780},    // Antarctica
+    {"ATF", 260, 300, 300},    // French Southern Territories
+    {"ATG", 28, -240, -240},   // Antigua and Barbuda
+    {"AUS", 36, 480, 660},     // Australia
+    {"AUT", 40, 60, 120},      // Austria
+    {"AZE", 31, 240, 240},     // Azerbaijan
+    {"BDI", 108, 120, 120},    // Burundi
+    {"BEL", 56, 60, 120},      // Belgium
+    {"BEN", 204, 60, 60},      // Benin
     {"BES", 535, -240, -240},  // Bonaire, Sint Eustatius and Saba
-    {"BFA", 854, 0, 0},  // Burkina Faso
-    {"BGD", 50, 360, 360},  // Bangladesh
-    {"BGR", 100, 120, 180},  // Bulgaria
-    {"BHR", 48, 180, 180},  // Bahrain
-    {"BHS", 44, -300, -240},  // Bahamas
-    {"BIH", 70, 60, 120},  // Bosnia and Herzegovina
+    {"BFA", 854, 0, 0},        // Burkina Faso
+    {"BGD", 50, 360, 360},     // Bangladesh
+    {"BGR", 100, 120, 180},    // Bulgaria
+    {"BHR", 48, 180, 180},     // Bahrain
+    {"BHS", 44, -300, -240},   // Bahamas
+    {"BIH", 70, 60, 120},      // Bosnia and Herzegovina
     {"BLM", 652, -240, -240},  // Saint Barthélemy
-    {"BLR", 112, 180, 180},  // Belarus
-    {"BLZ", 84, -360, -360},  // Belize
-    {"BMU", 60, -240, -180},  // Bermuda
-    {"BOL", 68, -240, -240},  // Bolivia, Plurinational State of
-    {"BRA", 76, -300, -120},  // Brazil
-    {"BRB", 52, -240, -240},  // Barbados
-    {"BRN", 96, 480, 480},  // Brunei Darussalam
-    {"BTN", 64, 360, 360},  // Bhutan
-    {"BVT", 74, -720, 840},  // Bouvet Island; no zone: the world's range
-    {"BWA", 72, 120, 120},  // Botswana
-    {"CAF", 140, 60, 60},  // Central African Republic
+    {"BLR", 112, 180, 180},    // Belarus
+    {"BLZ", 84, -360, -360},   // Belize
+    {"BMU", 60, -240, -180},   // Bermuda
+    {"BOL", 68, -240, -240},   // Bolivia, Plurinational State of
+    {"BRA", 76, -300, -120},   // Brazil
+    {"BRB", 52, -240, -240},   // Barbados
+    {"BRN", 96, 480, 480},     // Brunei Darussalam
+    {"BTN", 64, 360, 360},     // Bhutan
+    {"BVT", 74, -720, 840},    // Bouvet Island; no zone: the world's range
+    {"BWA", 72, 120, 120},     // Botswana
+    {"CAF", 140, 60, 60},      // Central African Republic
     {"CAN", 124, -480, -150},  // Canada
-    {"CCK", 166, 390, 390},  // Cocos (Keeling) Islands
-    {"CHE", 756, 60, 120},  // Switzerland
+    {"CCK", 166, 390, 390},    // Cocos (Keeling) Islands
+    {"CHE", 756, 60, 120},     // Switzerland
     {"CHL", 152, -360, -180},  // Chile
-    {"CHN", 156, 360, 480},  // China
-    {"CIV", 384, 0, 0},  // Côte d'Ivoire
-    {"CMR", 120, 60, 60},  // Cameroon
-    {"COD", 180, 60, 120},  // Congo, The Democratic Republic of the
-    {"COG", 178, 60, 60},  // Congo
+    {"CHN", 156, 360, 480},    // China
+    {"CIV", 384, 0, 0},        // Côte d'Ivoire
+    {"CMR", 120, 60, 60},      // Cameroon
+    {"COD", 180, 60, 120},     // Congo, The Democratic Republic of the
+    {"COG", 178, 60, 60},      // Congo
     {"COK", 184, -600, -600},  // Cook Islands
     {"COL", 170, -300, -300},  // Colombia
-    {"COM", 174, 180, 180},  // Comoros
-    {"CPV", 132, -60, -60},  // Cabo Verde
+    {"COM", 174, 180, 180},    // Comoros
+    {"CPV", 132, -60, -60},    // Cabo Verde
     {"CRI", 188, -360, -360},  // Costa Rica
     {"CUB", 192, -300, -240},  // Cuba
     {"CUW", 531, -240, -240},  // Curaçao
-    {"CXR", 162, 420, 420},  // Christmas Island
+    {"CXR", 162, 420, 420},    // Christmas Island
     {"CYM", 136, -300, -300},  // Cayman Islands
-    {"CYP", 196, 120, 180},  // Cyprus
-    {"CZE", 203, 60, 120},  // Czechia
-    {"DEU", 276, 60, 120},  // Germany
-    {"DJI", 262, 180, 180},  // Djibouti
+    {"CYP", 196, 120, 180},    // Cyprus
+    {"CZE", 203, 60, 120},     // Czechia
+    {"DEU", 276, 60, 120},     // Germany
+    {"DJI", 262, 180, 180},    // Djibouti
     {"DMA", 212, -240, -240},  // Dominica
-    {"DNK", 208, 60, 120},  // Denmark
+    {"DNK", 208, 60, 120},     // Denmark
     {"DOM", 214, -240, -240},  // Dominican Republic
-    {"DZA", 12, 60, 60},  // Algeria
+    {"DZA", 12, 60, 60},       // Algeria
     {"ECU", 218, -360, -300},  // Ecuador
-    {"EGY", 818, 120, 180},  // Egypt
-    {"ERI", 232, 180, 180},  // Eritrea
-    {"ESH", 732, 0, 60},  // Western Sahara
-    {"ESP", 724, 0, 120},  // Spain
-    {"EST", 233, 120, 180},  // Estonia
-    {"ETH", 231, 180, 180},  // Ethiopia
-    {"FIN", 246, 120, 180},  // Finland
-    {"FJI", 242, 720, 720},  // Fiji
+    {"EGY", 818, 120, 180},    // Egypt
+    {"ERI", 232, 180, 180},    // Eritrea
+    {"ESH", 732, 0, 60},       // Western Sahara
+    {"ESP", 724, 0, 120},      // Spain
+    {"EST", 233, 120, 180},    // Estonia
+    {"ETH", 231, 180, 180},    // Ethiopia
+    {"FIN", 246, 120, 180},    // Finland
+    {"FJI", 242, 720, 720},    // Fiji
     {"FLK", 238, -180, -180},  // Falkland Islands (Malvinas)
-    {"FRA", 250, 60, 120},  // France
-    {"FRO", 234, 0, 60},  // Faroe Islands
-    {"FSM", 583, 600, 660},  // Micronesia, Federated States of
-    {"GAB", 266, 60, 60},  // Gabon
-    {"GBR", 826, 0, 60},  // United Kingdom
-    {"GEO", 268, 240, 240},  // Georgia
-    {"GGY", 831, 0, 60},  // Guernsey
-    {"GHA", 288, 0, 0},  // Ghana
-    {"GIB", 292, 60, 120},  // Gibraltar
-    {"GIN", 324, 0, 0},  // Guinea
+    {"FRA", 250, 60, 120},     // France
+    {"FRO", 234, 0, 60},       // Faroe Islands
+    {"FSM", 583, 600, 660},    // Micronesia, Federated States of
+    {"GAB", 266, 60, 60},      // Gabon
+    {"GBR", 826, 0, 60},       // United Kingdom
+    {"GEO", 268, 240, 240},    // Georgia
+    {"GGY", 831, 0, 60},       // Guernsey
+    {"GHA", 288, 0, 0},        // Ghana
+    {"GIB", 292, 60, 120},     // Gibraltar
+    {"GIN", 324, 0, 0},        // Guinea
     {"GLP", 312, -240, -240},  // Guadeloupe
-    {"GMB", 270, 0, 0},  // Gambia
-    {"GNB", 624, 0, 0},  // Guinea-Bissau
-    {"GNQ", 226, 60, 60},  // Equatorial Guinea
-    {"GRC", 300, 120, 180},  // Greece
+    {"GMB", 270, 0, 0},        // Gambia
+    {"GNB", 624, 0, 0},        // Guinea-Bissau
+    {"GNQ", 226, 60, 60},      // Equatorial Guinea
+    {"GRC", 300, 120, 180},    // Greece
     {"GRD", 308, -240, -240},  // Grenada
-    {"GRL", 304, -240, 0},  // Greenland
+    {"GRL", 304, -240, 0},     // Greenland
     {"GTM", 320, -360, -360},  // Guatemala
     {"GUF", 254, -180, -180},  // French Guiana
-    {"GUM", 316, 600, 600},  // Guam
+    {"GUM", 316, 600, 600},    // Guam
     {"GUY", 328, -240, -240},  // Guyana
-    {"HKG", 344, 480, 480},  // Hong Kong
-    {"HMD", 334, -720, 840},  // Heard Island and McDonald Islands; no zone: the world's range
+    {"HKG", 344, 480, 480},    // Hong Kong
+    {"HMD", 334, -720, 840},   // Heard Island and McDonald Islands; no zone: the world's range
     {"HND", 340, -360, -360},  // Honduras
-    {"HRV", 191, 60, 120},  // Croatia
+    {"HRV", 191, 60, 120},     // Croatia
     {"HTI", 332, -300, -240},  // Haiti
-    {"HUN", 348, 60, 120},  // Hungary
-    {"IDN", 360, 420, 540},  // Indonesia
-    {"IMN", 833, 0, 60},  // Isle of Man
-    {"IND", 356, 330, 330},  // India
-    {"IOT", 86, 360, 360},  // British Indian Ocean Territory
-    {"IRL", 372, 0, 60},  // Ireland
-    {"IRN", 364, 210, 210},  // Iran, Islamic Republic of
-    {"IRQ", 368, 180, 180},  // Iraq
-    {"ISL", 352, 0, 0},  // Iceland
-    {"ISR", 376, 120, 180},  // Israel
-    {"ITA", 380, 60, 120},  // Italy
+    {"HUN", 348, 60, 120},     // Hungary
+    {"IDN", 360, 420, 540},    // Indonesia
+    {"IMN", 833, 0, 60},       // Isle of Man
+    {"IND", 356, 330, 330},    // India
+    {"IOT", 86, 360, 360},     // British Indian Ocean Territory
+    {"IRL", 372, 0, 60},       // Ireland
+    {"IRN", 364, 210, 210},    // Iran, Islamic Republic of
+    {"IRQ", 368, 180, 180},    // Iraq
+    {"ISL", 352, 0, 0},        // Iceland
+    {"ISR", 376, 120, 180},    // Israel
+    {"ITA", 380, 60, 120},     // Italy
     {"JAM", 388, -300, -300},  // Jamaica
-    {"JEY", 832, 0, 60},  // Jersey
-    {"JOR", 400, 180, 180},  // Jordan
-    {"JPN", 392, 540, 540},  // Japan
-    {"KAZ", 398, 300, 360},  // Kazakhstan
-    {"KEN", 404, 180, 180},  // Kenya
-    {"KGZ", 417, 360, 360},  // Kyrgyzstan
-    {"KHM", 116, 420, 420},  // Cambodia
-    {"KIR", 296, 720, 840},  // Kiribati
+    {"JEY", 832, 0, 60},       // Jersey
+    {"JOR", 400, 180, 180},    // Jordan
+    {"JPN", 392, 540, 540},    // Japan
+    {"KAZ", 398, 300, 360},    // Kazakhstan
+    {"KEN", 404, 180, 180},    // Kenya
+    {"KGZ", 417, 360, 360},    // Kyrgyzstan
+    {"KHM", 116, 420, 420},    // Cambodia
+    {"KIR", 296, 720, 840},    // Kiribati
     {"KNA", 659, -240, -240},  // Saint Kitts and Nevis
-    {"KOR", 410, 540, 540},  // Korea, Republic of
-    {"KWT", 414, 180, 180},  // Kuwait
-    {"LAO", 418, 420, 420},  // Lao People's Democratic Republic
-    {"LBN", 422, 120, 180},  // Lebanon
-    {"LBR", 430, 0, 0},  // Liberia
-    {"LBY", 434, 120, 120},  // Libya
+    {"KOR", 410, 540, 540},    // Korea, Republic of
+    {"KWT", 414, 180, 180},    // Kuwait
+    {"LAO", 418, 420, 420},    // Lao People's Democratic Republic
+    {"LBN", 422, 120, 180},    // Lebanon
+    {"LBR", 430, 0, 0},        // Liberia
+    {"LBY", 434, 120, 120},    // Libya
     {"LCA", 662, -240, -240},  // Saint Lucia
-    {"LIE", 438, 60, 120},  // Liechtenstein
-    {"LKA", 144, 330, 330},  // Sri Lanka
-    {"LSO", 426, 120, 120},  // Lesotho
-    {"LTU", 440, 120, 180},  // Lithuania
-    {"LUX", 442, 60, 120},  // Luxembourg
-    {"LVA", 428, 120, 180},  // Latvia
-    {"MAC", 446, 480, 480},  // Macao
+    {"LIE", 438, 60, 120},     // Liechtenstein
+    {"LKA", 144, 330, 330},    // Sri Lanka
+    {"LSO", 426, 120, 120},    // Lesotho
+    {"LTU", 440, 120, 180},    // Lithuania
+    {"LUX", 442, 60, 120},     // Luxembourg
+    {"LVA", 428, 120, 180},    // Latvia
+    {"MAC", 446, 480, 480},    // Macao
     {"MAF", 663, -240, -240},  // Saint Martin (French part)
-    {"MAR", 504, 0, 60},  // Morocco
-    {"MCO", 492, 60, 120},  // Monaco
-    {"MDA", 498, 120, 180},  // Moldova, Republic of
-    {"MDG", 450, 180, 180},  // Madagascar
-    {"MDV", 462, 300, 300},  // Maldives
+    {"MAR", 504, 0, 60},       // Morocco
+    {"MCO", 492, 60, 120},     // Monaco
+    {"MDA", 498, 120, 180},    // Moldova, Republic of
+    {"MDG", 450, 180, 180},    // Madagascar
+    {"MDV", 462, 300, 300},    // Maldives
     {"MEX", 484, -480, -300},  // Mexico
-    {"MHL", 584, 720, 720},  // Marshall Islands
-    {"MKD", 807, 60, 120},  // North Macedonia
-    {"MLI", 466, 0, 0},  // Mali
-    {"MLT", 470, 60, 120},  // Malta
-    {"MMR", 104, 390, 390},  // Myanmar
-    {"MNE", 499, 60, 120},  // Montenegro
-    {"MNG", 496, 420, 480},  // Mongolia
-    {"MNP", 580, 600, 600},  // Northern Mariana Islands
-    {"MOZ", 508, 120, 120},  // Mozambique
-    {"MRT", 478, 0, 0},  // Mauritania
+    {"MHL", 584, 720, 720},    // Marshall Islands
+    {"MKD", 807, 60, 120},     // North Macedonia
+    {"MLI", 466, 0, 0},        // Mali
+    {"MLT", 470, 60, 120},     // Malta
+    {"MMR", 104, 390, 390},    // Myanmar
+    {"MNE", 499, 60, 120},     // Montenegro
+    {"MNG", 496, 420, 480},    // Mongolia
+    {"MNP", 580, 600, 600},    // Northern Mariana Islands
+    {"MOZ", 508, 120, 120},    // Mozambique
+    {"MRT", 478, 0, 0},        // Mauritania
     {"MSR", 500, -240, -240},  // Montserrat
     {"MTQ", 474, -240, -240},  // Martinique
-    {"MUS", 480, 240, 240},  // Mauritius
-    {"MWI", 454, 120, 120},  // Malawi
-    {"MYS", 458, 480, 480},  // Malaysia
-    {"MYT", 175, 180, 180},  // Mayotte
-    {"NAM", 516, 120, 120},  // Namibia
-    {"NCL", 540, 660, 660},  // New Caledonia
-    {"NER", 562, 60, 60},  // Niger
-    {"NFK", 574, 660, 720},  // Norfolk Island
-    {"NGA", 566, 60, 60},  // Nigeria
+    {"MUS", 480, 240, 240},    // Mauritius
+    {"MWI", 454, 120, 120},    // Malawi
+    {"MYS", 458, 480, 480},    // Malaysia
+    {"MYT", 175, 180, 180},    // Mayotte
+    {"NAM", 516, 120, 120},    // Namibia
+    {"NCL", 540, 660, 660},    // New Caledonia
+    {"NER", 562, 60, 60},      // Niger
+    {"NFK", 574, 660, 720},    // Norfolk Island
+    {"NGA", 566, 60, 60},      // Nigeria
     {"NIC", 558, -360, -360},  // Nicaragua
     {"NIU", 570, -660, -660},  // Niue
-    {"NLD", 528, 60, 120},  // Netherlands
-    {"NOR", 578, 60, 120},  // Norway
-    {"NPL", 524, 345, 345},  // Nepal
-    {"NRU", 520, 720, 720},  // Nauru
-    {"NZL", 554, 720, 825},  // New Zealand
-    {"OMN", 512, 240, 240},  // Oman
-    {"PAK", 586, 300, 300},  // Pakistan
+    {"NLD", 528, 60, 120},     // Netherlands
+    {"NOR", 578, 60, 120},     // Norway
+    {"NPL", 524, 345, 345},    // Nepal
+    {"NRU", 520, 720, 720},    // Nauru
+    {"NZL", 554, 720, 825},    // New Zealand
+    {"OMN", 512, 240, 240},    // Oman
+    {"PAK", 586, 300, 300},    // Pakistan
     {"PAN", 591, -300, -300},  // Panama
     {"PCN", 612, -480, -480},  // Pitcairn
     {"PER", 604, -300, -300},  // Peru
-    {"PHL", 608, 480, 480},  // Philippines
-    {"PLW", 585, 540, 540},  // Palau
-    {"PNG", 598, 600, 660},  // Papua New Guinea
-    {"POL", 616, 60, 120},  // Poland
+    {"PHL", 608, 480, 480},    // Philippines
+    {"PLW", 585, 540, 540},    // Palau
+    {"PNG", 598, 600, 660},    // Papua New Guinea
+    {"POL", 616, 60, 120},     // Poland
     {"PRI", 630, -240, -240},  // Puerto Rico
-    {"PRK", 408, 540, 540},  // Korea, Democratic People's Republic of
-    {"PRT", 620, -60, 60},  // Portugal
+    {"PRK", 408, 540, 540},    // Korea, Democratic People's Republic of
+    {"PRT", 620, -60, 60},     // Portugal
     {"PRY", 600, -240, -180},  // Paraguay
-    {"PSE", 275, 120, 180},  // Palestine, State of
+    {"PSE", 275, 120, 180},    // Palestine, State of
     {"PYF", 258, -600, -540},  // French Polynesia
-    {"QAT", 634, 180, 180},  // Qatar
-    {"REU", 638, 240, 240},  // Réunion
-    {"ROU", 642, 120, 180},  // Romania
-    {"RUS", 643, 120, 720},  // Russian Federation
-    {"RWA", 646, 120, 120},  // Rwanda
-    {"SAU", 682, 180, 180},  // Saudi Arabia
-    {"SDN", 729, 120, 120},  // Sudan
-    {"SEN", 686, 0, 0},  // Senegal
-    {"SGP", 702, 480, 480},  // Singapore
+    {"QAT", 634, 180, 180},    // Qatar
+    {"REU", 638, 240, 240},    // Réunion
+    {"ROU", 642, 120, 180},    // Romania
+    {"RUS", 643, 120, 720},    // Russian Federation
+    {"RWA", 646, 120, 120},    // Rwanda
+    {"SAU", 682, 180, 180},    // Saudi Arabia
+    {"SDN", 729, 120, 120},    // Sudan
+    {"SEN", 686, 0, 0},        // Senegal
+    {"SGP", 702, 480, 480},    // Singapore
     {"SGS", 239, -120, -120},  // South Georgia and the South Sandwich Islands
-    {"SHN", 654, 0, 0},  // Saint Helena, Ascension and Tristan da Cunha
-    {"SJM", 744, 60, 120},  // Svalbard and Jan Mayen
-    {"SLB", 90, 660, 660},  // Solomon Islands
-    {"SLE", 694, 0, 0},  // Sierra Leone
+    {"SHN", 654, 0, 0},        // Saint Helena, Ascension and Tristan da Cunha
+    {"SJM", 744, 60, 120},     // Svalbard and Jan Mayen
+    {"SLB", 90, 660, 660},     // Solomon Islands
+    {"SLE", 694, 0, 0},        // Sierra Leone
     {"SLV", 222, -360, -360},  // El Salvador
-    {"SMR", 674, 60, 120},  // San Marino
-    {"SOM", 706, 180, 180},  // Somalia
+    {"SMR", 674, 60, 120},     // San Marino
+    {"SOM", 706, 180, 180},    // Somalia
     {"SPM", 666, -180, -120},  // Saint Pierre and Miquelon
-    {"SRB", 688, 60, 120},  // Serbia
-    {"SSD", 728, 120, 120},  // South Sudan
-    {"STP", 678, 0, 0},  // Sao Tome and Principe
+    {"SRB", 688, 60, 120},     // Serbia
+    {"SSD", 728, 120, 120},    // South Sudan
+    {"STP", 678, 0, 0},        // Sao Tome and Principe
     {"SUR", 740, -180, -180},  // Suriname
-    {"SVK", 703, 60, 120},  // Slovakia
-    {"SVN", 705, 60, 120},  // Slovenia
-    {"SWE", 752, 60, 120},  // Sweden
-    {"SWZ", 748, 120, 120},  // Eswatini
+    {"SVK", 703, 60, 120},     // Slovakia
+    {"SVN", 705, 60, 120},     // Slovenia
+    {"SWE", 752, 60, 120},     // Sweden
+    {"SWZ", 748, 120, 120},    // Eswatini
     {"SXM", 534, -240, -240},  // Sint Maarten (Dutch part)
-    {"SYC", 690, 240, 240},  // Seychelles
-    {"SYR", 760, 180, 180},  // Syrian Arab Republic
+    {"SYC", 690, 240, 240},    // Seychelles
+    {"SYR", 760, 180, 180},    // Syrian Arab Republic
     {"TCA", 796, -300, -240},  // Turks and Caicos Islands
-    {"TCD", 148, 60, 60},  // Chad
-    {"TGO", 768, 0, 0},  // Togo
-    {"THA", 764, 420, 420},  // Thailand
-    {"TJK", 762, 300, 300},  // Tajikistan
-    {"TKL", 772, 780, 780},  // Tokelau
-    {"TKM", 795, 300, 300},  // Turkmenistan
-    {"TLS", 626, 540, 540},  // Timor-Leste
-    {"TON", 776, 780, 780},  // Tonga
+    {"TCD", 148, 60, 60},      // Chad
+    {"TGO", 768, 0, 0},        // Togo
+    {"THA", 764, 420, 420},    // Thailand
+    {"TJK", 762, 300, 300},    // Tajikistan
+    {"TKL", 772, 780, 780},    // Tokelau
+    {"TKM", 795, 300, 300},    // Turkmenistan
+    {"TLS", 626, 540, 540},    // Timor-Leste
+    {"TON", 776, 780, 780},    // Tonga
     {"TTO", 780, -240, -240},  // Trinidad and Tobago
-    {"TUN", 788, 60, 60},  // Tunisia
-    {"TUR", 792, 180, 180},  // Türkiye
-    {"TUV", 798, 720, 720},  // Tuvalu
-    {"TWN", 158, 480, 480},  // Taiwan, Province of China
-    {"TZA", 834, 180, 180},  // Tanzania, United Republic of
-    {"UGA", 800, 180, 180},  // Uganda
-    {"UKR", 804, 120, 180},  // Ukraine
-    {"UMI", 581, -660, 720},  // United States Minor Outlying Islands
+    {"TUN", 788, 60, 60},      // Tunisia
+    {"TUR", 792, 180, 180},    // Türkiye
+    {"TUV", 798, 720, 720},    // Tuvalu
+    {"TWN", 158, 480, 480},    // Taiwan, Province of China
+    {"TZA", 834, 180, 180},    // Tanzania, United Republic of
+    {"UGA", 800, 180, 180},    // Uganda
+    {"UKR", 804, 120, 180},    // Ukraine
+    {"UMI", 581, -660, 720},   // United States Minor Outlying Islands
     {"URY", 858, -180, -180},  // Uruguay
     {"USA", 840, -600, -240},  // United States
-    {"UZB", 860, 300, 300},  // Uzbekistan
-    {"VAT", 336, 60, 120},  // Holy See (Vatican City State)
+    {"UZB", 860, 300, 300},    // Uzbekistan
+    {"VAT", 336, 60, 120},     // Holy See (Vatican City State)
     {"VCT", 670, -240, -240},  // Saint Vincent and the Grenadines
     {"VEN", 862, -240, -240},  // Venezuela, Bolivarian Republic of
-    {"VGB", 92, -240, -240},  // Virgin Islands, British
+    {"VGB", 92, -240, -240},   // Virgin Islands, British
     {"VIR", 850, -240, -240},  // Virgin Islands, U.S.
-    {"VNM", 704, 420, 420},  // Viet Nam
-    {"VUT", 548, 660, 660},  // Vanuatu
-    {"WLF", 876, 720, 720},  // Wallis and Futuna
-    {"WSM", 882, 780, 780},  // Samoa
-    {"YEM", 887, 180, 180},  // Yemen
-    {"ZAF", 710, 120, 120},  // South Africa
-    {"ZMB", 894, 120, 120},  // Zambia
-    {"ZWE", 716, 120, 120},  // Zimbabwe
+    {"VNM", 704, 420, 420},    // Viet Nam
+    {"VUT", 548, 660, 660},    // Vanuatu
+    {"WLF", 876, 720, 720},    // Wallis and Futuna
+    {"WSM", 882, 780, 780},    // Samoa
+    {"YEM", 887, 180, 180},    // Yemen
+    {"ZAF", 710, 120, 120},    // South Africa
+    {"ZMB", 894, 120, 120},    // Zambia
+    {"ZWE", 716, 120, 120},    // Zimbabwe
 }};
 
 }  // namespace

@@ -11,11 +11,10 @@ struct CurrencyInfo {
 
 // The currencies a card issuer in holdfast's market meets most; extend as needed.
 constexpr CurrencyInfo kCurrencies[] = {
-    {36, "AUD", 2},  {124, "CAD", 2}, {156, "CNY", 2}, {344, "HKD", 2}, {392, "JPY", 0},
-    {410, "KRW", 0}, {446, "MOP", 2}, {458, "MYR", 2}, {554, "NZD", 2}, {643, "RUB", 2},
-    {702, "SGD", 2}, {756, "CHF", 2}, {764, "THB", 2}, {784, "AED", 2}, {826, "GBP", 2},
-    {840, "USD", 2}, {901, "TWD", 2}, {978, "EUR", 2}, {48, "BHD", 3}, {414, "KWD", 3},
-    {704, "VND", 0}, {360, "IDR", 2}, {608, "PHP", 2}, {356, "INR", 2}, 
+    {36, "AUD", 2},  {124, "CAD", 2}, {156, "CNY", 2}, {344, "HKD", 2}, {392, "JPY", 0}, {410, "KRW", 0},
+    {446, "MOP", 2}, {458, "MYR", 2}, {554, "NZD", 2}, {643, "RUB", 2}, {702, "SGD", 2}, {756, "CHF", 2},
+    {764, "THB", 2}, {784, "AED", 2}, {826, "GBP", 2}, {840, "USD", 2}, {901, "TWD", 2}, {978, "EUR", 2},
+    {48, "BHD", 3},  {414, "KWD", 3}, {704, "VND", 0}, {360, "IDR", 2}, {608, "PHP", 2}, {356, "INR", 2},
 };
 
 const CurrencyInfo* find(Currency c) noexcept {

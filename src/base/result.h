@@ -26,15 +26,27 @@ class [[nodiscard]] Result {
   bool ok() const noexcept { return v_.index() == 0; }
   explicit operator bool() const noexcept { return ok(); }
 
-  T& value() & { HF_REQUIRE(ok()); return std::get<0>(v_); }
-  const T& value() const& { HF_REQUIRE(ok()); return std::get<0>(v_); }
-  T&& value() && { HF_REQUIRE(ok()); return std::get<0>(std::move(v_)); }
+  T& value() & {
+    HF_REQUIRE(ok());
+    return std::get<0>(v_);
+  }
+  const T& value() const& {
+    HF_REQUIRE(ok());
+    return std::get<0>(v_);
+  }
+  T&& value() && {
+    HF_REQUIRE(ok());
+    return std::get<0>(std::move(v_));
+  }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
 
-  const E& error() const { HF_REQUIRE(!ok()); return std::get<1>(v_); }
+  const E& error() const {
+    HF_REQUIRE(!ok());
+    return std::get<1>(v_);
+  }
 
  private:
   std::variant<T, E> v_;

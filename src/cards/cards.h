@@ -89,15 +89,15 @@ struct FloorLimitRule {
 // Product settings carried by a card range: what the cards in it may do.
 struct Product {
   std::string name;
-  uint16_t issuer_country = 156;            // ISO 3166 numeric; cross-border = acquirer country differs
-  bool allow_card_not_present = true;       // e-commerce, mail/telephone order
+  uint16_t issuer_country = 156;       // ISO 3166 numeric; cross-border = acquirer country differs
+  bool allow_card_not_present = true;  // e-commerce, mail/telephone order
   bool allow_cross_border = true;
-  bool allow_cash = true;                   // processing code 01 (cash), ATM
+  bool allow_cash = true;                        // processing code 01 (cash), ATM
   int64_t single_authorization_limit_minor = 0;  // 0 = none; above it: response 61
   // Card security policy.
-  uint8_t pin_try_limit = 3;         // wrong PINs in a row before 75 (tries exceeded)
-  uint16_t atc_window = 50;          // an ARQC's ATC may run this far ahead of the last seen
-  bool decline_fallback = true;      // chip card read by stripe: decline (else let risk score it)
+  uint8_t pin_try_limit = 3;                   // wrong PINs in a row before 75 (tries exceeded)
+  uint16_t atc_window = 50;                    // an ARQC's ATC may run this far ahead of the last seen
+  bool decline_fallback = true;                // chip card read by stripe: decline (else let risk score it)
   bool require_cvv2_card_not_present = false;  // card-not-present without CVV2: decline
   PinVerification pin_verification = PinVerification::visa_pvv;
 
@@ -114,7 +114,7 @@ struct Product {
   uint32_t uplift_max_multiplier_bp = 0;  // 0 = no uplifts for this product
   std::vector<uint16_t> uplift_countries;
   uint32_t uplift_days = 7;
-  bool uplift_on_authorization = false;   // ask for one when an authorisation abroad exceeds open-to-buy
+  bool uplift_on_authorization = false;  // ask for one when an authorisation abroad exceeds open-to-buy
   // Risk signals behind the uplift gate: a card or token unused this long is dormant; a token
   // provisioned less than token_cooling_days ago is too new to trust with more credit.
   uint32_t dormant_days = 90;
@@ -162,9 +162,9 @@ struct Card {
   std::array<char, 3> service_code{'2', '0', '1'};
   std::array<char, 4> pin_verification_value{};
   uint8_t pan_sequence_number = 0;
-  uint8_t pin_tries = 0;     // wrong PINs in a row
-  bool has_atc = false;      // an ARQC was verified before
-  uint16_t last_atc = 0;     // the highest verified ATC
+  uint8_t pin_tries = 0;  // wrong PINs in a row
+  bool has_atc = false;   // an ARQC was verified before
+  uint16_t last_atc = 0;  // the highest verified ATC
   // IBM 3624 PIN offset (digits, '\0'-padded; all '\0' = none), for products verifying that way.
   std::array<char, 12> pin_offset{};
   // Burst protection: transaction times (UTC) and amounts (account currency) of the latest
@@ -187,7 +187,7 @@ struct Card {
   // none), each linking to the previous such one: presentments match against these only, so
   // declines sent on the card cannot lengthen the walk. Rebuilt from the records at start-up.
   uint64_t last_approval = 0;
-  uint64_t fraud_case_id = 0;      // the fraud case opened for the card (0 = none)
+  uint64_t fraud_case_id = 0;  // the fraud case opened for the card (0 = none)
   bool chip() const noexcept { return service_code[0] == '2' || service_code[0] == '6'; }
 };
 
@@ -213,8 +213,8 @@ struct Token {
   uint8_t wallet = 0;  // wallet provider, an operator-defined number
   Timestamp provisioned_at;
   Timestamp last_used_at;  // 0 = never used
-  bool has_atc = false;     // a cryptogram (ARQC, dCVV, CVC3) of this token was verified before
-  uint16_t last_atc = 0;    // the highest verified ATC of this token
+  bool has_atc = false;    // a cryptogram (ARQC, dCVV, CVC3) of this token was verified before
+  uint16_t last_atc = 0;   // the highest verified ATC of this token
 };
 
 // True when the card's expiry month is over at `now` (a card is valid through the last day of

@@ -39,7 +39,8 @@ std::optional<FileFormat> detect_format(std::span<const uint8_t> head) {
   if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // a UTF-8 byte order mark
   if (text.starts_with("record_id,")) return FileFormat::kCsv;
   if (head.size() < 4) return std::nullopt;
-  const uint32_t length = (uint32_t{head[0]} << 24) | (uint32_t{head[1]} << 16) | (uint32_t{head[2]} << 8) | head[3];
+  const uint32_t length =
+      (uint32_t{head[0]} << 24) | (uint32_t{head[1]} << 16) | (uint32_t{head[2]} << 8) | head[3];
   if (length >= 1 && length <= kMaxRecordBytes) return FileFormat::kBinary;
   return std::nullopt;
 }
@@ -62,7 +63,8 @@ Result<std::optional<ClearingRecord>, ClearingError> ClearingReader::next() {
     if (!detected && !first_bytes_.empty())
       return fail({ClearingErrc::kUnknownFormat, true, 0, 0, 0, 0, 0, "",
                    "neither a binary clearing file (a 4-byte big-endian record length of 1.." +
-                       std::to_string(kMaxRecordBytes) + ") nor the operator CSV (a first line starting "
+                       std::to_string(kMaxRecordBytes) +
+                       ") nor the operator CSV (a first line starting "
                        "\"record_id,\"): name the format"});
     options_.format = detected.value_or(FileFormat::kBinary);  // an empty file: no records
   }
@@ -89,7 +91,15 @@ ClearingError ClearingReader::wrong_format_hint(ClearingError error) {
 namespace {
 
 ClearingError at(ClearingErrc code, uint64_t record, uint64_t offset, int field, std::string reason) {
-  return ClearingError{code, false, record, offset, 0, 0, field, field == 0 && code != ClearingErrc::kBadMessage ? "" : de_name(field), std::move(reason)};
+  return ClearingError{code,
+                       false,
+                       record,
+                       offset,
+                       0,
+                       0,
+                       field,
+                       field == 0 && code != ClearingErrc::kBadMessage ? "" : de_name(field),
+                       std::move(reason)};
 }
 
 }  // namespace
@@ -103,12 +113,14 @@ Result<std::optional<ClearingRecord>, ClearingError> ClearingReader::next_binary
     const uint64_t record = stats_.messages + 1;
     if (got == 0 && !source_->io_error()) {
       if (header_seen_ && !trailer_seen_)
-        return fail(at(ClearingErrc::kMissingTrailer, record, offset, 0, "the file has a header but ends without a 1644/695 trailer"));
+        return fail(at(ClearingErrc::kMissingTrailer, record, offset, 0,
+                       "the file has a header but ends without a 1644/695 trailer"));
       complete_ = true;
       return std::optional<ClearingRecord>{};
     }
     if (source_->io_error()) return fail(at(ClearingErrc::kIo, record, offset, 0, "read error"));
-    if (trailer_seen_) return fail(at(ClearingErrc::kDataAfterTrailer, record, offset, 0, "bytes after the trailer"));
+    if (trailer_seen_)
+      return fail(at(ClearingErrc::kDataAfterTrailer, record, offset, 0, "bytes after the trailer"));
     if (got < 4)
       return fail(at(ClearingErrc::kTruncated, record, offset, 0,
                      "length prefix cut short: " + std::to_string(got) + " of 4 bytes"));
@@ -116,12 +128,14 @@ Result<std::optional<ClearingRecord>, ClearingError> ClearingReader::next_binary
                             (uint32_t{prefix[2]} << 8) | uint32_t{prefix[3]};
     if (length == 0 || length > kMaxRecordBytes)
       return fail(at(ClearingErrc::kBadRecordLength, record, offset, 0,
-                     "record length " + std::to_string(length) + " (allowed 1.." + std::to_string(kMaxRecordBytes) + ")"));
+                     "record length " + std::to_string(length) + " (allowed 1.." +
+                         std::to_string(kMaxRecordBytes) + ")"));
     buffer_.resize(length);
     const size_t body = source_->read(buffer_.data(), length);
     if (body < length)
-      return fail(at(source_->io_error() ? ClearingErrc::kIo : ClearingErrc::kTruncated, record, offset, 0,
-                     "record declares " + std::to_string(length) + " bytes, " + std::to_string(body) + " remain"));
+      return fail(
+          at(source_->io_error() ? ClearingErrc::kIo : ClearingErrc::kTruncated, record, offset, 0,
+             "record declares " + std::to_string(length) + " bytes, " + std::to_string(body) + " remain"));
     stats_.messages = record;
     started_ = true;
     auto decoded = iso8583::decode_into(*options_.spec, buffer_, msg);
@@ -137,13 +151,15 @@ Result<std::optional<ClearingRecord>, ClearingError> ClearingReader::next_binary
         pds = parse_pds(msg.get(48));
         if (!pds) {
           ++stats_.errors;
-          return at(ClearingErrc::kBadField, record, offset, 48, "not a PDS sequence (tag n4, length n3, data)");
+          return at(ClearingErrc::kBadField, record, offset, 48,
+                    "not a PDS sequence (tag n4, length n3, data)");
         }
       }
       if (function == kFuncFileHeader) {
         if (record != 1) {
           ++stats_.errors;
-          return at(ClearingErrc::kMisplacedHeader, record, offset, 24, "a file header must be the first message");
+          return at(ClearingErrc::kMisplacedHeader, record, offset, 24,
+                    "a file header must be the first message");
         }
         header_seen_ = true;
         if (pds)
@@ -159,7 +175,8 @@ Result<std::optional<ClearingRecord>, ClearingError> ClearingReader::next_binary
             const auto count = parse_u32(p.data);
             if (!count || *count != record)
               return fail(at(ClearingErrc::kTrailerCountMismatch, record, offset, 48,
-                             "trailer PDS 0306 says " + std::string(p.data) + " messages, the file has " + std::to_string(record)));
+                             "trailer PDS 0306 says " + std::string(p.data) + " messages, the file has " +
+                                 std::to_string(record)));
           }
         }
         continue;
@@ -181,7 +198,8 @@ Result<std::optional<ClearingRecord>, ClearingError> ClearingReader::next_binary
       r.record_id = "arn:" + r.arn + ":" + std::to_string(r.function_code);
     } else {
       ++stats_.errors;
-      return at(ClearingErrc::kNoStableId, record, offset, 31, "no file id (header PDS 0105 or options) and no ARN");
+      return at(ClearingErrc::kNoStableId, record, offset, 31,
+                "no file id (header PDS 0105 or options) and no ARN");
     }
     return std::optional<ClearingRecord>{std::move(r)};
   }

@@ -76,35 +76,35 @@ struct ClearingRecord {
   // (header PDS 0105 or ReaderOptions::file_id), else "arn:<ARN>:<function code>"; the CSV's
   // record_id column as given.
   std::string record_id;
-  std::string pan;                                   // DE 2, 12..19 digits
-  Money amount;                                      // DE 4 + DE 49
-  std::optional<Money> billing;                      // DE 6 + DE 51
-  std::optional<ConversionRate> billing_rate;        // DE 10
-  std::optional<Money> reconciliation;               // DE 5 + DE 50
-  std::optional<ConversionRate> reconciliation_rate; // DE 9
-  std::string approval_code;                         // DE 38, an6
-  std::string rrn;                                   // DE 37, an12
-  std::string arn;                                   // DE 31, acquirer reference data
-  std::optional<uint16_t> mcc;                       // DE 26
+  std::string pan;                                    // DE 2, 12..19 digits
+  Money amount;                                       // DE 4 + DE 49
+  std::optional<Money> billing;                       // DE 6 + DE 51
+  std::optional<ConversionRate> billing_rate;         // DE 10
+  std::optional<Money> reconciliation;                // DE 5 + DE 50
+  std::optional<ConversionRate> reconciliation_rate;  // DE 9
+  std::string approval_code;                          // DE 38, an6
+  std::string rrn;                                    // DE 37, an12
+  std::string arn;                                    // DE 31, acquirer reference data
+  std::optional<uint16_t> mcc;                        // DE 26
   // ISO 3166: numeric "156" from DE 19, or alpha-3 "CHN" from the last 3 characters of DE 43.
   std::string country;
-  std::string pos_data_code;                         // DE 22, an12 (binary only)
+  std::string pos_data_code;  // DE 22, an12 (binary only)
   CardPresence card_presence = CardPresence::kUnknown;
-  std::optional<LocalDateTime> local_time;           // DE 12
-  std::optional<uint16_t> reason_code;               // DE 25; required for chargebacks
+  std::optional<LocalDateTime> local_time;  // DE 12
+  std::optional<uint16_t> reason_code;      // DE 25; required for chargebacks
   friend bool operator==(const ClearingRecord&, const ClearingRecord&) = default;
 };
 
 enum class ClearingErrc : uint8_t {
   // Fatal: the framing is lost, nothing after this point can be trusted.
-  kIo,                  // the file could not be opened or read
-  kUnknownFormat,       // format auto: the file starts like neither format
-  kTruncated,           // the input ends inside a length prefix or a record
-  kBadRecordLength,     // length 0 or above kMaxRecordBytes
-  kBadCsvHeader,        // the first line is not the documented header
-  kMissingTrailer,      // a file with a header ended without its 1644/695 trailer
-  kTrailerCountMismatch,// trailer PDS 0306 differs from the number of messages read
-  kDataAfterTrailer,    // anything after the trailer
+  kIo,                    // the file could not be opened or read
+  kUnknownFormat,         // format auto: the file starts like neither format
+  kTruncated,             // the input ends inside a length prefix or a record
+  kBadRecordLength,       // length 0 or above kMaxRecordBytes
+  kBadCsvHeader,          // the first line is not the documented header
+  kMissingTrailer,        // a file with a header ended without its 1644/695 trailer
+  kTrailerCountMismatch,  // trailer PDS 0306 differs from the number of messages read
+  kDataAfterTrailer,      // anything after the trailer
   // Per record: the caller may continue with next().
   kBadMessage,          // the ISO 8583 codec rejected the record
   kUnsupportedMessage,  // MTI or function code not in the table
@@ -194,8 +194,8 @@ class ClearingReader {
   bool trailer_seen_ = false;
   bool complete_ = false;
   bool failed_ = false;
-  uint32_t line_ = 0;  // CSV: last line read
-  bool probed_ = false;                // first_bytes_ taken
+  uint32_t line_ = 0;                 // CSV: last line read
+  bool probed_ = false;               // first_bytes_ taken
   std::vector<uint8_t> first_bytes_;  // the file's first bytes: format detection and hints
   std::vector<uint8_t> buffer_;
 };
@@ -212,8 +212,7 @@ struct WriteOptions {
     const WriteOptions& options = {});
 // The documented CSV, header row first. Fields the CSV has no column for (function code beyond
 // the kind, partial, rates, reconciliation, POS data code) are not written.
-[[nodiscard]] Result<std::string, ClearingError> write_clearing_csv(
-    std::span<const ClearingRecord> records);
+[[nodiscard]] Result<std::string, ClearingError> write_clearing_csv(std::span<const ClearingRecord> records);
 
 // The exact CSV header row (without the line ending).
 std::string_view csv_header();

@@ -191,7 +191,8 @@ TEST(ClearingStory, AsciiSpecAndUnknownMessagesAndSkippedControlMessages) {
   auto bytes = frame(position, ascii_spec());
   const auto a = frame(auth, ascii_spec());
   bytes.insert(bytes.end(), a.begin(), a.end());
-  const auto recs = write({presentment("6212345678901234", 100, "ABCDEF", "1")}, WriteOptions{""}, ascii_spec());
+  const auto recs =
+      write({presentment("6212345678901234", 100, "ABCDEF", "1")}, WriteOptions{""}, ascii_spec());
   bytes.insert(bytes.end(), recs.begin(), recs.end());
   ReaderOptions options;
   options.spec = &ascii_spec();
@@ -213,7 +214,8 @@ TEST(ClearingStory, AsciiSpecAndUnknownMessagesAndSkippedControlMessages) {
 
 TEST(ClearingStory, TruncatedFileIsAFatalErrorWithItsOffset) {
   const auto full = write({presentment("6212345678901234", 100, "ABCDEF", "1"),
-                           presentment("6212345678901234", 200, "ABCDEF", "2")}, WriteOptions{""});
+                           presentment("6212345678901234", 200, "ABCDEF", "2")},
+                          WriteOptions{""});
   const std::span<const uint8_t> cut(full.data(), full.size() - 3);
   const auto got = read_binary(cut);
   ASSERT_EQ(got.records.size(), 1U);
@@ -227,7 +229,8 @@ TEST(ClearingStory, TruncatedFileIsAFatalErrorWithItsOffset) {
 }
 
 TEST(ClearingStory, BadRecordLengthStopsTheFile) {
-  for (const std::vector<uint8_t>& prefix : {std::vector<uint8_t>{0, 0, 0, 0}, std::vector<uint8_t>{0x7F, 0xFF, 0xFF, 0xFF}}) {
+  for (const std::vector<uint8_t>& prefix :
+       {std::vector<uint8_t>{0, 0, 0, 0}, std::vector<uint8_t>{0x7F, 0xFF, 0xFF, 0xFF}}) {
     auto bytes = write({presentment("6212345678901234", 100, "ABCDEF", "1")}, WriteOptions{""});
     const size_t offset = bytes.size();
     bytes.insert(bytes.end(), prefix.begin(), prefix.end());
@@ -265,8 +268,9 @@ TEST(ClearingStory, WrongTrailerCountIsCaught) {
 TEST(ClearingStory, OperatorCsv) {
   std::string csv(csv_header());
   csv += "\n";
-  csv += "ops-1,first_presentment,6212345678901234,12000,CNY,1700,840,A1B2C3,633412345678,"
-         "74567896123456789012345,5812,THA,Y,2026-11-28T19:30:05,\r\n";
+  csv +=
+      "ops-1,first_presentment,6212345678901234,12000,CNY,1700,840,A1B2C3,633412345678,"
+      "74567896123456789012345,5812,THA,Y,2026-11-28T19:30:05,\r\n";
   csv += "ops-2,chargeback,6212345678901234,12000,156,,,A1B2C3,,74567896123456789012345,,,N,,4837\n";
   const auto got = read_csv(csv);
   ASSERT_TRUE(got.errors.empty()) << describe(got.errors[0]);
@@ -313,13 +317,26 @@ TEST(ClearingStory, CsvStrictness) {
   EXPECT_EQ(read_csv(head + good + ",\n").errors.at(0).code, ClearingErrc::kBadCsvRow);
   EXPECT_EQ(read_csv(head + "\"a\"" + good.substr(1) + "\n").errors.at(0).code, ClearingErrc::kBadCsvRow);
   EXPECT_EQ(read_csv(head + "\n").errors.at(0).code, ClearingErrc::kBadCsvRow);
-  EXPECT_EQ(read_csv(head + "a,chargeback,6212345678901234,1,CNY,,,,,1,,,,,\n").errors.at(0).field_name, "reason_code");
-  EXPECT_EQ(read_csv(head + "a,first_presentment,6212345678901234,-1,CNY,,,,,,,,,,\n").errors.at(0).field_name, "amount_minor");
-  EXPECT_EQ(read_csv(head + "a,first_presentment,6212345678901234,1,XXX,,,,,,,,,,\n").errors.at(0).field_name, "currency");
-  EXPECT_EQ(read_csv(head + "a,first_presentment,6212345678901234,1,CNY,5,,,,,,,,,\n").errors.at(0).field_name, "billing_currency");
-  EXPECT_EQ(read_csv(head + "a,first_presentment,6212345678901234,1,CNY,,,,,,,,,2026-02-30 10:00:00,\n").errors.at(0).field_name, "local_time");
-  EXPECT_EQ(read_csv(head + "a,first_presentment,6212345678901234,1,CNY,,,,,,,,,2026-02-29T10:00:00,\n").errors.at(0).field_name, "local_time");
-  EXPECT_TRUE(read_csv(head + "a,first_presentment,6212345678901234,1,CNY,,,,,,,,,2028-02-29T10:00:00,\n").errors.empty());
+  EXPECT_EQ(read_csv(head + "a,chargeback,6212345678901234,1,CNY,,,,,1,,,,,\n").errors.at(0).field_name,
+            "reason_code");
+  EXPECT_EQ(
+      read_csv(head + "a,first_presentment,6212345678901234,-1,CNY,,,,,,,,,,\n").errors.at(0).field_name,
+      "amount_minor");
+  EXPECT_EQ(read_csv(head + "a,first_presentment,6212345678901234,1,XXX,,,,,,,,,,\n").errors.at(0).field_name,
+            "currency");
+  EXPECT_EQ(
+      read_csv(head + "a,first_presentment,6212345678901234,1,CNY,5,,,,,,,,,\n").errors.at(0).field_name,
+      "billing_currency");
+  EXPECT_EQ(read_csv(head + "a,first_presentment,6212345678901234,1,CNY,,,,,,,,,2026-02-30 10:00:00,\n")
+                .errors.at(0)
+                .field_name,
+            "local_time");
+  EXPECT_EQ(read_csv(head + "a,first_presentment,6212345678901234,1,CNY,,,,,,,,,2026-02-29T10:00:00,\n")
+                .errors.at(0)
+                .field_name,
+            "local_time");
+  EXPECT_TRUE(read_csv(head + "a,first_presentment,6212345678901234,1,CNY,,,,,,,,,2028-02-29T10:00:00,\n")
+                  .errors.empty());
   const auto cut = read_csv(head + good);  // no line ending: cut short
   EXPECT_EQ(cut.errors.at(0).code, ClearingErrc::kTruncated);
   EXPECT_FALSE(cut.complete);
@@ -335,7 +352,8 @@ ClearingRecord random_record(std::mt19937_64& rng, bool csv) {
     return s;
   };
   auto alnum = [&](size_t n) {
-    static constexpr std::string_view kChars = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    static constexpr std::string_view kChars =
+        "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     std::string s;
     for (size_t i = 0; i < n; ++i) s += kChars[pick(kChars.size())];
     return s;
@@ -343,8 +361,10 @@ ClearingRecord random_record(std::mt19937_64& rng, bool csv) {
   static constexpr uint16_t kCurrencies[] = {156, 840, 978, 392, 826, 344};
   ClearingRecord r;
   r.kind = static_cast<RecordKind>(pick(6));
-  r.partial = !csv && r.kind != RecordKind::kFirstPresentment && r.kind != RecordKind::kFirstPresentmentReversal && pick(2) == 0;
-  const auto codes = std::array<std::pair<uint16_t, uint16_t>, 6>{{{1240, 200}, {1240, 200}, {1240, 205}, {1442, 450}, {1442, 450}, {1442, 451}}};
+  r.partial = !csv && r.kind != RecordKind::kFirstPresentment &&
+              r.kind != RecordKind::kFirstPresentmentReversal && pick(2) == 0;
+  const auto codes = std::array<std::pair<uint16_t, uint16_t>, 6>{
+      {{1240, 200}, {1240, 200}, {1240, 205}, {1442, 450}, {1442, 450}, {1442, 451}}};
   r.mti = codes[static_cast<size_t>(r.kind)].first;
   r.function_code = codes[static_cast<size_t>(r.kind)].second;
   if (r.partial) r.function_code = r.function_code == 205 ? 282 : r.function_code == 450 ? 453 : 454;
@@ -357,10 +377,13 @@ ClearingRecord random_record(std::mt19937_64& rng, bool csv) {
   if (pick(2)) r.mcc = static_cast<uint16_t>(pick(10000));
   const int country = static_cast<int>(pick(3));
   if (country == 1) r.country = digits(3);
-  if (country == 2) r.country = std::string{static_cast<char>('A' + pick(26)), static_cast<char>('A' + pick(26)), static_cast<char>('A' + pick(26))};
-  if (pick(2)) r.local_time = LocalDateTime{static_cast<uint16_t>(2000 + pick(100)), static_cast<uint8_t>(1 + pick(12)),
-                                            static_cast<uint8_t>(1 + pick(28)), static_cast<uint8_t>(pick(24)),
-                                            static_cast<uint8_t>(pick(60)), static_cast<uint8_t>(pick(60))};
+  if (country == 2)
+    r.country = std::string{static_cast<char>('A' + pick(26)), static_cast<char>('A' + pick(26)),
+                            static_cast<char>('A' + pick(26))};
+  if (pick(2))
+    r.local_time = LocalDateTime{static_cast<uint16_t>(2000 + pick(100)), static_cast<uint8_t>(1 + pick(12)),
+                                 static_cast<uint8_t>(1 + pick(28)),      static_cast<uint8_t>(pick(24)),
+                                 static_cast<uint8_t>(pick(60)),          static_cast<uint8_t>(pick(60))};
   if (r.mti == 1442 || pick(4) == 0) r.reason_code = static_cast<uint16_t>(pick(10000));
   if (csv) {
     r.card_presence = static_cast<CardPresence>(pick(3));
@@ -368,12 +391,14 @@ ClearingRecord random_record(std::mt19937_64& rng, bool csv) {
     if (pick(2)) {
       r.billing_rate = ConversionRate{static_cast<uint8_t>(pick(8)), static_cast<uint32_t>(pick(10'000'000))};
       r.reconciliation = Money{static_cast<int64_t>(pick(1'000'000)), Currency{kCurrencies[pick(6)]}};
-      r.reconciliation_rate = ConversionRate{static_cast<uint8_t>(pick(8)), static_cast<uint32_t>(pick(10'000'000))};
+      r.reconciliation_rate =
+          ConversionRate{static_cast<uint8_t>(pick(8)), static_cast<uint32_t>(pick(10'000'000))};
     }
     if (pick(2)) {
       r.pos_data_code = alnum(12);
-      r.card_presence = r.pos_data_code[5] == '1' ? CardPresence::kPresent
-                        : r.pos_data_code[5] == '0' ? CardPresence::kNotPresent : CardPresence::kUnknown;
+      r.card_presence = r.pos_data_code[5] == '1'   ? CardPresence::kPresent
+                        : r.pos_data_code[5] == '0' ? CardPresence::kNotPresent
+                                                    : CardPresence::kUnknown;
     }
   }
   return r;
@@ -389,7 +414,8 @@ TEST(ClearingProperty, BinaryRoundTripUnderBothSpecs) {
       const auto got = read_binary(bytes, spec);
       ASSERT_TRUE(got.errors.empty()) << spec->name << " seed " << seed << ": " << describe(got.errors[0]);
       EXPECT_TRUE(got.complete);
-      EXPECT_EQ(got.records, numbered(records, "SEED-" + std::to_string(seed))) << spec->name << " seed " << seed;
+      EXPECT_EQ(got.records, numbered(records, "SEED-" + std::to_string(seed)))
+          << spec->name << " seed " << seed;
     }
   }
 }
@@ -443,7 +469,8 @@ TEST(ClearingProperty, EveryPrefixOfAValidFileIsFullyReadOrFailsCleanly) {
   for (size_t n = 0; n < csv.size(); ++n) {
     const auto got = read_csv(std::string_view(csv).substr(0, n));
     ASSERT_LE(got.records.size(), csv_records.size());
-    for (size_t i = 0; i < got.records.size(); ++i) EXPECT_EQ(got.records[i], csv_records[i]) << "prefix " << n;
+    for (size_t i = 0; i < got.records.size(); ++i)
+      EXPECT_EQ(got.records[i], csv_records[i]) << "prefix " << n;
     // A cut at a line end reads as a shorter file (the CSV has no trailer); any other cut fails.
     if (n > 0 && csv[n - 1] == '\n') {
       EXPECT_TRUE(got.complete) << "prefix " << n;
@@ -510,7 +537,8 @@ TEST(ClearingFormat, ACsvReadAsBinarySaysItLooksLikeCsvWithTheOffsetAndTheLimit)
   const std::string text = describe(got.errors[0]);
   EXPECT_NE(text.find("at offset 0"), std::string::npos) << text;
   EXPECT_NE(text.find("record length 1919247215 (allowed 1..32768)"), std::string::npos) << text;
-  EXPECT_NE(text.find("this looks like the operator CSV: read it as CSV (--format csv)"), std::string::npos) << text;
+  EXPECT_NE(text.find("this looks like the operator CSV: read it as CSV (--format csv)"), std::string::npos)
+      << text;
   // And a binary file read as CSV.
   const auto binary = write({presentment("6212345678901234", 100, "ABCDEF", "1")}, WriteOptions{"F1"});
   const auto as_csv = read_as(binary, FileFormat::kCsv);

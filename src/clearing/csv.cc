@@ -15,12 +15,25 @@ constexpr std::string_view kHeader =
     "record_id,kind,pan,amount_minor,currency,billing_amount_minor,billing_currency,"
     "approval_code,rrn,arn,mcc,country,card_present,local_time,reason_code";
 constexpr std::array<std::string_view, kCsvColumns> kColumns = {
-    "record_id", "kind", "pan", "amount_minor", "currency", "billing_amount_minor",
-    "billing_currency", "approval_code", "rrn", "arn", "mcc", "country", "card_present",
-    "local_time", "reason_code"};
+    "record_id",        "kind",          "pan",        "amount_minor", "currency", "billing_amount_minor",
+    "billing_currency", "approval_code", "rrn",        "arn",          "mcc",      "country",
+    "card_present",     "local_time",    "reason_code"};
 enum Col : size_t {
-  kRecordId, kKind, kPan, kAmount, kCurrency, kBillingAmount, kBillingCurrency, kApproval,
-  kRrn, kArn, kMcc, kCountry, kCardPresent, kLocalTime, kReason
+  kRecordId,
+  kKind,
+  kPan,
+  kAmount,
+  kCurrency,
+  kBillingAmount,
+  kBillingCurrency,
+  kApproval,
+  kRrn,
+  kArn,
+  kMcc,
+  kCountry,
+  kCardPresent,
+  kLocalTime,
+  kReason
 };
 
 struct Cell {
@@ -35,8 +48,8 @@ struct RowProblem {
 };
 
 bool id_char(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '.' ||
-         c == '_' || c == ':' || c == '/' || c == '-';
+  return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '.' || c == '_' ||
+         c == ':' || c == '/' || c == '-';
 }
 
 std::optional<int64_t> parse_minor(std::string_view s) {
@@ -59,7 +72,7 @@ std::optional<LocalDateTime> parse_iso_time(std::string_view s) {
              h = parse_u32(s.substr(11, 2)), mi = parse_u32(s.substr(14, 2)), se = parse_u32(s.substr(17, 2));
   if (!y || !mo || !d || !h || !mi || !se || s.substr(0, 4).size() != 4) return std::nullopt;
   LocalDateTime t{static_cast<uint16_t>(*y), static_cast<uint8_t>(*mo), static_cast<uint8_t>(*d),
-                  static_cast<uint8_t>(*h), static_cast<uint8_t>(*mi), static_cast<uint8_t>(*se)};
+                  static_cast<uint8_t>(*h),  static_cast<uint8_t>(*mi), static_cast<uint8_t>(*se)};
   if (!valid_local_time(t)) return std::nullopt;
   return t;
 }
@@ -118,20 +131,23 @@ std::optional<RowProblem> parse_core(const std::array<Cell, kCsvColumns>& c, Cle
 // The reference and descriptive columns.
 std::optional<RowProblem> parse_details(const std::array<Cell, kCsvColumns>& c, ClearingRecord* r) {
   const auto approval = c[kApproval].text;
-  if (!approval.empty() && (approval.size() != 6 || !is_alnum(approval))) return bad(kApproval, "must be 6 letters or digits");
+  if (!approval.empty() && (approval.size() != 6 || !is_alnum(approval)))
+    return bad(kApproval, "must be 6 letters or digits");
   r->approval_code = std::string(approval);
   const auto rrn = c[kRrn].text;
   if (!rrn.empty() && (rrn.size() != 12 || !is_alnum(rrn))) return bad(kRrn, "must be 12 letters or digits");
   r->rrn = std::string(rrn);
   const auto arn = c[kArn].text;
-  if (!arn.empty() && (arn.size() > 99 || !is_alnum(arn))) return bad(kArn, "must be 1 to 99 letters or digits");
+  if (!arn.empty() && (arn.size() > 99 || !is_alnum(arn)))
+    return bad(kArn, "must be 1 to 99 letters or digits");
   r->arn = std::string(arn);
   if (!c[kMcc].text.empty()) {
     if (c[kMcc].text.size() != 4 || !is_digits(c[kMcc].text)) return bad(kMcc, "must be 4 digits");
     r->mcc = static_cast<uint16_t>(*parse_u32(c[kMcc].text));
   }
   const auto country = c[kCountry].text;
-  if (!country.empty() && !valid_country(country)) return bad(kCountry, "must be ISO 3166 numeric (3 digits) or alpha-3 (upper case)");
+  if (!country.empty() && !valid_country(country))
+    return bad(kCountry, "must be ISO 3166 numeric (3 digits) or alpha-3 (upper case)");
   r->country = std::string(country);
   const auto cp = c[kCardPresent].text;
   if (cp == "Y") {
@@ -151,9 +167,12 @@ std::optional<RowProblem> parse_details(const std::array<Cell, kCsvColumns>& c, 
     r->reason_code = static_cast<uint16_t>(*parse_u32(reason));
   }
   const bool chargeback = r->mti == kMtiChargeback;
-  if (chargeback && !r->reason_code) return RowProblem{kReason, ClearingErrc::kMissingField, "a chargeback needs its reason code"};
-  if (r->kind != RecordKind::kFirstPresentment && r->kind != RecordKind::kFirstPresentmentReversal && r->arn.empty())
-    return RowProblem{kArn, ClearingErrc::kMissingField, "this kind needs the ARN of the original presentment"};
+  if (chargeback && !r->reason_code)
+    return RowProblem{kReason, ClearingErrc::kMissingField, "a chargeback needs its reason code"};
+  if (r->kind != RecordKind::kFirstPresentment && r->kind != RecordKind::kFirstPresentmentReversal &&
+      r->arn.empty())
+    return RowProblem{kArn, ClearingErrc::kMissingField,
+                      "this kind needs the ARN of the original presentment"};
   return std::nullopt;
 }
 
@@ -177,7 +196,8 @@ Result<std::optional<ClearingRecord>, ClearingError> ClearingReader::next_csv() 
                    any ? "the first line must be exactly: " + std::string(kHeader) : "empty file"});
   }
   const bool any = source_->read_line(&line, kMaxCsvLineBytes, &too_long, &terminated);
-  if (source_->io_error()) return fail({ClearingErrc::kIo, true, stats_.messages + 1, 0, line_ + 1, 1, 0, "", "read error"});
+  if (source_->io_error())
+    return fail({ClearingErrc::kIo, true, stats_.messages + 1, 0, line_ + 1, 1, 0, "", "read error"});
   if (!any) {
     complete_ = true;
     return std::optional<ClearingRecord>{};
@@ -185,8 +205,8 @@ Result<std::optional<ClearingRecord>, ClearingError> ClearingReader::next_csv() 
   ++line_;
   const uint64_t record = ++stats_.messages;
   if (!terminated)
-    return fail({ClearingErrc::kTruncated, true, record, 0, line_, static_cast<uint32_t>(line.size() + 1), 0, "",
-                 "the last line has no line ending: the file is cut short"});
+    return fail({ClearingErrc::kTruncated, true, record, 0, line_, static_cast<uint32_t>(line.size() + 1), 0,
+                 "", "the last line has no line ending: the file is cut short"});
   auto row_error = [&](ClearingErrc code, uint32_t column, int field, std::string name, std::string reason) {
     ++stats_.errors;
     return ClearingError{code, false, record, 0, line_, column, field, std::move(name), std::move(reason)};
@@ -209,14 +229,15 @@ Result<std::optional<ClearingRecord>, ClearingError> ClearingReader::next_csv() 
       continue;
     }
     if (n == kCsvColumns)
-      return row_error(ClearingErrc::kBadCsvRow, static_cast<uint32_t>(start + 1), static_cast<int>(n + 1), "",
-                       "more than " + std::to_string(kCsvColumns) + " columns");
+      return row_error(ClearingErrc::kBadCsvRow, static_cast<uint32_t>(start + 1), static_cast<int>(n + 1),
+                       "", "more than " + std::to_string(kCsvColumns) + " columns");
     cells[n++] = Cell{std::string_view(line).substr(start, i - start), static_cast<uint32_t>(start + 1)};
     start = i + 1;
   }
   if (n != kCsvColumns)
-    return row_error(ClearingErrc::kBadCsvRow, static_cast<uint32_t>(line.size() + 1), static_cast<int>(n + 1),
-                     std::string(kColumns[n]), std::to_string(n) + " columns, expected " + std::to_string(kCsvColumns));
+    return row_error(ClearingErrc::kBadCsvRow, static_cast<uint32_t>(line.size() + 1),
+                     static_cast<int>(n + 1), std::string(kColumns[n]),
+                     std::to_string(n) + " columns, expected " + std::to_string(kCsvColumns));
   ClearingRecord r;
   auto problem = parse_core(cells, &r);
   if (!problem) problem = parse_details(cells, &r);
@@ -234,23 +255,29 @@ Result<std::string, ClearingError> write_clearing_csv(std::span<const ClearingRe
   for (const auto& r : records) {
     ++row;
     auto error = [&](std::string reason) {
-      return ClearingError{ClearingErrc::kBadField, false, row, 0, static_cast<uint32_t>(row + 1), 1, 0, "", std::move(reason)};
+      return ClearingError{ClearingErrc::kBadField, false, row, 0, static_cast<uint32_t>(row + 1), 1, 0, "",
+                           std::move(reason)};
     };
     if (r.partial) return error("the CSV has no partial chargebacks or second presentments");
-    auto money = [](const Money& m) { return std::to_string(m.minor) + "," + pad_digits(m.currency.code, 3); };
-    std::string line = r.record_id + "," + std::string(kind_name(r.kind)) + "," + r.pan + "," + money(r.amount) + ",";
+    auto money = [](const Money& m) {
+      return std::to_string(m.minor) + "," + pad_digits(m.currency.code, 3);
+    };
+    std::string line =
+        r.record_id + "," + std::string(kind_name(r.kind)) + "," + r.pan + "," + money(r.amount) + ",";
     line += r.billing ? money(*r.billing) : std::string(",");
     line += "," + r.approval_code + "," + r.rrn + "," + r.arn + ",";
     if (r.mcc) line += pad_digits(*r.mcc, 4);
     line += "," + r.country + ",";
-    if (r.card_presence != CardPresence::kUnknown) line += r.card_presence == CardPresence::kPresent ? "Y" : "N";
+    if (r.card_presence != CardPresence::kUnknown)
+      line += r.card_presence == CardPresence::kPresent ? "Y" : "N";
     line += ",";
     if (r.local_time) line += format_iso_time(*r.local_time);
     line += ",";
     if (r.reason_code) line += pad_digits(*r.reason_code, 4);
     for (char ch : line)
       if (ch == '"' || ch == '\n' || ch == '\r') return error("a value contains a quote or a line break");
-    if (std::count(line.begin(), line.end(), ',') != kCsvColumns - 1) return error("a value contains a comma");
+    if (std::count(line.begin(), line.end(), ',') != kCsvColumns - 1)
+      return error("a value contains a comma");
     out += line;
     out += '\n';
   }

@@ -8,9 +8,9 @@
 namespace holdfast::clearing {
 namespace {
 
-constexpr std::array<std::string_view, 6> kKindNames = {
-    "first_presentment", "first_presentment_reversal", "second_presentment",
-    "chargeback",        "chargeback_reversal",        "arbitration_chargeback"};
+constexpr std::array<std::string_view, 6> kKindNames = {"first_presentment",   "first_presentment_reversal",
+                                                        "second_presentment",  "chargeback",
+                                                        "chargeback_reversal", "arbitration_chargeback"};
 
 }  // namespace
 
@@ -87,7 +87,8 @@ Codes codes_for(RecordKind kind, bool partial) {
     case RecordKind::kSecondPresentment: return {kMtiPresentment, static_cast<uint16_t>(partial ? 282 : 205)};
     case RecordKind::kChargeback:
     case RecordKind::kChargebackReversal: return {kMtiChargeback, static_cast<uint16_t>(partial ? 453 : 450)};
-    case RecordKind::kArbitrationChargeback: return {kMtiChargeback, static_cast<uint16_t>(partial ? 454 : 451)};
+    case RecordKind::kArbitrationChargeback:
+      return {kMtiChargeback, static_cast<uint16_t>(partial ? 454 : 451)};
   }
   HF_UNREACHABLE();
 }
@@ -217,7 +218,6 @@ Result<std::optional<ConversionRate>, FieldProblem> rate(const iso8583::Message&
       ConversionRate{static_cast<uint8_t>(v[0] - '0'), *parse_u32(v.substr(1))}};
 }
 
-
 std::optional<LocalDateTime> parse_de12(std::string_view v) {
   if (v.size() != 12 || !is_digits(v)) return std::nullopt;
   auto two = [&](size_t i) { return static_cast<uint8_t>((v[i] - '0') * 10 + (v[i + 1] - '0')); };
@@ -227,8 +227,8 @@ std::optional<LocalDateTime> parse_de12(std::string_view v) {
 }
 
 std::string format_de12(const LocalDateTime& t) {
-  return pad_digits(t.year % 100, 2) + pad_digits(t.month, 2) + pad_digits(t.day, 2) +
-         pad_digits(t.hour, 2) + pad_digits(t.minute, 2) + pad_digits(t.second, 2);
+  return pad_digits(t.year % 100, 2) + pad_digits(t.month, 2) + pad_digits(t.day, 2) + pad_digits(t.hour, 2) +
+         pad_digits(t.minute, 2) + pad_digits(t.second, 2);
 }
 
 bool is_upper_alpha3(std::string_view s) {
@@ -294,8 +294,8 @@ Result<ClearingRecord, FieldProblem> record_from_message(const iso8583::Message&
     for (const auto& p : *pds)
       if (p.tag == kPdsReversal) reversal = !p.data.empty() && p.data[0] == 'R';
   }
-  const auto classified = classify(static_cast<uint16_t>(mti.value_or(0)),
-                                   static_cast<uint16_t>(function.value_or(0)), reversal);
+  const auto classified =
+      classify(static_cast<uint16_t>(mti.value_or(0)), static_cast<uint16_t>(function.value_or(0)), reversal);
   if (!mti || !function || !classified)
     return problem(ClearingErrc::kUnsupportedMessage, 24,
                    "MTI " + std::string(msg.mti()) + " function " + std::string(msg.get(24)) +
@@ -361,19 +361,23 @@ Result<Ok, FieldProblem> message_from_record(const ClearingRecord& r, iso8583::M
   auto money_ok = [](const Money& m) {
     return m.minor >= 0 && m.minor <= 999'999'999'999 && currency_exponent(m.currency).has_value();
   };
-  if (!money_ok(r.amount)) return problem(ClearingErrc::kBadField, 4, "amount out of range or unknown currency");
+  if (!money_ok(r.amount))
+    return problem(ClearingErrc::kBadField, 4, "amount out of range or unknown currency");
   set_money(msg, 4, 49, r.amount);
   if (r.billing) {
-    if (!money_ok(*r.billing)) return problem(ClearingErrc::kBadField, 6, "amount out of range or unknown currency");
+    if (!money_ok(*r.billing))
+      return problem(ClearingErrc::kBadField, 6, "amount out of range or unknown currency");
     set_money(msg, 6, 51, *r.billing);
   }
   if (r.reconciliation) {
-    if (!money_ok(*r.reconciliation)) return problem(ClearingErrc::kBadField, 5, "amount out of range or unknown currency");
+    if (!money_ok(*r.reconciliation))
+      return problem(ClearingErrc::kBadField, 5, "amount out of range or unknown currency");
     set_money(msg, 5, 50, *r.reconciliation);
   }
   for (auto [de, rt] : {std::pair{10, r.billing_rate}, std::pair{9, r.reconciliation_rate}}) {
     if (!rt) continue;
-    if (rt->decimals > 7 || rt->digits > 9'999'999) return problem(ClearingErrc::kBadField, de, "rate out of range");
+    if (rt->decimals > 7 || rt->digits > 9'999'999)
+      return problem(ClearingErrc::kBadField, de, "rate out of range");
     msg->set(de, format_rate(*rt));
   }
   msg->set(2, r.pan);
@@ -394,7 +398,8 @@ Result<Ok, FieldProblem> message_from_record(const ClearingRecord& r, iso8583::M
     msg->set(22, r.card_presence == CardPresence::kPresent ? "999991999999" : "999990999999");
   }
   if (r.local_time) {
-    if (!valid_local_time(*r.local_time)) return problem(ClearingErrc::kBadField, 12, "not a valid local time");
+    if (!valid_local_time(*r.local_time))
+      return problem(ClearingErrc::kBadField, 12, "not a valid local time");
     msg->set(12, format_de12(*r.local_time));
   }
   if (r.reason_code) {

@@ -20,7 +20,8 @@ void frame(const std::vector<uint8_t>& message, std::vector<uint8_t>* out) {
   out->insert(out->end(), message.begin(), message.end());
 }
 
-ClearingError write_error(uint64_t record, ClearingErrc code, int field, std::string name, std::string reason) {
+ClearingError write_error(uint64_t record, ClearingErrc code, int field, std::string name,
+                          std::string reason) {
   return ClearingError{code, false, record, 0, 0, 0, field, std::move(name), std::move(reason)};
 }
 
@@ -58,24 +59,31 @@ Result<std::vector<uint8_t>, ClearingError> write_clearing_file(std::span<const 
     return write_error(0, ClearingErrc::kBadField, 48, de_name(48), "file id over 99 characters or with ':'");
   uint64_t record = 0;
   if (framed) {
-    auto ok = append_message(spec, control_message(kFuncFileHeader, kPdsFileId, options.file_id), ++record, &out);
+    auto ok =
+        append_message(spec, control_message(kFuncFileHeader, kPdsFileId, options.file_id), ++record, &out);
     if (!ok.ok()) return ok.error();
   }
   iso8583::Message msg;
   for (const auto& r : records) {
     ++record;
-    if (r.pan.size() < 12) return write_error(record, ClearingErrc::kBadField, 2, de_name(2), "PAN shorter than 12 digits");
+    if (r.pan.size() < 12)
+      return write_error(record, ClearingErrc::kBadField, 2, de_name(2), "PAN shorter than 12 digits");
     auto built = message_from_record(r, &msg);
-    if (!built.ok()) return write_error(record, built.error().code, built.error().field, built.error().field_name, built.error().reason);
+    if (!built.ok())
+      return write_error(record, built.error().code, built.error().field, built.error().field_name,
+                         built.error().reason);
     auto ok = append_message(spec, msg, record, &out);
     if (!ok.ok()) return ok.error();
     // Read it back: the writer must not produce what the reader refuses.
     auto check = record_from_message(msg);
-    if (!check.ok()) return write_error(record, check.error().code, check.error().field, check.error().field_name, check.error().reason);
+    if (!check.ok())
+      return write_error(record, check.error().code, check.error().field, check.error().field_name,
+                         check.error().reason);
   }
   if (framed) {
     ++record;
-    auto ok = append_message(spec, control_message(kFuncFileTrailer, kPdsFileCount, pad_digits(record, 8)), record, &out);
+    auto ok = append_message(spec, control_message(kFuncFileTrailer, kPdsFileCount, pad_digits(record, 8)),
+                             record, &out);
     if (!ok.ok()) return ok.error();
   }
   return out;

@@ -89,17 +89,22 @@ class ClearingApplyTest : public ::testing::Test {
     framing_ = config.framing;
     spec_ = iso8583::find_spec(config.spec);
     ASSERT_NE(spec_, nullptr);
-    server_ = std::make_unique<server::Server>(data_dir_, config,
-                                               std::make_shared<spdlog::logger>("clearing_apply", std::make_shared<spdlog::sinks::null_sink_mt>()));
+    server_ = std::make_unique<server::Server>(
+        data_dir_, config,
+        std::make_shared<spdlog::logger>("clearing_apply", std::make_shared<spdlog::sinks::null_sink_mt>()));
     auto started = server_->start();
     ASSERT_TRUE(started.ok()) << started.error().message;
     admin_address_ = "127.0.0.1:" + std::to_string(server_->admin_port());
     // A Mastercard range whose floor limit is zero: an unauthorised item is charged back.
-    for (const json& request : {
-             json{{"op", "create_card_range"}, {"prefix_low", "622588"}, {"prefix_high", "622588"},
-                  {"product", {{"name", "classic"}, {"scheme", "mastercard"}, {"default_floor_limit_minor", 0}}}},
-             json{{"op", "open_account"}, {"id", 1001}, {"currency", "156"}, {"credit_limit_minor", 60000}},
-             json{{"op", "issue_card"}, {"id", 5001}, {"account_id", 1001}, {"pan", kPan}, {"expiry", "2812"}}}) {
+    for (const json& request :
+         {json{
+              {"op", "create_card_range"},
+              {"prefix_low", "622588"},
+              {"prefix_high", "622588"},
+              {"product", {{"name", "classic"}, {"scheme", "mastercard"}, {"default_floor_limit_minor", 0}}}},
+          json{{"op", "open_account"}, {"id", 1001}, {"currency", "156"}, {"credit_limit_minor", 60000}},
+          json{
+              {"op", "issue_card"}, {"id", 5001}, {"account_id", 1001}, {"pan", kPan}, {"expiry", "2812"}}}) {
       const json answer = admin(request);
       ASSERT_TRUE(answer.value("ok", false)) << request.dump() << " -> " << answer.dump();
     }
@@ -159,7 +164,8 @@ class ClearingApplyTest : public ::testing::Test {
     EXPECT_TRUE(bytes.ok());
     const std::string path = data_dir_ + "/clearing.ipm";
     std::ofstream out(path, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(bytes->data()), static_cast<std::streamsize>(bytes->size() - cut_bytes));
+    out.write(reinterpret_cast<const char*>(bytes->data()),
+              static_cast<std::streamsize>(bytes->size() - cut_bytes));
     return path;
   }
 
@@ -188,8 +194,10 @@ TEST_F(ClearingApplyTest, AFileAppliedTwiceChangesNothingTheSecondTime) {
   EXPECT_EQ(first.summary["complete"], true);
   // One line for the unauthorised record (the header is record 1), none for the matched one.
   ASSERT_EQ(first.lines.size(), 2u) << first.output;
-  EXPECT_NE(first.lines[0].find("record 3 (HF-E2E-0001:3): presentment_unauthorised, unauthorised_minor 20000, chargeback raised"),
-            std::string::npos)
+  EXPECT_NE(
+      first.lines[0].find(
+          "record 3 (HF-E2E-0001:3): presentment_unauthorised, unauthorised_minor 20000, chargeback raised"),
+      std::string::npos)
       << first.lines[0];
   EXPECT_EQ(first.output.find(kPan), std::string::npos) << "the clear PAN must not be printed";
 
@@ -203,9 +211,11 @@ TEST_F(ClearingApplyTest, AFileAppliedTwiceChangesNothingTheSecondTime) {
   ASSERT_EQ(cases_after_first["disputes"].size(), 1u) << cases_after_first.dump();
   EXPECT_EQ(cases_after_first["disputes"][0]["origin"], "no_authorisation");
   EXPECT_EQ(cases_after_first["disputes"][0]["receivable_minor"], 20000);
-  EXPECT_EQ(admin({{"op", "get_presentment"}, {"record_id", "HF-E2E-0001:2"}})["outcome"], "presentment_matched");
+  EXPECT_EQ(admin({{"op", "get_presentment"}, {"record_id", "HF-E2E-0001:2"}})["outcome"],
+            "presentment_matched");
 
-  const CliRun second = run_holdfast("clearing apply " + file + " --format binary --spec iso93binary --admin " + admin_address_);
+  const CliRun second = run_holdfast("clearing apply " + file +
+                                     " --format binary --spec iso93binary --admin " + admin_address_);
   EXPECT_EQ(second.exit_code, 0) << second.output;
   EXPECT_EQ(second.summary["records"], 2) << second.output;
   EXPECT_EQ(second.summary["applied"], 0);
@@ -245,7 +255,8 @@ TEST_F(ClearingApplyTest, ACsvFileIsAppliedWithoutFormatAndAWrongFormatSaysWhatI
   ASSERT_TRUE(csv.ok());
   const std::string path = data_dir_ + "/clearing.csv";
   std::ofstream(path) << *csv;
-  const CliRun named_wrong = run_holdfast("clearing apply " + path + " --format binary --admin " + admin_address_);
+  const CliRun named_wrong =
+      run_holdfast("clearing apply " + path + " --format binary --admin " + admin_address_);
   EXPECT_EQ(named_wrong.exit_code, 2) << named_wrong.output;
   EXPECT_EQ(named_wrong.summary["records"], 0) << named_wrong.output;
   EXPECT_NE(named_wrong.output.find("record 1 at offset 0: bad_record_length: record length 1919247215 "
@@ -256,7 +267,8 @@ TEST_F(ClearingApplyTest, ACsvFileIsAppliedWithoutFormatAndAWrongFormatSaysWhatI
   const CliRun run = run_holdfast("clearing apply " + path + " --admin " + admin_address_);
   EXPECT_EQ(run.exit_code, 0) << run.output;
   EXPECT_EQ(run.summary["applied"], 2) << run.output;
-  EXPECT_EQ(admin({{"op", "get_presentment"}, {"record_id", "OPS-AUTO-1"}})["outcome"], "presentment_matched");
+  EXPECT_EQ(admin({{"op", "get_presentment"}, {"record_id", "OPS-AUTO-1"}})["outcome"],
+            "presentment_matched");
 
   const std::string text = data_dir_ + "/notes.txt";
   std::ofstream(text) << "not a clearing file\n";
@@ -294,7 +306,8 @@ TEST_F(ClearingApplyTest, AFileCutShortAppliesWhatCameBeforeAndExitsTwo) {
   EXPECT_NE(run.output.find("error: "), std::string::npos);
   EXPECT_NE(run.output.find("truncated"), std::string::npos) << run.output;
 
-  const CliRun missing = run_holdfast("clearing apply " + data_dir_ + "/no-such-file --admin " + admin_address_);
+  const CliRun missing =
+      run_holdfast("clearing apply " + data_dir_ + "/no-such-file --admin " + admin_address_);
   EXPECT_EQ(missing.exit_code, 2) << missing.output;
   EXPECT_EQ(missing.summary["records"], 0) << missing.output;
   EXPECT_EQ(missing.summary["complete"], false);
@@ -308,14 +321,17 @@ TEST_F(ClearingApplyTest, BadRecordsAreReportedAndTheRestIsApplied) {
   EXPECT_EQ(run.exit_code, 0) << run.output;
   EXPECT_EQ(run.summary["rejected"], 1) << run.output;
   EXPECT_EQ(run.summary["applied"], 1);
-  EXPECT_NE(run.output.find("record 2 (HF-E2E-0001:2): rejected: presentment_unknown_card"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("record 2 (HF-E2E-0001:2): rejected: presentment_unknown_card"),
+            std::string::npos)
+      << run.output;
 }
 
 TEST_F(ClearingApplyTest, NoServerIsAnOperatingErrorAndBadOptionsAreBadInput) {
   const std::string file = write_binary(file_records());
   const uint16_t port = server_->admin_port();
   server_->stop();
-  EXPECT_EQ(run_holdfast("clearing apply " + file + " --admin 127.0.0.1:" + std::to_string(port)).exit_code, 1);
+  EXPECT_EQ(run_holdfast("clearing apply " + file + " --admin 127.0.0.1:" + std::to_string(port)).exit_code,
+            1);
   EXPECT_EQ(run_holdfast("clearing apply " + file + " --admin nowhere").exit_code, 2);
   EXPECT_NE(run_holdfast("clearing apply " + file + " --format xml").exit_code, 0);
   EXPECT_NE(run_holdfast("clearing apply " + file + " --spec iso87ascii").exit_code, 0);

@@ -12,8 +12,8 @@
 #include <memory>
 #include <string>
 
-#include "cli/commands.h"
 #include "clearing/clearing.h"
+#include "cli/commands.h"
 #include "client/client.h"
 #include "gateway/admin_json.h"
 #include "iso8583/spec.h"
@@ -39,7 +39,7 @@ struct Summary {
   uint64_t rejected = 0;         // refused by the admin port or the engine
   uint64_t errors = 0;           // the reader could not read a record
   uint64_t chargebacks_raised = 0;
-  bool complete = false;         // the whole file was read with its framing intact
+  bool complete = false;  // the whole file was read with its framing intact
 };
 
 // "record 3 (F1:3)": how a line names its record (never by its PAN).
@@ -173,9 +173,9 @@ void add_clearing_command(CLI::App& app, int* exit_code) {
   clearing->require_subcommand(1);
   auto* apply = clearing->add_subcommand(
       "apply", "Apply a clearing file to a running server, record by record, as it is read");
-  apply->add_option("file", o->file, "Clearing file: binary (4-byte length + ISO 8583:1993) or operator CSV")->required();
-  apply->add_option("--format", o->format,
-                    "auto (default: told apart by the first bytes), binary or csv")
+  apply->add_option("file", o->file, "Clearing file: binary (4-byte length + ISO 8583:1993) or operator CSV")
+      ->required();
+  apply->add_option("--format", o->format, "auto (default: told apart by the first bytes), binary or csv")
       ->check(CLI::IsMember({"auto", "binary", "csv"}));
   apply->add_option("--spec", o->spec, "Binary files: iso93binary (default) or iso93ascii")
       ->check(CLI::IsMember({"iso93binary", "iso93ascii"}));

@@ -74,8 +74,8 @@ class MessageFactory {
     iso8583::Message r = original;
     r.set_mti("0400");
     r.set(11, fmt::format("{:06}", next_stan()));
-    r.set(90, fmt::format("{}{}{}{:011}{:011}", original.mti(), original.get(11), original.get(7),
-                          12345678, 0));
+    r.set(90,
+          fmt::format("{}{}{}{:011}{:011}", original.mti(), original.get(11), original.get(7), 12345678, 0));
     return r;
   }
 
@@ -85,18 +85,32 @@ class MessageFactory {
     const auto t = std::time(nullptr);
     std::tm utc{};
     gmtime_r(&t, &utc);
-    return fmt::format("{:02}{:02}{:02}{:02}{:02}", utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec);
+    return fmt::format("{:02}{:02}{:02}{:02}{:02}", utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min,
+                       utc.tm_sec);
   }
   uint32_t stan_;
 };
 
 std::string meaning(std::string_view rc) {
-  static const std::pair<const char*, const char*> kCodes[] = {
-      {"00", "approved"}, {"05", "do not honour"}, {"12", "invalid transaction"}, {"13", "invalid amount"},
-      {"14", "invalid card number"}, {"25", "unable to locate record"}, {"30", "format error"},
-      {"41", "lost card"}, {"43", "stolen card"}, {"51", "insufficient funds"}, {"54", "expired card"}, {"55", "incorrect PIN"},
-      {"57", "not permitted to cardholder"}, {"61", "exceeds amount limit"}, {"62", "restricted card"}, {"75", "PIN tries exceeded"},
-      {"91", "issuer inoperative"}, {"94", "duplicate transmission"}, {"96", "system malfunction"}};
+  static const std::pair<const char*, const char*> kCodes[] = {{"00", "approved"},
+                                                               {"05", "do not honour"},
+                                                               {"12", "invalid transaction"},
+                                                               {"13", "invalid amount"},
+                                                               {"14", "invalid card number"},
+                                                               {"25", "unable to locate record"},
+                                                               {"30", "format error"},
+                                                               {"41", "lost card"},
+                                                               {"43", "stolen card"},
+                                                               {"51", "insufficient funds"},
+                                                               {"54", "expired card"},
+                                                               {"55", "incorrect PIN"},
+                                                               {"57", "not permitted to cardholder"},
+                                                               {"61", "exceeds amount limit"},
+                                                               {"62", "restricted card"},
+                                                               {"75", "PIN tries exceeded"},
+                                                               {"91", "issuer inoperative"},
+                                                               {"94", "duplicate transmission"},
+                                                               {"96", "system malfunction"}};
   for (const auto& [code, text] : kCodes)
     if (rc == code) return text;
   return "?";
@@ -104,14 +118,15 @@ std::string meaning(std::string_view rc) {
 
 std::string masked(std::string_view pan) {
   if (pan.size() < 12) return std::string(pan);
-  return std::string(pan.substr(0, 6)) + std::string(pan.size() - 10, '*') + std::string(pan.substr(pan.size() - 4));
+  return std::string(pan.substr(0, 6)) + std::string(pan.size() - 10, '*') +
+         std::string(pan.substr(pan.size() - 4));
 }
 
 std::vector<Step> script(MessageFactory& f) {
-  const char* world = "6225880000000019";     // account 1001, CNY 600.00 limit
-  const char* lost = "6225880000000027";      // account 1002, reported lost below
-  const char* traveller = "6225880000000035"; // account 1003
-  const char* domestic = "6226000000000013";  // account 1004, no card-not-present
+  const char* world = "6225880000000019";      // account 1001, CNY 600.00 limit
+  const char* lost = "6225880000000027";       // account 1002, reported lost below
+  const char* traveller = "6225880000000035";  // account 1003
+  const char* domestic = "6226000000000013";   // account 1004, no card-not-present
   std::vector<Step> steps;
   steps.push_back({"acquirer link signs on", f.sign_on()});
   auto groceries = f.make("0100", world, 25'000);
@@ -126,7 +141,8 @@ std::vector<Step> script(MessageFactory& f) {
   steps.push_back({"offline advice abroad, CNY 3,000 (past the limit)", offline});
   steps.push_back({"CNY 100 on the card reported lost", f.make("0100", lost, 10'000)});
   steps.push_back({"a card number holdfast never issued", f.make("0100", "6225889999999999", 10'000)});
-  steps.push_back({"hotel pre-authorisation CNY 1,500 (30-day hold)", f.make("0100", traveller, 150'000, "7011")});
+  steps.push_back(
+      {"hotel pre-authorisation CNY 1,500 (30-day hold)", f.make("0100", traveller, 150'000, "7011")});
   auto online = f.make("0100", domestic, 5'000, "5999");
   online.set(22, "812");
   online.set(25, "59");
@@ -148,8 +164,8 @@ struct DemoKeys {
   std::string master_key_file, key_store_file;
   std::optional<security::KeyStore> store;
   crypto::ByteSpan key(security::KeyType type, std::string_view pan) const {
-    const auto keys = type == security::KeyType::zpk ? store->for_acquirer(kDemoAcquirer)
-                                                     : store->for_card(type, pan);
+    const auto keys =
+        type == security::KeyType::zpk ? store->for_acquirer(kDemoAcquirer) : store->for_card(type, pan);
     return keys.empty() ? crypto::ByteSpan{} : keys.front()->key.span();
   }
 };
@@ -175,10 +191,11 @@ std::optional<DemoKeys> demo_keys(const std::string& dir, bool keep) {
   if (!reuse) {
     auto store = security::KeyStore::create(*kek);
     if (!store) return std::nullopt;
-    const std::pair<security::KeyType, std::string> wanted[] = {
-        {security::KeyType::cvk, "622"}, {security::KeyType::pvk, "622"},
-        {security::KeyType::imk_ac, "622"}, {security::KeyType::zpk, kDemoAcquirer},
-        {security::KeyType::pan, ""}};
+    const std::pair<security::KeyType, std::string> wanted[] = {{security::KeyType::cvk, "622"},
+                                                                {security::KeyType::pvk, "622"},
+                                                                {security::KeyType::imk_ac, "622"},
+                                                                {security::KeyType::zpk, kDemoAcquirer},
+                                                                {security::KeyType::pan, ""}};
     for (const auto& [type, scope] : wanted) {
       crypto::Bytes key(type == security::KeyType::pan ? 32 : 16);
       if (RAND_bytes(key.data(), static_cast<int>(key.size())) != 1) return std::nullopt;
@@ -250,8 +267,9 @@ std::string chip_data(const DemoKeys& keys, const std::string& pan, uint16_t atc
   auto sk = crypto::derive_session_key_emv_csk(*mk, r);
   crypto::cleanse(*mk);
   if (!sk) return {};
-  auto ac = crypto::generate_ac(*sk, crypto::concat(*crypto::pack_nibbles(terminal), *crypto::pack_nibbles(iad)),
-                                crypto::AcPadding::kMethod2);
+  auto ac =
+      crypto::generate_ac(*sk, crypto::concat(*crypto::pack_nibbles(terminal), *crypto::pack_nibbles(iad)),
+                          crypto::AcPadding::kMethod2);
   crypto::cleanse(*sk);
   if (!ac) return {};
   auto tlv = [](const std::string& tag, const std::string& hex) {
@@ -273,7 +291,8 @@ std::vector<Step> security_script(MessageFactory& f, const DemoKeys& keys, uint1
   const crypto::ByteSpan cvk = keys.key(security::KeyType::cvk, card);
   std::vector<Step> steps;
   if (cvk.size() != 16) return steps;  // a kept store without the demo's keys
-  const std::string cvv2 = *crypto::compute_cvv({card, "2906", crypto::kCvv2ServiceCode}, cvk.first(8), cvk.last(8));
+  const std::string cvv2 =
+      *crypto::compute_cvv({card, "2906", crypto::kCvv2ServiceCode}, cvk.first(8), cvk.last(8));
   auto online = [&](const std::string& cvv) {
     auto m = f.make("0100", card.c_str(), 12'000, "5999");
     m.set(22, "812");
@@ -320,8 +339,10 @@ int run_demo(const DemoOptions& o) {
     std::cerr << "holdfast: " << started.error().message << '\n';
     return 1;
   }
-  fmt::print("holdfast serving ISO 8583 on 127.0.0.1:{} (2-byte length header, iso87binbitmap), "
-             "admin on 127.0.0.1:{}, data in {}\n\n", srv.iso_port(), srv.admin_port(), o.data_dir);
+  fmt::print(
+      "holdfast serving ISO 8583 on 127.0.0.1:{} (2-byte length header, iso87binbitmap), "
+      "admin on 127.0.0.1:{}, data in {}\n\n",
+      srv.iso_port(), srv.admin_port(), o.data_dir);
 
   auto admin = client::AdminClient::connect("127.0.0.1", srv.admin_port());
   auto portfolio = gateway::parse_portfolio(kDemoPortfolio);
@@ -337,14 +358,17 @@ int run_demo(const DemoOptions& o) {
   }
   const bool reported = admin->call({{"op", "set_card_status"}, {"card_id", 5002}, {"status", "lost"}}).ok();
   if (!reported) std::cerr << "holdfast: could not report card 5002 lost\n";
-  fmt::print("demo portfolio: {} of {} records loaded (2 card ranges, 4 accounts, 4 cards with PVVs for PIN {}); "
-             "card 5002 reported lost\n",
-             loaded, portfolio->size(), kDemoPin);
-  fmt::print("card security: master key and key store in {}/keys ({} keys: cvk, pvk, imk_ac for 622*, zpk for "
-             "acquirer {}, pan)\n\n", o.data_dir, keys->store->entries().size(), kDemoAcquirer);
+  fmt::print(
+      "demo portfolio: {} of {} records loaded (2 card ranges, 4 accounts, 4 cards with PVVs for PIN {}); "
+      "card 5002 reported lost\n",
+      loaded, portfolio->size(), kDemoPin);
+  fmt::print(
+      "card security: master key and key store in {}/keys ({} keys: cvk, pvk, imk_ac for 622*, zpk for "
+      "acquirer {}, pan)\n\n",
+      o.data_dir, keys->store->entries().size(), kDemoAcquirer);
   uint16_t next_atc = 1;
-  if (auto card = admin->call({{"op", "get_card"}, {"card_id", 5003}}); card.ok() && card->contains("last_atc") &&
-                                                                          (*card)["last_atc"].is_number()) {
+  if (auto card = admin->call({{"op", "get_card"}, {"card_id", 5003}});
+      card.ok() && card->contains("last_atc") && (*card)["last_atc"].is_number()) {
     next_atc = static_cast<uint16_t>((*card)["last_atc"].get<int>() + 1);
   }
 
@@ -355,7 +379,8 @@ int run_demo(const DemoOptions& o) {
     return 1;
   }
   MessageFactory factory(static_cast<uint32_t>(std::time(nullptr) % 900'000));
-  fmt::print("{:<52} {:<5} {:<17} {:>12}  {:<5} {:<28} {:>14}\n", "story", "MTI", "card", "amount", "->", "response", "open-to-buy");
+  fmt::print("{:<52} {:<5} {:<17} {:>12}  {:<5} {:<28} {:>14}\n", "story", "MTI", "card", "amount", "->",
+             "response", "open-to-buy");
   std::vector<Step> steps = script(factory);
   for (Step& step : security_script(factory, *keys, next_atc)) steps.push_back(std::move(step));
   for (const Step& step : steps) {
@@ -371,11 +396,13 @@ int run_demo(const DemoOptions& o) {
       otb = fmt::format("{}{}.{}", de54[7] == 'D' ? "-" : "", std::stoll(std::string(de54.substr(8, 10))),
                         de54.substr(18, 2));
     }
-    const std::string amount = step.request.has(4) ? fmt::format("{:.2f}", std::stod(std::string(step.request.get(4))) / 100) : "-";
+    const std::string amount =
+        step.request.has(4) ? fmt::format("{:.2f}", std::stod(std::string(step.request.get(4))) / 100) : "-";
     const std::string arpc = reply->has(55) ? " +ARPC" : "";
     fmt::print("{:<52} {:<5} {:<17} {:>12}  {:<5} {:<28} {:>14}\n", step.story, step.request.mti(),
-               step.request.has(2) ? masked(step.request.get(2)) : "", amount,
-               std::string(reply->mti()), rc + " " + meaning(rc) + (reply->has(38) ? " " + std::string(reply->get(38)) : "") + arpc, otb);
+               step.request.has(2) ? masked(step.request.get(2)) : "", amount, std::string(reply->mti()),
+               rc + " " + meaning(rc) + (reply->has(38) ? " " + std::string(reply->get(38)) : "") + arpc,
+               otb);
   }
   fmt::print("\naccounts after the traffic (CNY minor units):\n");
   for (int id : {1001, 1002, 1003, 1004}) {
@@ -385,9 +412,10 @@ int run_demo(const DemoOptions& o) {
   auto stats = admin->call({{"op", "stats"}});
   if (stats.ok()) fmt::print("\nengine: {}\n", stats->dump());
   srv.stop();
-  fmt::print("\nstopped cleanly; journal and snapshot are in {}, the card security keys in {}.keys and "
-             "the PAN key in {}.pan.key (run again with --keep to continue on them)\n",
-             o.data_dir, o.data_dir, o.data_dir);
+  fmt::print(
+      "\nstopped cleanly; journal and snapshot are in {}, the card security keys in {}.keys and "
+      "the PAN key in {}.pan.key (run again with --keep to continue on them)\n",
+      o.data_dir, o.data_dir, o.data_dir);
   return 0;
 }
 
@@ -395,7 +423,8 @@ int run_demo(const DemoOptions& o) {
 
 void add_demo_command(CLI::App& app, int* exit_code) {
   auto o = std::make_shared<DemoOptions>();
-  auto* demo = app.add_subcommand("demo", "Run the server on a demo portfolio and drive ISO 8583 traffic through it");
+  auto* demo =
+      app.add_subcommand("demo", "Run the server on a demo portfolio and drive ISO 8583 traffic through it");
   demo->add_option("--data", o->data_dir, "Data directory (removed first unless --keep)");
   demo->add_flag("--keep", o->keep, "Keep the data directory's earlier state");
   demo->callback([o, exit_code] { *exit_code = run_demo(*o); });

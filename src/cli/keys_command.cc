@@ -108,7 +108,8 @@ void add_keys_command(CLI::App& app, int* exit_code) {
   auto with_key = [&](CLI::App* c) {
     with_store(c);
     c->add_option("--type", o->type, "cvk, pvk, imk_ac, zpk or pan")->required();
-    c->add_option("--scope", o->scope, "PAN prefix (cvk, pvk, imk_ac; empty = all cards) or acquirer id (zpk)");
+    c->add_option("--scope", o->scope,
+                  "PAN prefix (cvk, pvk, imk_ac; empty = all cards) or acquirer id (zpk)");
     c->add_option("--pvki", o->pvki, "PVK index (pvk)");
     c->add_option("--format", o->format, "PIN block format (zpk): 0, 1, 3 or 4");
     c->add_flag("--inactive", o->inactive, "Add the version without making it active");
@@ -136,35 +137,37 @@ void add_keys_command(CLI::App& app, int* exit_code) {
   generate->callback([o, exit_code] { *exit_code = add_key(*o, false); });
   auto* import = keys->add_subcommand("import", "Add a key given as hex on stdin");
   with_key(import);
-  import->callback([o, exit_code] { *exit_code = add_key(*o, true); });
-  auto* rotate = keys->add_subcommand("rotate", "Add a random new version and make it active");
-  with_key(rotate);
-  rotate->callback([o, exit_code] {
-    KeysOptions active = *o;
-    active.inactive = false;
-    *exit_code = add_key(active, false);
-  });
-  auto* activate = keys->add_subcommand("activate", "Make a version the active one of its scope");
-  with_store(activate);
-  activate->add_option("--id", o->id, "Key id, e.g. cvk/622588/v1")->required();
-  activate->callback([o, exit_code] {
-    auto kek = security::load_master_key(security::MasterKeySource{o->master_key});
-    if (!kek) {
-      *exit_code = fail(kek.error().message);
-      return;
-    }
-    auto store = security::KeyStore::load(o->store, *kek);
-    if (!store) {
-      *exit_code = fail(store.error().message);
-      return;
-    }
-    auto r = store->activate(o->id);
-    if (r) r = store->save(o->store);
-    *exit_code = r ? 0 : fail(r.error().message);
-  });
-  auto* list = keys->add_subcommand("list", "List ids, types, scopes, versions and KCVs (no master key needed)");
-  list->add_option("--store", o->store, "Key store file (JSON)")->required();
-  list->callback([o, exit_code] { *exit_code = list_keys(*o); });
-}
+  import->callback([o, exit_code] { *exit_code = add_key(*o, true);
+});
+auto* rotate = keys->add_subcommand("rotate", "Add a random new version and make it active");
+with_key(rotate);
+rotate->callback([o, exit_code] {
+  KeysOptions active = *o;
+  active.inactive = false;
+  *exit_code = add_key(active, false);
+});
+auto* activate = keys->add_subcommand("activate", "Make a version the active one of its scope");
+with_store(activate);
+activate->add_option("--id", o->id, "Key id, e.g. cvk/622588/v1")->required();
+activate->callback([o, exit_code] {
+  auto kek = security::load_master_key(security::MasterKeySource{o->master_key});
+  if (!kek) {
+    *exit_code = fail(kek.error().message);
+    return;
+  }
+  auto store = security::KeyStore::load(o->store, *kek);
+  if (!store) {
+    *exit_code = fail(store.error().message);
+    return;
+  }
+  auto r = store->activate(o->id);
+  if (r) r = store->save(o->store);
+  *exit_code = r ? 0 : fail(r.error().message);
+});
+auto* list =
+    keys->add_subcommand("list", "List ids, types, scopes, versions and KCVs (no master key needed)");
+list->add_option("--store", o->store, "Key store file (JSON)")->required();
+list->callback([o, exit_code] { *exit_code = list_keys(*o); });
+}  // namespace holdfast::cli
 
 }  // namespace holdfast::cli

@@ -22,7 +22,8 @@ int main(int argc, char** argv) {
   serve->add_option("--config", config_path, "Configuration file (JSON; see src/server/README.md)");
   serve->callback([&] { exit_code = holdfast::server::run_serve(data_dir, config_path); });
 
-  auto* crypto = app.add_subcommand("crypto", "Card security operations: JSON lines on stdin, one answer per line");
+  auto* crypto =
+      app.add_subcommand("crypto", "Card security operations: JSON lines on stdin, one answer per line");
   crypto->callback([&] { exit_code = holdfast::crypto::run_crypto_cli(std::cin, std::cout); });
 
   holdfast::cli::add_iso8583_commands(app, &exit_code);

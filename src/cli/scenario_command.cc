@@ -16,7 +16,8 @@ void print_table(const scenario::ScenarioReport& h, const scenario::ScenarioRepo
   auto row = [](const char* what, const std::string& a, const std::string& b) {
     std::cout << fmt::format("  {:<26} {:>16} {:>16}\n", what, a, b);
   };
-  std::cout << fmt::format("{} ({}; limit {})\n", h.scenario, currency_alpha(h.currency), yuan(h.credit_limit_minor));
+  std::cout << fmt::format("{} ({}; limit {})\n", h.scenario, currency_alpha(h.currency),
+                           yuan(h.credit_limit_minor));
   row("", "holdfast", "legacy");
   row("gross fraud", yuan(h.gross_fraud_minor), yuan(l.gross_fraud_minor));
   row("recovered (chargebacks)", yuan(h.recovered_minor), yuan(l.recovered_minor));
@@ -25,17 +26,20 @@ void print_table(const scenario::ScenarioReport& h, const scenario::ScenarioRepo
   row("chargebacks raised", std::to_string(h.chargebacks_raised), std::to_string(l.chargebacks_raised));
   row("fraud attempts / done", fmt::format("{} / {}", h.fraud_attempts, h.fraud_completed),
       fmt::format("{} / {}", l.fraud_attempts, l.fraud_completed));
-  row("card blocked at", h.card_blocked_at ? scenario::to_json(h)["card_blocked_at"].get<std::string>() : "never",
+  row("card blocked at",
+      h.card_blocked_at ? scenario::to_json(h)["card_blocked_at"].get<std::string>() : "never",
       l.card_blocked_at ? scenario::to_json(l)["card_blocked_at"].get<std::string>() : "never");
   row("uplifts granted / refused", fmt::format("{} / {}", h.uplifts_granted, h.uplifts_refused),
       fmt::format("{} / {}", l.uplifts_granted, l.uplifts_refused));
-  row("genuine purchases declined", std::to_string(h.legitimate_declined), std::to_string(l.legitimate_declined));
+  row("genuine purchases declined", std::to_string(h.legitimate_declined),
+      std::to_string(l.legitimate_declined));
 }
 
 }  // namespace
 
 void add_scenario_commands(CLI::App& app, int* exit_code) {
-  auto* cmd = app.add_subcommand("scenario", "Replay a scripted attack through the engine (holdfast vs legacy)");
+  auto* cmd =
+      app.add_subcommand("scenario", "Replay a scripted attack through the engine (holdfast vs legacy)");
   cmd->require_subcommand(1);
   auto* list = cmd->add_subcommand("list", "The scenarios and what each replays");
   list->callback([] {
@@ -46,7 +50,8 @@ void add_scenario_commands(CLI::App& app, int* exit_code) {
   static std::string mode = "both";
   static bool json = false;
   run->add_option("name", name, "Scenario name (holdfast scenario list)")->required();
-  run->add_option("--mode", mode, "holdfast, legacy or both")->check(CLI::IsMember({"holdfast", "legacy", "both"}));
+  run->add_option("--mode", mode, "holdfast, legacy or both")
+      ->check(CLI::IsMember({"holdfast", "legacy", "both"}));
   run->add_flag("--json", json, "One JSON object per mode (a JSON line each)");
   run->callback([exit_code] {
     std::vector<engine::EngineMode> modes;

@@ -73,7 +73,8 @@ Result<Ok, ClientError> Connection::write_all(const uint8_t* data, size_t size) 
 static Result<size_t, ClientError> read_some(int fd, uint8_t* data, size_t size, int timeout_ms) {
   pollfd p{fd, POLLIN, 0};
   const int ready = ::poll(&p, 1, timeout_ms);
-  if (ready == 0) return ClientError{ClientErrc::timeout, "no answer within " + std::to_string(timeout_ms) + " ms"};
+  if (ready == 0)
+    return ClientError{ClientErrc::timeout, "no answer within " + std::to_string(timeout_ms) + " ms"};
   if (ready < 0) return io_error("poll");
   const ssize_t n = ::recv(fd, data, size, 0);
   if (n == 0) return ClientError{ClientErrc::closed, "the server closed the connection"};
@@ -152,7 +153,8 @@ Result<iso8583::Message, ClientError> IsoClient::exchange(const iso8583::Message
 
 bool parse_admin_address(const std::string& text, AdminAddress* address) {
   const size_t colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size() || text.size() - colon > 6) return false;
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size() || text.size() - colon > 6)
+    return false;
   const std::string digits = text.substr(colon + 1);
   if (digits.find_first_not_of("0123456789") != std::string::npos) return false;
   const unsigned long value = std::stoul(digits);
@@ -175,7 +177,8 @@ Result<nlohmann::json, ClientError> AdminClient::call(const nlohmann::json& requ
   auto answer = connection_.read_line(timeout_ms);
   if (!answer.ok()) return answer.error();
   auto parsed = nlohmann::json::parse(*answer, nullptr, false);
-  if (parsed.is_discarded()) return ClientError{ClientErrc::bad_frame, "admin answer is not JSON: " + *answer};
+  if (parsed.is_discarded())
+    return ClientError{ClientErrc::bad_frame, "admin answer is not JSON: " + *answer};
   return parsed;
 }
 

@@ -93,9 +93,7 @@ class Fields {
     if (!in_.at(name).is_number_integer()) fail(name, "must be an integer");
     return in_.at(name).get<int64_t>();
   }
-  int64_t number_or(const char* name, int64_t fallback) const {
-    return has(name) ? number(name) : fallback;
-  }
+  int64_t number_or(const char* name, int64_t fallback) const { return has(name) ? number(name) : fallback; }
   // Accepts 1 or "1" for small enumerations written either way.
   std::string choice(const char* name) const {
     if (has(name) && in_.at(name).is_number_integer()) return std::to_string(number(name));
@@ -174,14 +172,15 @@ json op_pin_block_decode(const Fields& f) {
 }
 
 json op_format4_encipher(const Fields& f) {
-  const Bytes block = take(encipher_pin_block_format4(f.key("aes_key", {16, 24, 32}), f.digits("pin"), f.digits("pan"),
-                                                      f.hex("random_fill", 8)));
+  const Bytes block = take(encipher_pin_block_format4(f.key("aes_key", {16, 24, 32}), f.digits("pin"),
+                                                      f.digits("pan"), f.hex("random_fill", 8)));
   return {{"enciphered_pin_block", hx(block)}};
 }
 
 json op_format4_decipher(const Fields& f) {
-  return {{"pin", take(decipher_pin_block_format4(f.key("aes_key", {16, 24, 32}), f.hex("enciphered_pin_block", 16),
-                                                  f.digits("pan")), "enciphered_pin_block")}};
+  return {{"pin", take(decipher_pin_block_format4(f.key("aes_key", {16, 24, 32}),
+                                                  f.hex("enciphered_pin_block", 16), f.digits("pan")),
+                       "enciphered_pin_block")}};
 }
 
 json op_pin_block_translate(const Fields& f) {
@@ -242,10 +241,12 @@ json op_arqc_full(const Fields& f) {
                                               f.text_or("psn", "00"), mk_option(f, "mk_option")));
   const std::string method = f.text("session_method");
   if (method == "none") {
-    return {{"arqc", hx(take(generate_ac(mk, f.hex("data"), ac_padding(f))))}, {"session_key_kcv_2bytes", kcv2(mk)}};
+    return {{"arqc", hx(take(generate_ac(mk, f.hex("data"), ac_padding(f))))},
+            {"session_key_kcv_2bytes", kcv2(mk)}};
   }
   const Bytes sk = session_key_for(f, mk, method);
-  return {{"arqc", hx(take(generate_ac(sk, f.hex("data"), ac_padding(f))))}, {"session_key_kcv_2bytes", kcv2(sk)}};
+  return {{"arqc", hx(take(generate_ac(sk, f.hex("data"), ac_padding(f))))},
+          {"session_key_kcv_2bytes", kcv2(sk)}};
 }
 
 json op_arqc_verify(const Fields& f) {
@@ -271,15 +272,21 @@ json op_arpc(const Fields& f) {
 json op_retail_mac(const Fields& f) {
   const int64_t padding = f.number("padding"), algorithm = f.number("algorithm");
   MacPadding p = MacPadding::kMethod1;
-  if (padding == 2) p = MacPadding::kMethod2;
-  else if (padding == 3) p = MacPadding::kMethod3;
-  else if (padding != 1) Fields::fail("padding", "must be 1, 2 or 3");
+  if (padding == 2)
+    p = MacPadding::kMethod2;
+  else if (padding == 3)
+    p = MacPadding::kMethod3;
+  else if (padding != 1)
+    Fields::fail("padding", "must be 1, 2 or 3");
   const Bytes key = algorithm == 3 ? f.key("key", {16}) : f.key("key", {8, 16, 24});
   const Bytes data = f.hex("data");
   Bytes mac;
-  if (algorithm == 3) mac = take(mac_algorithm3(key, data, p));
-  else if (algorithm == 1) mac = take(mac_algorithm1(key, data, p));
-  else Fields::fail("algorithm", "must be 1 or 3");
+  if (algorithm == 3)
+    mac = take(mac_algorithm3(key, data, p));
+  else if (algorithm == 1)
+    mac = take(mac_algorithm1(key, data, p));
+  else
+    Fields::fail("algorithm", "must be 1 or 3");
   return {{"mac", hx(mac)}, {"mac_4bytes", hx(ByteSpan(mac).first(4))}};
 }
 
@@ -295,7 +302,8 @@ json op_sm4(const Fields& f) {
 
 json op_luhn(const Fields& f) {
   const std::string number = f.digits("number");
-  return {{"check_digit", std::string(1, take(luhn_check_digit(number)))}, {"valid", take(luhn_valid(number))}};
+  return {{"check_digit", std::string(1, take(luhn_check_digit(number)))},
+          {"valid", take(luhn_valid(number))}};
 }
 
 json op_kcv(const Fields& f) {
@@ -315,8 +323,10 @@ json op_dukpt_tdes(const Fields& f) {
   }
   if (f.has("mac_data")) {
     const Bytes data = f.hex("mac_data");
-    const Bytes req = take(mac_algorithm3(take(dukpt_tdes_variant(tk, DukptTdesVariant::kMacRequest)), data, MacPadding::kMethod1));
-    const Bytes rsp = take(mac_algorithm3(take(dukpt_tdes_variant(tk, DukptTdesVariant::kMacResponse)), data, MacPadding::kMethod1));
+    const Bytes req = take(mac_algorithm3(take(dukpt_tdes_variant(tk, DukptTdesVariant::kMacRequest)), data,
+                                          MacPadding::kMethod1));
+    const Bytes rsp = take(mac_algorithm3(take(dukpt_tdes_variant(tk, DukptTdesVariant::kMacResponse)), data,
+                                          MacPadding::kMethod1));
     out["request_mac_4bytes"] = hx(ByteSpan(req).first(4));
     out["response_mac_4bytes"] = hx(ByteSpan(rsp).first(4));
   }
@@ -328,16 +338,19 @@ json op_dukpt_aes(const Fields& f) {
   json out = {{"initial_key", hx(take(dukpt_aes_initial_key(bdk, ikid)))}};
   if (!f.has("ksn")) return out;
   const Bytes ksn = f.hex("ksn", 12);
-  if (!std::equal(ikid.begin(), ikid.end(), ksn.begin())) Fields::fail("ksn", "must start with initial_key_id");
+  if (!std::equal(ikid.begin(), ikid.end(), ksn.begin()))
+    Fields::fail("ksn", "must start with initial_key_id");
   const Bytes tk = take(dukpt_aes_transaction_key(bdk, ksn));
   out["transaction_key"] = hx(tk);
-  const std::pair<const char*, DukptKeyUsage> usages[] = {{"pin_key", DukptKeyUsage::kPinEncryption},
-                                                          {"mac_generation_key", DukptKeyUsage::kMacGeneration},
-                                                          {"data_encrypt_key", DukptKeyUsage::kDataEncrypt}};
+  const std::pair<const char*, DukptKeyUsage> usages[] = {
+      {"pin_key", DukptKeyUsage::kPinEncryption},
+      {"mac_generation_key", DukptKeyUsage::kMacGeneration},
+      {"data_encrypt_key", DukptKeyUsage::kDataEncrypt}};
   for (const auto& [name, usage] : usages) {
     out[std::string(name) + "_aes128"] = hx(take(dukpt_aes_working_key(tk, ksn, usage, AesKeyType::kAes128)));
     if (tk.size() == 32) {
-      out[std::string(name) + "_aes256"] = hx(take(dukpt_aes_working_key(tk, ksn, usage, AesKeyType::kAes256)));
+      out[std::string(name) + "_aes256"] =
+          hx(take(dukpt_aes_working_key(tk, ksn, usage, AesKeyType::kAes256)));
     }
   }
   return out;
@@ -376,11 +389,13 @@ const std::map<std::string, Handler, std::less<>>& handlers() {
 
 json dispatch(const json& request) {
   if (!request.is_object()) throw RequestError("request must be a JSON object");
-  if (!request.contains("op") || !request.at("op").is_string()) throw RequestError("field 'op' is missing or not a string");
+  if (!request.contains("op") || !request.at("op").is_string())
+    throw RequestError("field 'op' is missing or not a string");
   const std::string op = request.at("op").get<std::string>();
   const auto it = handlers().find(op);
   if (it == handlers().end()) throw RequestError("unknown op '" + op.substr(0, 64) + "'");
-  if (!request.contains("in") || !request.at("in").is_object()) throw RequestError("field 'in' is missing or not an object");
+  if (!request.contains("in") || !request.at("in").is_object())
+    throw RequestError("field 'in' is missing or not an object");
   return it->second(Fields(request.at("in")));
 }
 

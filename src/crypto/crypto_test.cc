@@ -91,8 +91,10 @@ TEST(cryptoCvv, RejectsBadInput) {
 
 TEST(cryptoPinBlock, RoundTripAllClearFormats) {
   const std::string pan = "5555555551234567";
-  for (auto [f, fill] : {std::pair{PinBlockFormat::kIso0, ""}, {PinBlockFormat::kIso1, "ABCDEF0123"},
-                         {PinBlockFormat::kIso2, ""}, {PinBlockFormat::kIso3, "ABCDEFABCD"}}) {
+  for (auto [f, fill] : {std::pair{PinBlockFormat::kIso0, ""},
+                         {PinBlockFormat::kIso1, "ABCDEF0123"},
+                         {PinBlockFormat::kIso2, ""},
+                         {PinBlockFormat::kIso3, "ABCDEFABCD"}}) {
     auto block = encode_pin_block(f, "1234", pan, fill);
     ASSERT_TRUE(block.ok()) << block.error().message;
     auto pin = decode_pin_block(f, *block, pan);
@@ -136,18 +138,19 @@ TEST(cryptoPinBlock, TranslateBetweenZonesAndFormats) {
   auto clear = encode_pin_block(PinBlockFormat::kIso0, "4321", pan, "");
   auto enc = des_ecb_encrypt(zpk1, *clear);
   ASSERT_TRUE(enc.ok());
-  auto to3 = translate_pin_block(*enc, {PinBlockFormat::kIso0, zpk1}, {PinBlockFormat::kIso3, zpk2},
-                                 pan, entropy);
+  auto to3 =
+      translate_pin_block(*enc, {PinBlockFormat::kIso0, zpk1}, {PinBlockFormat::kIso3, zpk2}, pan, entropy);
   ASSERT_TRUE(to3.ok()) << to3.error().message;
   auto clear3 = des_ecb_decrypt(zpk2, *to3);
   EXPECT_EQ(*decode_pin_block(PinBlockFormat::kIso3, *clear3, pan), "4321");
-  auto to4 = translate_pin_block(*to3, {PinBlockFormat::kIso3, zpk2}, {PinBlockFormat::kIso4, aes},
-                                 pan, entropy);
+  auto to4 =
+      translate_pin_block(*to3, {PinBlockFormat::kIso3, zpk2}, {PinBlockFormat::kIso4, aes}, pan, entropy);
   ASSERT_TRUE(to4.ok());
   EXPECT_EQ(*decipher_pin_block_format4(aes, *to4, pan), "4321");
   // Wrong source key: the decoded block fails its format checks (overwhelmingly likely).
-  EXPECT_FALSE(translate_pin_block(*enc, {PinBlockFormat::kIso0, zpk2}, {PinBlockFormat::kIso0, zpk1},
-                                   pan, entropy).ok());
+  EXPECT_FALSE(
+      translate_pin_block(*enc, {PinBlockFormat::kIso0, zpk2}, {PinBlockFormat::kIso0, zpk1}, pan, entropy)
+          .ok());
 }
 
 TEST(cryptoPvv, VerifyAndReject) {

@@ -16,8 +16,8 @@ CryptoResult<Bytes> cvv_input_block(const CvvInput& input) {
   if (input.service_code.size() != 3 || !is_digits(input.service_code)) {
     return invalid("service_code must be 3 digits");
   }
-  std::string digits = std::string(input.pan) + std::string(input.expiry_yymm) +
-                       std::string(input.service_code);
+  std::string digits =
+      std::string(input.pan) + std::string(input.expiry_yymm) + std::string(input.service_code);
   digits.resize(32, '0');
   return pack_nibbles(digits);
 }

@@ -114,9 +114,14 @@ CryptoResult<Bytes> derive(ByteSpan key, uint16_t usage, AesKeyType type, ByteSp
   const size_t length = key_bytes(type);
   const uint16_t bits = static_cast<uint16_t>(length * 8);
   const auto algorithm = static_cast<uint16_t>(type);
-  Bytes data = {0x01, 0x00, static_cast<uint8_t>(usage >> 8), static_cast<uint8_t>(usage),
-                static_cast<uint8_t>(algorithm >> 8), static_cast<uint8_t>(algorithm),
-                static_cast<uint8_t>(bits >> 8), static_cast<uint8_t>(bits)};
+  Bytes data = {0x01,
+                0x00,
+                static_cast<uint8_t>(usage >> 8),
+                static_cast<uint8_t>(usage),
+                static_cast<uint8_t>(algorithm >> 8),
+                static_cast<uint8_t>(algorithm),
+                static_cast<uint8_t>(bits >> 8),
+                static_cast<uint8_t>(bits)};
   data.insert(data.end(), tail.begin(), tail.end());
   Bytes out;
   for (uint8_t block = 1; out.size() < length; ++block) {
@@ -168,8 +173,8 @@ CryptoResult<Bytes> dukpt_aes_transaction_key(ByteSpan bdk, ByteSpan ksn) {
   return key;
 }
 
-CryptoResult<Bytes> dukpt_aes_working_key(ByteSpan transaction_key, ByteSpan ksn,
-                                          DukptKeyUsage usage, AesKeyType type) {
+CryptoResult<Bytes> dukpt_aes_working_key(ByteSpan transaction_key, ByteSpan ksn, DukptKeyUsage usage,
+                                          AesKeyType type) {
   auto own = type_of(transaction_key);
   if (!own.ok()) return own.error();
   if (ksn.size() != 12) return invalid("ksn must be 12 bytes");

@@ -38,7 +38,7 @@ enum class DukptKeyUsage : uint16_t {
 CryptoResult<Bytes> dukpt_aes_initial_key(ByteSpan bdk, ByteSpan initial_key_id);
 CryptoResult<Bytes> dukpt_aes_transaction_key(ByteSpan bdk, ByteSpan ksn);
 // A working key of `type` for `usage`; the type may not be longer than the transaction key.
-CryptoResult<Bytes> dukpt_aes_working_key(ByteSpan transaction_key, ByteSpan ksn,
-                                          DukptKeyUsage usage, AesKeyType type);
+CryptoResult<Bytes> dukpt_aes_working_key(ByteSpan transaction_key, ByteSpan ksn, DukptKeyUsage usage,
+                                          AesKeyType type);
 
 }  // namespace holdfast::crypto

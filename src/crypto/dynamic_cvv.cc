@@ -8,21 +8,18 @@
 namespace holdfast::crypto {
 namespace {
 
-ByteSpan text_bytes(std::string_view s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
+ByteSpan text_bytes(std::string_view s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
 
 }  // namespace
 
-CryptoResult<std::string> compute_dcvv(ByteSpan icc_key, std::string_view pan,
-                                       std::string_view expiry_yymm, std::string_view atc) {
+CryptoResult<std::string> compute_dcvv(ByteSpan icc_key, std::string_view pan, std::string_view expiry_yymm,
+                                       std::string_view atc) {
   if (icc_key.size() != 16) return invalid("icc_key must be 16 bytes");
   if (pan.size() < 5 || pan.size() > 19 || !is_digits(pan)) return invalid("pan must be 5..19 digits");
   if (atc.size() != 4 || !is_digits(atc)) return invalid("atc must be 4 digits");
   // The ATC takes the place of the PAN's first four digits.
   const std::string alternate_pan = std::string(atc) + std::string(pan.substr(4));
-  return compute_cvv({alternate_pan, expiry_yymm, kCvv2ServiceCode}, icc_key.first(8),
-                     icc_key.subspan(8, 8));
+  return compute_cvv({alternate_pan, expiry_yymm, kCvv2ServiceCode}, icc_key.first(8), icc_key.subspan(8, 8));
 }
 
 CryptoResult<bool> verify_dcvv(ByteSpan icc_key, std::string_view pan, std::string_view expiry_yymm,

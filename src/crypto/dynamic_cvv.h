@@ -25,8 +25,8 @@
 namespace holdfast::crypto {
 
 // Visa dCVV, 3 digits. atc: 4 digits as the track carries them; pan: 5..19 digits.
-CryptoResult<std::string> compute_dcvv(ByteSpan icc_key, std::string_view pan,
-                                       std::string_view expiry_yymm, std::string_view atc);
+CryptoResult<std::string> compute_dcvv(ByteSpan icc_key, std::string_view pan, std::string_view expiry_yymm,
+                                       std::string_view atc);
 CryptoResult<bool> verify_dcvv(ByteSpan icc_key, std::string_view pan, std::string_view expiry_yymm,
                                std::string_view atc, std::string_view presented_dcvv);
 

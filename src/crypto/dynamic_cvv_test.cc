@@ -91,19 +91,31 @@ TEST(cryptoDcvv, HandComputedValuesAndTheCvvAlgorithmOverTheAlternatePan) {
 
 TEST(cryptoDynamicCvvOps, CliOpsGiveTheSameValuesAndNameBadFields) {
   const std::string key = to_hex(icc_key("01234567899876543210012345678998", "5123456789012345"));
-  auto out = run_crypto_op({{"id", 1}, {"op", "cvc3"},
-                            {"in", {{"icc_key", key}, {"track2", "5123456789012345D35121010000000000000"},
-                                    {"un", "00000899"}, {"atc", "005E"}}}});
+  auto out = run_crypto_op({{"id", 1},
+                            {"op", "cvc3"},
+                            {"in",
+                             {{"icc_key", key},
+                              {"track2", "5123456789012345D35121010000000000000"},
+                              {"un", "00000899"},
+                              {"atc", "005E"}}}});
   EXPECT_EQ(out["out"]["cvc3"], "29488") << out.dump();
-  out = run_crypto_op({{"id", 2}, {"op", "cvc3"},
-                       {"in", {{"icc_key", key}, {"track1", "B5123456789012345^KENOBI/OBIWAN^3512101000000000000000000000000"},
-                               {"un", "00000899"}, {"atc", "005E"}}}});
+  out = run_crypto_op({{"id", 2},
+                       {"op", "cvc3"},
+                       {"in",
+                        {{"icc_key", key},
+                         {"track1", "B5123456789012345^KENOBI/OBIWAN^3512101000000000000000000000000"},
+                         {"un", "00000899"},
+                         {"atc", "005E"}}}});
   EXPECT_EQ(out["out"]["cvc3"].get<std::string>().substr(2), "419") << out.dump();
   const std::string dkey = to_hex(icc_key("2315208C9110AD402315208C9110AD40", "4761739001010010"));
-  out = run_crypto_op({{"id", 3}, {"op", "dcvv"},
-                       {"in", {{"icc_key", dkey}, {"pan", "4761739001010010"}, {"expiry_yymm", "1220"}, {"atc", "0001"}}}});
+  out = run_crypto_op(
+      {{"id", 3},
+       {"op", "dcvv"},
+       {"in", {{"icc_key", dkey}, {"pan", "4761739001010010"}, {"expiry_yymm", "1220"}, {"atc", "0001"}}}});
   EXPECT_EQ(out["out"]["dcvv"], "802") << out.dump();
-  out = run_crypto_op({{"id", 4}, {"op", "cvc3"}, {"in", {{"icc_key", key}, {"track2", "51"}, {"un", "0899"}, {"atc", "005E"}}}});
+  out = run_crypto_op({{"id", 4},
+                       {"op", "cvc3"},
+                       {"in", {{"icc_key", key}, {"track2", "51"}, {"un", "0899"}, {"atc", "005E"}}}});
   EXPECT_NE(out["error"].get<std::string>().find("un"), std::string::npos) << out.dump();
   out = run_crypto_op({{"id", 5}, {"op", "dcvv"}, {"in", {{"icc_key", "00"}, {"pan", "4761739001010010"}}}});
   EXPECT_NE(out["error"].get<std::string>().find("icc_key"), std::string::npos) << out.dump();

@@ -26,8 +26,7 @@ enum class MasterKeyOption { kA, kB };
 CryptoResult<Bytes> derive_icc_master_key(ByteSpan issuer_master_key, std::string_view pan,
                                           std::string_view psn, MasterKeyOption option);
 // The 8-byte Y block (BCD) both options encrypt; exposed for the SM4 variant in pboc.h.
-CryptoResult<Bytes> icc_derivation_data(std::string_view pan, std::string_view psn,
-                                        MasterKeyOption option);
+CryptoResult<Bytes> icc_derivation_data(std::string_view pan, std::string_view psn, MasterKeyOption option);
 
 // r: 8 bytes (ATC || 00.. for Visa CVN18/EMV; ATC || 0000 || UN for Mastercard SKD).
 CryptoResult<Bytes> derive_session_key_emv_csk(ByteSpan icc_master_key, ByteSpan r);
@@ -35,9 +34,9 @@ CryptoResult<Bytes> derive_session_key_emv_csk(ByteSpan icc_master_key, ByteSpan
 CryptoResult<Bytes> derive_session_key_visa_sm(ByteSpan icc_master_key, ByteSpan atc);
 
 struct Emv2000Tree {
-  uint32_t height = 8;          // H >= 2
-  uint32_t branch_factor = 4;   // b >= 2; b^H must exceed the ATC
-  ByteSpan iv;                  // 16 bytes
+  uint32_t height = 8;         // H >= 2
+  uint32_t branch_factor = 4;  // b >= 2; b^H must exceed the ATC
+  ByteSpan iv;                 // 16 bytes
 };
 CryptoResult<Bytes> derive_session_key_emv2000_tree(ByteSpan icc_master_key, ByteSpan atc,
                                                     const Emv2000Tree& tree);
@@ -49,13 +48,18 @@ CryptoResult<Bytes> generate_ac(ByteSpan key, ByteSpan data, AcPadding padding);
 // arc: 2 bytes. Returns 8 bytes.
 CryptoResult<Bytes> arpc_method1(ByteSpan key, ByteSpan arqc, ByteSpan arc);
 // csu: 4 bytes; proprietary_auth_data: 0..8 bytes. Returns 4 bytes.
-CryptoResult<Bytes> arpc_method2(ByteSpan key, ByteSpan arqc, ByteSpan csu,
-                                 ByteSpan proprietary_auth_data);
+CryptoResult<Bytes> arpc_method2(ByteSpan key, ByteSpan arqc, ByteSpan csu, ByteSpan proprietary_auth_data);
 
 enum class CryptogramVersion {
-  kVisaCvn10, kVisaCvn18, kVisaCvn22,
-  kMastercardCvn16, kMastercardCvn17, kMastercardCvn20, kMastercardCvn21,
-  kPbocCvn01Tdes, kPbocCvn01Sm4,
+  kVisaCvn10,
+  kVisaCvn18,
+  kVisaCvn22,
+  kMastercardCvn16,
+  kMastercardCvn17,
+  kMastercardCvn20,
+  kMastercardCvn21,
+  kPbocCvn01Tdes,
+  kPbocCvn01Sm4,
 };
 std::string_view cryptogram_version_name(CryptogramVersion v);
 // Reads the IAD layout (see README.md); kUnsupported if no known layout matches.
@@ -66,12 +70,12 @@ CryptoResult<CryptogramVersion> cryptogram_version_from_iad(ByteSpan iad);
 constexpr size_t kArqcTerminalDataSize = 33;
 
 struct ArqcVerification {
-  ByteSpan issuer_master_key;   // 16 bytes (TDES IMK-AC, or SM4 IMK for PBOC SM4)
+  ByteSpan issuer_master_key;  // 16 bytes (TDES IMK-AC, or SM4 IMK for PBOC SM4)
   std::string_view pan;
   std::string_view psn;
-  ByteSpan terminal_data;       // kArqcTerminalDataSize bytes
-  ByteSpan iad;                 // tag 9F10
-  ByteSpan arqc;                // tag 9F26, 8 bytes
+  ByteSpan terminal_data;                                 // kArqcTerminalDataSize bytes
+  ByteSpan iad;                                           // tag 9F10
+  ByteSpan arqc;                                          // tag 9F26, 8 bytes
   MasterKeyOption long_pan_option = MasterKeyOption::kB;  // for PANs over 16 digits
 };
 struct ArqcVerdict {

@@ -22,8 +22,7 @@ CryptoResult<Bytes> arpc_method1(ByteSpan key, ByteSpan arqc, ByteSpan arc) {
   return des_ecb_encrypt(key, xor_bytes(arqc, mask));
 }
 
-CryptoResult<Bytes> arpc_method2(ByteSpan key, ByteSpan arqc, ByteSpan csu,
-                                 ByteSpan proprietary_auth_data) {
+CryptoResult<Bytes> arpc_method2(ByteSpan key, ByteSpan arqc, ByteSpan csu, ByteSpan proprietary_auth_data) {
   if (key.size() != 16) return invalid("key must be 16 bytes");
   if (arqc.size() != 8) return invalid("arqc must be 8 bytes");
   if (csu.size() != 4) return invalid("csu must be 4 bytes");

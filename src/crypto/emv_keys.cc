@@ -37,8 +37,7 @@ CryptoResult<Bytes> encrypt_pair(ByteSpan key, ByteSpan y_left, ByteSpan y_right
 
 }  // namespace
 
-CryptoResult<Bytes> icc_derivation_data(std::string_view pan, std::string_view psn,
-                                        MasterKeyOption option) {
+CryptoResult<Bytes> icc_derivation_data(std::string_view pan, std::string_view psn, MasterKeyOption option) {
   auto digits = pan_psn_digits(pan, psn);
   if (!digits.ok()) return digits.error();
   if (option == MasterKeyOption::kB && pan.size() > 16) return option_b_block(*digits);

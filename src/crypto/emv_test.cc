@@ -21,7 +21,8 @@ Bytes hx(std::string_view s) {
 }
 
 const Bytes kImk = hx("0123456789ABCDEFFEDCBA9876543210");
-constexpr std::string_view kVisaTerminal = "0000000040000000000000000124800004800001241911050152BF45851800001C";
+constexpr std::string_view kVisaTerminal =
+    "0000000040000000000000000124800004800001241911050152BF45851800001C";
 constexpr std::string_view kMcTerminal = "00000000999900000000000001248000000000012420990600ABCDEF121800001C";
 
 struct Case {
@@ -41,9 +42,21 @@ TEST(cryptoArqcVerify, VersionComesFromIadAndFlippedBitFails) {
   const Case cases[] = {
       {kVisaTerminal, "06010A03A06010", "29CCA15AE665FA2E", CryptogramVersion::kVisaCvn10},
       {kVisaTerminal, "06011203A0B800", "7A788EA6B8A3E733", CryptogramVersion::kVisaCvn18},
-      {kMcTerminal, "0010A00003220000" "0000" "0000000000000000", "24CCF3DEE3158C70", CryptogramVersion::kMastercardCvn16},
-      {kMcTerminal, "0011A00003220000" "0000" "00000000000322FF", "EAE8A620A75648D8", CryptogramVersion::kMastercardCvn17},
-      {kMcTerminal, "0014A00003220000" "0000" "0000000000000000", "CD29615D6452E70E", CryptogramVersion::kMastercardCvn20},
+      {kMcTerminal,
+       "0010A00003220000"
+       "0000"
+       "0000000000000000",
+       "24CCF3DEE3158C70", CryptogramVersion::kMastercardCvn16},
+      {kMcTerminal,
+       "0011A00003220000"
+       "0000"
+       "00000000000322FF",
+       "EAE8A620A75648D8", CryptogramVersion::kMastercardCvn17},
+      {kMcTerminal,
+       "0014A00003220000"
+       "0000"
+       "0000000000000000",
+       "CD29615D6452E70E", CryptogramVersion::kMastercardCvn20},
   };
   for (const Case& c : cases) {
     Bytes arqc = hx(c.arqc);
@@ -124,9 +137,12 @@ TEST(cryptoEmv, RejectsBadKeyAndInputLengths) {
 
 TEST(cryptoDukpt, VariantsAndLimits) {
   const Bytes tk(16, 0);
-  EXPECT_EQ(to_hex(*dukpt_tdes_variant(tk, DukptTdesVariant::kPinEncryption)), "00000000000000FF00000000000000FF");
-  EXPECT_EQ(to_hex(*dukpt_tdes_variant(tk, DukptTdesVariant::kMacRequest)), "000000000000FF00000000000000FF00");
-  EXPECT_EQ(to_hex(*dukpt_tdes_variant(tk, DukptTdesVariant::kMacResponse)), "00000000FF00000000000000FF000000");
+  EXPECT_EQ(to_hex(*dukpt_tdes_variant(tk, DukptTdesVariant::kPinEncryption)),
+            "00000000000000FF00000000000000FF");
+  EXPECT_EQ(to_hex(*dukpt_tdes_variant(tk, DukptTdesVariant::kMacRequest)),
+            "000000000000FF00000000000000FF00");
+  EXPECT_EQ(to_hex(*dukpt_tdes_variant(tk, DukptTdesVariant::kMacResponse)),
+            "00000000FF00000000000000FF000000");
   EXPECT_FALSE(dukpt_tdes_ipek(Bytes(16, 0), Bytes(8, 0)).ok());
   const Bytes ksn = hx("123456789012345600000001");
   auto aes128 = dukpt_aes_transaction_key(hx("FEDCBA9876543210F1F1F1F1F1F1F1F1"), ksn);
@@ -140,8 +156,10 @@ nlohmann::json op(const char* op_name, nlohmann::json in) {
 }
 
 TEST(cryptoDispatcher, BadRequestsNameTheField) {
-  const nlohmann::json cvv_in = {{"pan", "4123456789012345"}, {"expiry_yymm", "8701"},
-                                 {"service_code", "101"}, {"cvk_a", "0123456789ABCDEF"},
+  const nlohmann::json cvv_in = {{"pan", "4123456789012345"},
+                                 {"expiry_yymm", "8701"},
+                                 {"service_code", "101"},
+                                 {"cvk_a", "0123456789ABCDEF"},
                                  {"cvk_b", "FEDCBA9876543210"}};
   EXPECT_EQ(op("cvv", cvv_in)["out"]["cvv"], "561");
   EXPECT_EQ(op("cvv", cvv_in)["id"], 7);
@@ -157,9 +175,13 @@ TEST(cryptoDispatcher, BadRequestsNameTheField) {
   EXPECT_NE(op("nope", cvv_in)["error"].get<std::string>().find("unknown op"), std::string::npos);
   EXPECT_TRUE(run_crypto_op(nlohmann::json::array())["error"].is_string());
   EXPECT_TRUE(run_crypto_op({{"op", "cvv"}, {"in", 5}})["error"].is_string());
-  EXPECT_TRUE(op("pin_block_decode", {{"format", "7"}, {"clear_pin_block", "041274EDCBA9876F"}})["error"].is_string());
-  EXPECT_TRUE(op("retail_mac", {{"key", "00"}, {"data", ""}, {"padding", "2"}, {"algorithm", 3}})["error"].is_string());
-  EXPECT_TRUE(op("sm4_encrypt", {{"key", std::string(32, '0')}, {"plaintext", "00"}, {"iterations", -1}})["error"].is_string());
+  EXPECT_TRUE(op("pin_block_decode", {{"format", "7"}, {"clear_pin_block", "041274EDCBA9876F"}})["error"]
+                  .is_string());
+  EXPECT_TRUE(op("retail_mac", {{"key", "00"}, {"data", ""}, {"padding", "2"}, {"algorithm", 3}})["error"]
+                  .is_string());
+  EXPECT_TRUE(
+      op("sm4_encrypt", {{"key", std::string(32, '0')}, {"plaintext", "00"}, {"iterations", -1}})["error"]
+          .is_string());
 }
 
 TEST(cryptoCli, OneLineOutPerRequestLine) {

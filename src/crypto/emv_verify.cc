@@ -24,8 +24,8 @@ bool pboc_layout(ByteSpan iad) {
 }
 
 struct MacPlan {
-  Bytes data;           // MAC input
-  Bytes session_key;    // key the cryptogram is computed under
+  Bytes data;         // MAC input
+  Bytes session_key;  // key the cryptogram is computed under
 };
 
 ByteSpan sub(ByteSpan s, size_t from, size_t n) { return s.subspan(from, n); }
@@ -53,7 +53,8 @@ CryptoResult<MacPlan> plan_mastercard(const ArqcVerification& req, CryptogramVer
   auto mk = mk_for(req, req.long_pan_option);
   if (!mk.ok()) return mk.error();
   const bool with_un = v == CryptogramVersion::kMastercardCvn16 || v == CryptogramVersion::kMastercardCvn17;
-  const bool with_counters = v == CryptogramVersion::kMastercardCvn17 || v == CryptogramVersion::kMastercardCvn21;
+  const bool with_counters =
+      v == CryptogramVersion::kMastercardCvn17 || v == CryptogramVersion::kMastercardCvn21;
   Bytes r(8, 0);
   r[0] = req.terminal_data[kAtcOffset];
   r[1] = req.terminal_data[kAtcOffset + 1];

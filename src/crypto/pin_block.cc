@@ -14,9 +14,7 @@ bool valid_pin(std::string_view pin) {
   return pin.size() >= kMinPin && pin.size() <= kMaxPin && is_digits(pin);
 }
 
-bool valid_pan(std::string_view pan) {
-  return !pan.empty() && pan.size() <= kMaxPan && is_digits(pan);
-}
+bool valid_pan(std::string_view pan) { return !pan.empty() && pan.size() <= kMaxPan && is_digits(pan); }
 
 bool uses_pan(PinBlockFormat f) { return f == PinBlockFormat::kIso0 || f == PinBlockFormat::kIso3; }
 
@@ -38,8 +36,7 @@ bool fill_ok(PinBlockFormat format, std::string_view fill) {
   return true;
 }
 
-CryptoResult<std::string> default_fill(PinBlockFormat format, size_t pin_length,
-                                       std::string_view fill) {
+CryptoResult<std::string> default_fill(PinBlockFormat format, size_t pin_length, std::string_view fill) {
   const size_t need = 14 - pin_length;
   if (format == PinBlockFormat::kIso0 || format == PinBlockFormat::kIso2) {
     if (!fill.empty()) return invalid("fill is only used by formats 1 and 3");
@@ -82,9 +79,10 @@ CryptoResult<PinBlockFormat> parse_pin_block_format(std::string_view text) {
   return invalid("format must be one of \"0\", \"1\", \"2\", \"3\", \"4\"");
 }
 
-CryptoResult<Bytes> encode_pin_block(PinBlockFormat format, std::string_view pin,
-                                     std::string_view pan, std::string_view fill) {
-  if (format == PinBlockFormat::kIso4) return invalid("format 4 is enciphered with AES: use format 4 functions");
+CryptoResult<Bytes> encode_pin_block(PinBlockFormat format, std::string_view pin, std::string_view pan,
+                                     std::string_view fill) {
+  if (format == PinBlockFormat::kIso4)
+    return invalid("format 4 is enciphered with AES: use format 4 functions");
   if (!valid_pin(pin)) return invalid("pin must be 4..12 digits");
   auto fill_nibbles = default_fill(format, pin.size(), fill);
   if (!fill_nibbles.ok()) return fill_nibbles.error();
@@ -102,7 +100,8 @@ CryptoResult<Bytes> encode_pin_block(PinBlockFormat format, std::string_view pin
 
 CryptoResult<std::string> decode_pin_block(PinBlockFormat format, ByteSpan clear_block,
                                            std::string_view pan) {
-  if (format == PinBlockFormat::kIso4) return invalid("format 4 is enciphered with AES: use format 4 functions");
+  if (format == PinBlockFormat::kIso4)
+    return invalid("format 4 is enciphered with AES: use format 4 functions");
   if (clear_block.size() != 8) return invalid("clear_pin_block must be 8 bytes");
   Bytes block(clear_block.begin(), clear_block.end());
   if (uses_pan(format)) {

@@ -26,15 +26,14 @@ CryptoResult<PinBlockFormat> parse_pin_block_format(std::string_view text);
 
 // Clear 8-byte block for formats 0-3. `pan` is used by formats 0 and 3 only. `fill` is exactly
 // 14 - len(pin) hex nibbles for formats 1 and 3 (format 3: A-F) and must be empty otherwise.
-CryptoResult<Bytes> encode_pin_block(PinBlockFormat format, std::string_view pin,
-                                     std::string_view pan, std::string_view fill);
+CryptoResult<Bytes> encode_pin_block(PinBlockFormat format, std::string_view pin, std::string_view pan,
+                                     std::string_view fill);
 // Inverse of encode_pin_block for formats 0-3.
-CryptoResult<std::string> decode_pin_block(PinBlockFormat format, ByteSpan clear_block,
-                                           std::string_view pan);
+CryptoResult<std::string> decode_pin_block(PinBlockFormat format, ByteSpan clear_block, std::string_view pan);
 
 // Format 4. aes_key 16/24/32 bytes; random_fill 8 bytes; pan 1..19 digits.
-CryptoResult<Bytes> encipher_pin_block_format4(ByteSpan aes_key, std::string_view pin,
-                                               std::string_view pan, ByteSpan random_fill);
+CryptoResult<Bytes> encipher_pin_block_format4(ByteSpan aes_key, std::string_view pin, std::string_view pan,
+                                               ByteSpan random_fill);
 CryptoResult<std::string> decipher_pin_block_format4(ByteSpan aes_key, ByteSpan enciphered,
                                                      std::string_view pan);
 
@@ -47,8 +46,7 @@ struct PinZone {
 
 // Re-encrypts a PIN block from one zone to another, changing format if asked.
 // fill_entropy: 8 caller-supplied random bytes used for the target's fill (formats 1, 3, 4).
-CryptoResult<Bytes> translate_pin_block(ByteSpan enciphered, const PinZone& from,
-                                        const PinZone& to, std::string_view pan,
-                                        ByteSpan fill_entropy);
+CryptoResult<Bytes> translate_pin_block(ByteSpan enciphered, const PinZone& from, const PinZone& to,
+                                        std::string_view pan, ByteSpan fill_entropy);
 
 }  // namespace holdfast::crypto

@@ -47,8 +47,8 @@ CryptoResult<std::string> parse_format4_pin_field(ByteSpan field) {
 }
 
 // Encrypts a clear PIN for a zone (formats 0-4) using entropy for fills.
-CryptoResult<Bytes> encrypt_for_zone(const PinZone& zone, std::string_view pin,
-                                     std::string_view pan, ByteSpan entropy) {
+CryptoResult<Bytes> encrypt_for_zone(const PinZone& zone, std::string_view pin, std::string_view pan,
+                                     ByteSpan entropy) {
   if (zone.format == PinBlockFormat::kIso4) {
     return encipher_pin_block_format4(zone.key, pin, pan, entropy);
   }
@@ -68,8 +68,7 @@ CryptoResult<Bytes> encrypt_for_zone(const PinZone& zone, std::string_view pin,
   return out;
 }
 
-CryptoResult<std::string> decrypt_from_zone(const PinZone& zone, ByteSpan enciphered,
-                                            std::string_view pan) {
+CryptoResult<std::string> decrypt_from_zone(const PinZone& zone, ByteSpan enciphered, std::string_view pan) {
   if (zone.format == PinBlockFormat::kIso4) {
     return decipher_pin_block_format4(zone.key, enciphered, pan);
   }
@@ -83,8 +82,8 @@ CryptoResult<std::string> decrypt_from_zone(const PinZone& zone, ByteSpan enciph
 
 }  // namespace
 
-CryptoResult<Bytes> encipher_pin_block_format4(ByteSpan aes_key, std::string_view pin,
-                                               std::string_view pan, ByteSpan random_fill) {
+CryptoResult<Bytes> encipher_pin_block_format4(ByteSpan aes_key, std::string_view pin, std::string_view pan,
+                                               ByteSpan random_fill) {
   auto pin_field = format4_pin_field(pin, random_fill);
   if (!pin_field.ok()) return pin_field;
   auto pan_block = format4_pan_field(pan);
@@ -109,9 +108,8 @@ CryptoResult<std::string> decipher_pin_block_format4(ByteSpan aes_key, ByteSpan 
   return pin;
 }
 
-CryptoResult<Bytes> translate_pin_block(ByteSpan enciphered, const PinZone& from,
-                                        const PinZone& to, std::string_view pan,
-                                        ByteSpan fill_entropy) {
+CryptoResult<Bytes> translate_pin_block(ByteSpan enciphered, const PinZone& from, const PinZone& to,
+                                        std::string_view pan, ByteSpan fill_entropy) {
   if (fill_entropy.size() != 8) return invalid("fill_entropy must be 8 bytes");
   auto pin = decrypt_from_zone(from, enciphered, pan);
   if (!pin.ok()) return pin.error();

@@ -46,8 +46,8 @@ CryptoResult<std::string> compute_pvv(const PvvInput& input, ByteSpan pvk_a, Byt
   }
   if (!valid_pin(input.pin)) return invalid("pin must be 4..12 digits");
   if (input.pvki.size() != 1 || !is_digits(input.pvki)) return invalid("pvki must be 1 digit");
-  const std::string tsp = pan_digits_before_check(input.pan, 11) + std::string(input.pvki) +
-                          std::string(input.pin.substr(0, 4));
+  const std::string tsp =
+      pan_digits_before_check(input.pan, 11) + std::string(input.pvki) + std::string(input.pin.substr(0, 4));
   auto block = pack_nibbles(tsp);
   if (!block.ok()) return block.error();
   Bytes key = concat(pvk_a, pvk_b);
@@ -58,16 +58,14 @@ CryptoResult<std::string> compute_pvv(const PvvInput& input, ByteSpan pvk_a, Byt
   return decimalize(*enc, 4);
 }
 
-CryptoResult<bool> verify_pvv(const PvvInput& input, ByteSpan pvk_a, ByteSpan pvk_b,
-                              std::string_view pvv) {
+CryptoResult<bool> verify_pvv(const PvvInput& input, ByteSpan pvk_a, ByteSpan pvk_b, std::string_view pvv) {
   if (pvv.size() != 4 || !is_digits(pvv)) return invalid("pvv must be 4 digits");
   auto expected = compute_pvv(input, pvk_a, pvk_b);
   if (!expected.ok()) return expected.error();
   return equal_constant_time(as_bytes(*expected), as_bytes(pvv));
 }
 
-CryptoResult<std::string> ibm3624_natural_pin(ByteSpan pvk, const Ibm3624Params& params,
-                                              size_t pin_length) {
+CryptoResult<std::string> ibm3624_natural_pin(ByteSpan pvk, const Ibm3624Params& params, size_t pin_length) {
   if (pin_length < 4 || pin_length > 12) return invalid("PIN/offset length must be 4..12");
   if (params.decimalization_table.size() != 16 || !is_digits(params.decimalization_table)) {
     return invalid("decimalization_table must be 16 digits");
@@ -87,24 +85,22 @@ CryptoResult<std::string> ibm3624_natural_pin(ByteSpan pvk, const Ibm3624Params&
   return natural;
 }
 
-CryptoResult<std::string> ibm3624_offset(ByteSpan pvk, const Ibm3624Params& params,
-                                         std::string_view pin) {
+CryptoResult<std::string> ibm3624_offset(ByteSpan pvk, const Ibm3624Params& params, std::string_view pin) {
   if (!valid_pin(pin)) return invalid("pin must be 4..12 digits");
   auto natural = ibm3624_natural_pin(pvk, params, pin.size());
   if (!natural.ok()) return natural;
   return digit_add(pin, *natural, -1);
 }
 
-CryptoResult<std::string> ibm3624_pin(ByteSpan pvk, const Ibm3624Params& params,
-                                      std::string_view offset) {
+CryptoResult<std::string> ibm3624_pin(ByteSpan pvk, const Ibm3624Params& params, std::string_view offset) {
   if (!valid_pin(offset)) return invalid("offset must be 4..12 digits");
   auto natural = ibm3624_natural_pin(pvk, params, offset.size());
   if (!natural.ok()) return natural;
   return digit_add(*natural, offset, +1);
 }
 
-CryptoResult<bool> ibm3624_verify(ByteSpan pvk, const Ibm3624Params& params,
-                                  std::string_view pin, std::string_view offset) {
+CryptoResult<bool> ibm3624_verify(ByteSpan pvk, const Ibm3624Params& params, std::string_view pin,
+                                  std::string_view offset) {
   if (!valid_pin(pin)) return invalid("pin must be 4..12 digits");
   if (offset.size() != pin.size()) return invalid("offset length must equal the PIN length");
   auto expected = ibm3624_pin(pvk, params, offset);

@@ -23,25 +23,21 @@ struct PvvInput {
 };
 
 CryptoResult<std::string> compute_pvv(const PvvInput& input, ByteSpan pvk_a, ByteSpan pvk_b);
-CryptoResult<bool> verify_pvv(const PvvInput& input, ByteSpan pvk_a, ByteSpan pvk_b,
-                              std::string_view pvv);
+CryptoResult<bool> verify_pvv(const PvvInput& input, ByteSpan pvk_a, ByteSpan pvk_b, std::string_view pvv);
 
 struct Ibm3624Params {
   std::string_view validation_data;       // hex characters, usually PAN digits
   std::string_view decimalization_table;  // 16 digits
   char pad_char = 'F';                    // one hex character
   size_t validation_data_start = 0;
-  size_t validation_data_length = 16;     // 1..16
+  size_t validation_data_length = 16;  // 1..16
 };
 
 // pvk: 8/16/24-byte DES key; pin_length 4..12 (<= 16).
-CryptoResult<std::string> ibm3624_natural_pin(ByteSpan pvk, const Ibm3624Params& params,
-                                              size_t pin_length);
-CryptoResult<std::string> ibm3624_offset(ByteSpan pvk, const Ibm3624Params& params,
-                                         std::string_view pin);
-CryptoResult<std::string> ibm3624_pin(ByteSpan pvk, const Ibm3624Params& params,
-                                      std::string_view offset);
-CryptoResult<bool> ibm3624_verify(ByteSpan pvk, const Ibm3624Params& params,
-                                  std::string_view pin, std::string_view offset);
+CryptoResult<std::string> ibm3624_natural_pin(ByteSpan pvk, const Ibm3624Params& params, size_t pin_length);
+CryptoResult<std::string> ibm3624_offset(ByteSpan pvk, const Ibm3624Params& params, std::string_view pin);
+CryptoResult<std::string> ibm3624_pin(ByteSpan pvk, const Ibm3624Params& params, std::string_view offset);
+CryptoResult<bool> ibm3624_verify(ByteSpan pvk, const Ibm3624Params& params, std::string_view pin,
+                                  std::string_view offset);
 
 }  // namespace holdfast::crypto

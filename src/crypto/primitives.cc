@@ -22,8 +22,8 @@ CryptoError primitive_failure(const char* what) {
 }
 
 // Runs one EVP cipher without padding over whole blocks.
-CryptoResult<Bytes> run_cipher(const EVP_CIPHER* cipher, ByteSpan key, ByteSpan iv,
-                               ByteSpan data, bool encrypt) {
+CryptoResult<Bytes> run_cipher(const EVP_CIPHER* cipher, ByteSpan key, ByteSpan iv, ByteSpan data,
+                               bool encrypt) {
   std::unique_ptr<EVP_CIPHER_CTX, CtxFree> ctx(EVP_CIPHER_CTX_new());
   if (!ctx) return primitive_failure("EVP_CIPHER_CTX_new");
   const unsigned char* iv_ptr = iv.empty() ? nullptr : iv.data();
@@ -33,8 +33,7 @@ CryptoResult<Bytes> run_cipher(const EVP_CIPHER* cipher, ByteSpan key, ByteSpan 
   EVP_CIPHER_CTX_set_padding(ctx.get(), 0);
   Bytes out(data.size() + static_cast<size_t>(EVP_CIPHER_block_size(cipher)));
   int written = 0;
-  if (EVP_CipherUpdate(ctx.get(), out.data(), &written, data.data(),
-                       static_cast<int>(data.size())) != 1) {
+  if (EVP_CipherUpdate(ctx.get(), out.data(), &written, data.data(), static_cast<int>(data.size())) != 1) {
     return primitive_failure("EVP_CipherUpdate");
   }
   int tail = 0;
@@ -146,8 +145,8 @@ Bytes sha256(ByteSpan data) {
 CryptoResult<Bytes> hmac_sha256(ByteSpan key, ByteSpan data) {
   Bytes out(SHA256_DIGEST_LENGTH);
   unsigned int len = 0;
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), data.data(), data.size(),
-           out.data(), &len) == nullptr) {
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), data.data(), data.size(), out.data(),
+           &len) == nullptr) {
     return primitive_failure("HMAC");
   }
   out.resize(len);

@@ -29,19 +29,19 @@ TEST(cryptoTrack, Track1RejectsEveryBadShapeWithoutQuotingIt) {
   const char* bad[] = {
       "",
       "%",
-      "A4444333322221111^DOE/JOHN^2812101",        // format code
-      "B4444333322221111DOE/JOHN2812101",          // no separators
-      "B4444333322221111^DOE/JOHN2812101",         // one separator
-      "B^DOE/JOHN^2812101",                        // no PAN
-      "B44443333222211112222^DOE/JOHN^2812101",    // PAN over 19 digits
-      "B44443333X2221111^DOE/JOHN^2812101",        // PAN not digits
-      "B4444333322221111^J^2812101",               // name too short
+      "A4444333322221111^DOE/JOHN^2812101",                     // format code
+      "B4444333322221111DOE/JOHN2812101",                       // no separators
+      "B4444333322221111^DOE/JOHN2812101",                      // one separator
+      "B^DOE/JOHN^2812101",                                     // no PAN
+      "B44443333222211112222^DOE/JOHN^2812101",                 // PAN over 19 digits
+      "B44443333X2221111^DOE/JOHN^2812101",                     // PAN not digits
+      "B4444333322221111^J^2812101",                            // name too short
       "B4444333322221111^ABCDEFGHIJKLMNOPQRSTUVWXYZA^2812101",  // name over 26
-      "B4444333322221111^DOE%JOHN^2812101",        // a sentinel inside the name
-      "B4444333322221111^DOE/JOHN^28121",          // no service code
-      "B4444333322221111^DOE/JOHN^28A2101",        // expiry not digits
-      "B4444333322221111^DOE/JOHN^2812101^1",      // a third separator
-      "B4444333322221111^DOE/JOHN^2812101?12",     // more than an LRC after the end sentinel
+      "B4444333322221111^DOE%JOHN^2812101",                     // a sentinel inside the name
+      "B4444333322221111^DOE/JOHN^28121",                       // no service code
+      "B4444333322221111^DOE/JOHN^28A2101",                     // expiry not digits
+      "B4444333322221111^DOE/JOHN^2812101^1",                   // a third separator
+      "B4444333322221111^DOE/JOHN^2812101?12",                  // more than an LRC after the end sentinel
   };
   for (const char* t : bad) {
     auto r = parse_track1(t);
@@ -63,8 +63,8 @@ TEST(cryptoTrack, Track2WithAndWithoutSentinels) {
     EXPECT_EQ(r->body.substr(16, 1), t.substr(t[0] == ';' ? 17 : 16, 1));
     EXPECT_EQ(r->body.size(), 33u);
   }
-  for (const char* t : {"4444333322221111", "4444333322221111=28121", "4444333322221111=2812101A",
-                        "=2812101", "4444333322221111=2812101?123", "4444333322221111=2812101000000000000000000000"}) {
+  for (const char* t : {"4444333322221111", "4444333322221111=28121", "4444333322221111=2812101A", "=2812101",
+                        "4444333322221111=2812101?123", "4444333322221111=2812101000000000000000000000"}) {
     EXPECT_FALSE(parse_track2(t).ok()) << t;
   }
 }

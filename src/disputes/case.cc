@@ -13,7 +13,9 @@ Timestamp after_days(Timestamp t, int32_t days) {
   return add_seconds_saturating(t, static_cast<int64_t>(days) * kSecondsPerDay);
 }
 
-Refusal refuse(const Case& c, RefusalCode code) { return Refusal{code, c.state, kNoDeadline, 0, EvidenceKind::other}; }
+Refusal refuse(const Case& c, RefusalCode code) {
+  return Refusal{code, c.state, kNoDeadline, 0, EvidenceKind::other};
+}
 
 Refusal refuse_late(const Case& c, Timestamp deadline) {
   return Refusal{RefusalCode::deadline_passed, c.state, deadline, 0, EvidenceKind::other};
@@ -93,7 +95,8 @@ struct Applier {
       r.limit_minor = c.disputed.minor;
       return r;
     }
-    Case out = moved(c, CaseState::chargeback_filed, now, after_days(now, rc->acquirer_response_days), Party::acquirer);
+    Case out = moved(c, CaseState::chargeback_filed, now, after_days(now, rc->acquirer_response_days),
+                     Party::acquirer);
     out.reason_code = code;
     out.category = rc->category;
     out.chargeback_minor = f.amount_minor;
@@ -120,7 +123,8 @@ struct Applier {
     if (late()) return refuse_late(c, c.deadline);
     const ReasonCodeRule* rc = rule();
     HF_ASSERT(rc != nullptr);  // a filed chargeback names a known code
-    const int32_t days = rc->pre_arbitration_required ? scheme().pre_arbitration.filing_days : scheme().arbitration.filing_days;
+    const int32_t days = rc->pre_arbitration_required ? scheme().pre_arbitration.filing_days
+                                                      : scheme().arbitration.filing_days;
     return moved(c, CaseState::represented, now, after_days(now, days), Party::issuer);
   }
 
@@ -130,26 +134,30 @@ struct Applier {
     const ReasonCodeRule* rc = rule();
     HF_ASSERT(rc != nullptr);
     if (!rc->pre_arbitration_required) return refuse(c, RefusalCode::pre_arbitration_not_required);
-    return moved(c, CaseState::pre_arbitration, now, after_days(now, scheme().pre_arbitration.response_days), Party::acquirer);
+    return moved(c, CaseState::pre_arbitration, now, after_days(now, scheme().pre_arbitration.response_days),
+                 Party::acquirer);
   }
 
   R operator()(const RecordPreArbitrationDeclined&) const {
     if (c.state != CaseState::pre_arbitration) return refuse(c, RefusalCode::transition_not_allowed);
     if (late()) return refuse_late(c, c.deadline);
-    return moved(c, CaseState::pre_arbitration_declined, now, after_days(now, scheme().arbitration.filing_days), Party::issuer);
+    return moved(c, CaseState::pre_arbitration_declined, now,
+                 after_days(now, scheme().arbitration.filing_days), Party::issuer);
   }
 
   R operator()(const FileArbitration&) const {
     const ReasonCodeRule* rc = rule();
     const bool direct = c.state == CaseState::represented && rc != nullptr && !rc->pre_arbitration_required;
-    if (c.state != CaseState::pre_arbitration_declined && !direct) return refuse(c, RefusalCode::transition_not_allowed);
+    if (c.state != CaseState::pre_arbitration_declined && !direct)
+      return refuse(c, RefusalCode::transition_not_allowed);
     if (late()) return refuse_late(c, c.deadline);
     return moved(c, CaseState::arbitration, now, kNoDeadline, Party::scheme);
   }
 
   R operator()(const RecordArbitrationRuling& r) const {
     if (c.state != CaseState::arbitration) return refuse(c, RefusalCode::transition_not_allowed);
-    return moved(c, r.issuer_won ? CaseState::closed_won : CaseState::closed_lost, now, kNoDeadline, Party::scheme);
+    return moved(c, r.issuer_won ? CaseState::closed_won : CaseState::closed_lost, now, kNoDeadline,
+                 Party::scheme);
   }
 
   R operator()(const IssuerAccepts&) const {
@@ -158,7 +166,9 @@ struct Applier {
     return moved(c, CaseState::closed_lost, now, kNoDeadline, Party::scheme);
   }
 
-  R operator()(const Withdraw&) const { return moved(c, CaseState::withdrawn, now, kNoDeadline, Party::scheme); }
+  R operator()(const Withdraw&) const {
+    return moved(c, CaseState::withdrawn, now, kNoDeadline, Party::scheme);
+  }
 
   R operator()(const Tick&) const {
     if (!late()) return refuse(c, RefusalCode::nothing_due);
@@ -269,7 +279,8 @@ std::string describe(const Refusal& r) {
   switch (r.code) {
     case RefusalCode::deadline_passed:
       return out + ": " + deadline_name(r.state) + " " + format_utc(r.deadline) + " has passed";
-    case RefusalCode::amount_above_disputed: return out + ": at most " + std::to_string(r.limit_minor) + " minor units";
+    case RefusalCode::amount_above_disputed:
+      return out + ": at most " + std::to_string(r.limit_minor) + " minor units";
     case RefusalCode::documentation_missing: return out + ": missing " + evidence_kind_name(r.missing);
     case RefusalCode::case_closed:
     case RefusalCode::transition_not_allowed:
@@ -296,7 +307,8 @@ Result<Case, Refusal> open_claim(const RulesBook& rules, const OpenClaim& claim,
   c.processed_at = claim.processed_at;
   c.claimed_at = now;
   const ReasonCodeRule* rc = rules.reason(claim.scheme, claim.reason_code);
-  if (rc == nullptr || claim.reason_code.size() > kMaxReasonCodeBytes) return refuse(c, RefusalCode::unknown_reason_code);
+  if (rc == nullptr || claim.reason_code.size() > kMaxReasonCodeBytes)
+    return refuse(c, RefusalCode::unknown_reason_code);
   c.category = rc->category;
   c.deadline = after_days(claim.processed_at, rc->issuer_filing_days);
   c.deadline_party = Party::issuer;
@@ -306,15 +318,17 @@ Result<Case, Refusal> open_claim(const RulesBook& rules, const OpenClaim& claim,
 }
 
 Result<Case, Refusal> apply(const RulesBook& rules, const Case& c, const Command& cmd, Timestamp now) {
-  HF_REQUIRE(c.chargeback_minor >= 0 && c.chargeback_minor <= c.disputed.minor);  // D1
+  HF_REQUIRE(c.chargeback_minor >= 0 && c.chargeback_minor <= c.disputed.minor);     // D1
   HF_REQUIRE(c.evidence.size() <= kMaxEvidence && c.history.size() <= kMaxHistory);  // D3
   if (is_closed(c.state)) return refuse(c, RefusalCode::case_closed);
   Result<Case, Refusal> out = std::visit(Applier{rules, c, now}, cmd);
   if (out.ok()) {
-    HF_ASSERT(out->chargeback_minor <= out->disputed.minor && out->provisional_credit_minor <= out->disputed.minor);
+    HF_ASSERT(out->chargeback_minor <= out->disputed.minor &&
+              out->provisional_credit_minor <= out->disputed.minor);
     // D2: a closed case and a pending arbitration have no deadline; every other open state has one.
-    HF_ASSERT(is_closed(out->state) ? out->deadline == kNoDeadline
-                                    : (out->deadline != kNoDeadline) == (out->state != CaseState::arbitration));
+    HF_ASSERT(is_closed(out->state)
+                  ? out->deadline == kNoDeadline
+                  : (out->deadline != kNoDeadline) == (out->state != CaseState::arbitration));
   }
   return out;
 }

@@ -34,9 +34,9 @@
 namespace holdfast::disputes {
 
 // Bounds (each also a decoder limit): a case with more is a bug or an attack.
-inline constexpr size_t kMaxEvidence = 64;          // documents per case; real cases hold a handful
-inline constexpr size_t kMaxHistory = 32;           // transitions per case; the longest path has 8
-inline constexpr size_t kMaxDescriptionBytes = 512; // evidence description (text, not the document)
+inline constexpr size_t kMaxEvidence = 64;           // documents per case; real cases hold a handful
+inline constexpr size_t kMaxHistory = 32;            // transitions per case; the longest path has 8
+inline constexpr size_t kMaxDescriptionBytes = 512;  // evidence description (text, not the document)
 inline constexpr size_t kMaxReasonCodeBytes = 8;
 
 inline constexpr Timestamp kNoDeadline{INT64_MAX};
@@ -81,16 +81,16 @@ struct Case {
   uint64_t card_id = 0;
   uint64_t account_id = 0;
   Scheme scheme = Scheme::visa;
-  std::string reason_code;           // as classified at intake; may change when filing
+  std::string reason_code;                          // as classified at intake; may change when filing
   ReasonCategory category = ReasonCategory::fraud;  // of reason_code (from the rules)
-  Money disputed;                    // the amount the cardholder disputes (billing currency)
-  Timestamp transaction_at;          // when the purchase happened
-  Timestamp processed_at;            // processing / clearing date: the filing clock starts here
+  Money disputed;                                   // the amount the cardholder disputes (billing currency)
+  Timestamp transaction_at;                         // when the purchase happened
+  Timestamp processed_at;  // processing / clearing date: the filing clock starts here
   Timestamp claimed_at;
   CaseState state = CaseState::claimed;
   Timestamp deadline = kNoDeadline;  // D2
   Party deadline_party = Party::issuer;
-  int64_t chargeback_minor = 0;      // 0 until filed (partial allowed)
+  int64_t chargeback_minor = 0;  // 0 until filed (partial allowed)
   Timestamp chargeback_at;
   int64_t provisional_credit_minor = 0;
   Timestamp provisional_credit_at;
@@ -101,19 +101,30 @@ struct Case {
 };
 
 // ---- Commands -------------------------------------------------------------------------------
-struct GrantProvisionalCredit { int64_t amount_minor = 0; };
+struct GrantProvisionalCredit {
+  int64_t amount_minor = 0;
+};
 // reason_code empty: the one classified at intake.
-struct FileChargeback { int64_t amount_minor = 0; std::string reason_code; };
-struct AttachEvidence { EvidenceKind kind = EvidenceKind::other; Party from = Party::cardholder; std::string description; };
-struct AcquirerAccepts {};                           // accepts the chargeback or the pre-arbitration
-struct RecordRepresentment {};                       // acquirer's second presentment
+struct FileChargeback {
+  int64_t amount_minor = 0;
+  std::string reason_code;
+};
+struct AttachEvidence {
+  EvidenceKind kind = EvidenceKind::other;
+  Party from = Party::cardholder;
+  std::string description;
+};
+struct AcquirerAccepts {};      // accepts the chargeback or the pre-arbitration
+struct RecordRepresentment {};  // acquirer's second presentment
 struct FilePreArbitration {};
 struct RecordPreArbitrationDeclined {};
 struct FileArbitration {};
-struct RecordArbitrationRuling { bool issuer_won = false; };
-struct IssuerAccepts {};                             // issuer accepts the representment / decline
+struct RecordArbitrationRuling {
+  bool issuer_won = false;
+};
+struct IssuerAccepts {};  // issuer accepts the representment / decline
 struct Withdraw {};
-struct Tick {};                                      // deadline pulse: expire what is overdue
+struct Tick {};  // deadline pulse: expire what is overdue
 using Command = std::variant<GrantProvisionalCredit, FileChargeback, AttachEvidence, AcquirerAccepts,
                              RecordRepresentment, FilePreArbitration, RecordPreArbitrationDeclined,
                              FileArbitration, RecordArbitrationRuling, IssuerAccepts, Withdraw, Tick>;
@@ -137,9 +148,9 @@ const char* refusal_code_name(RefusalCode c) noexcept;
 
 struct Refusal {
   RefusalCode code = RefusalCode::transition_not_allowed;
-  CaseState state = CaseState::claimed;  // the state the case was in
-  Timestamp deadline = kNoDeadline;      // deadline_passed: the one that passed
-  int64_t limit_minor = 0;               // amount_above_disputed: the most allowed
+  CaseState state = CaseState::claimed;        // the state the case was in
+  Timestamp deadline = kNoDeadline;            // deadline_passed: the one that passed
+  int64_t limit_minor = 0;                     // amount_above_disputed: the most allowed
   EvidenceKind missing = EvidenceKind::other;  // documentation_missing: the first kind missing
 };
 // One line for people: "deadline_passed: chargeback filing deadline 2026-03-01T00:00:00Z passed".
@@ -163,7 +174,8 @@ struct OpenClaim {
 [[nodiscard]] Result<Case, Refusal> open_claim(const RulesBook& rules, const OpenClaim& claim, Timestamp now);
 
 // REQUIRES: c satisfies D1-D3 (any Case from open_claim/apply/decode does).
-[[nodiscard]] Result<Case, Refusal> apply(const RulesBook& rules, const Case& c, const Command& cmd, Timestamp now);
+[[nodiscard]] Result<Case, Refusal> apply(const RulesBook& rules, const Case& c, const Command& cmd,
+                                          Timestamp now);
 
 // ---- Deadline alerts ------------------------------------------------------------------------
 enum class AlertKind : uint8_t { due_soon = 0, overdue = 1 };
@@ -173,7 +185,7 @@ struct Alert {
   CaseState state = CaseState::claimed;
   Party party = Party::issuer;  // who must act
   Timestamp deadline;
-  int64_t seconds_left = 0;     // negative when overdue
+  int64_t seconds_left = 0;  // negative when overdue
 };
 // Open cases whose next deadline is at or before now + lead_time (due_soon) or already passed
 // (overdue: a Tick will expire them). Ordered by deadline, then case id. Cases awaiting the

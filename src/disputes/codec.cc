@@ -163,7 +163,8 @@ Result<Case, CodecError> decode_case(ByteReader* r) {
     c.history.push_back(t);
   }
   if (in.error) return *in.error;
-  if (!case_is_consistent(c)) return err(CodecErrorCode::bad_value, "case " + std::to_string(c.case_id) + " breaks D1/D2");
+  if (!case_is_consistent(c))
+    return err(CodecErrorCode::bad_value, "case " + std::to_string(c.case_id) + " breaks D1/D2");
   return c;
 }
 
@@ -189,17 +190,20 @@ Result<std::vector<Case>, CodecError> decode_cases(std::span<const uint8_t> byte
   if (!r.u32(&magic)) return err(CodecErrorCode::truncated, "truncated at magic");
   if (magic != kCasesMagic) return err(CodecErrorCode::bad_magic, "not a dispute-case snapshot");
   if (!r.u8(&version)) return err(CodecErrorCode::truncated, "truncated at version");
-  if (version != kCasesVersion) return err(CodecErrorCode::bad_version, "unknown version " + std::to_string(version));
+  if (version != kCasesVersion)
+    return err(CodecErrorCode::bad_version, "unknown version " + std::to_string(version));
   if (!r.u32(&count)) return err(CodecErrorCode::truncated, "truncated at count");
   std::vector<Case> out;
   for (uint32_t i = 0; i < count; ++i) {
     Result<Case, CodecError> c = decode_case(&r);
     if (!c.ok()) return c.error();
     if (!out.empty() && c->case_id <= out.back().case_id)
-      return err(CodecErrorCode::out_of_order, "case " + std::to_string(c->case_id) + " out of order or duplicated");
+      return err(CodecErrorCode::out_of_order,
+                 "case " + std::to_string(c->case_id) + " out of order or duplicated");
     out.push_back(std::move(c).value());
   }
-  if (!r.at_end()) return err(CodecErrorCode::trailing_bytes, std::to_string(r.remaining()) + " trailing bytes");
+  if (!r.at_end())
+    return err(CodecErrorCode::trailing_bytes, std::to_string(r.remaining()) + " trailing bytes");
   return out;
 }
 

@@ -29,7 +29,14 @@ namespace holdfast::disputes {
 inline constexpr uint32_t kCasesMagic = 0x43444648;  // "HFDC"
 inline constexpr uint8_t kCasesVersion = 1;
 
-enum class CodecErrorCode : uint8_t { truncated = 0, bad_magic = 1, bad_version = 2, bad_value = 3, out_of_order = 4, trailing_bytes = 5 };
+enum class CodecErrorCode : uint8_t {
+  truncated = 0,
+  bad_magic = 1,
+  bad_version = 2,
+  bad_value = 3,
+  out_of_order = 4,
+  trailing_bytes = 5
+};
 using CodecError = Error<CodecErrorCode>;
 
 void encode_case(const Case& c, ByteWriter* w);

@@ -51,13 +51,14 @@ CompensationPlan plan_compensation(const Case& c, const CompensationTerms& terms
   CompensationPlan plan;
   const Currency ccy = c.disputed.currency;
   auto add = [&](EntryKind kind, int64_t amount, Currency cur, Party who, Timestamp at) {
-    if (amount > 0) plan.entries.push_back(CompensationEntry{kind, c.case_id, c.account_id, Money{amount, cur}, who, at});
+    if (amount > 0)
+      plan.entries.push_back(CompensationEntry{kind, c.case_id, c.account_id, Money{amount, cur}, who, at});
   };
   plan.cardholder_entitlement_minor = entitlement(c, terms);
   const int64_t provisional = c.provisional_credit_minor;
   add(EntryKind::provisional_credit, provisional, ccy, Party::issuer, c.provisional_credit_at);
-  add(EntryKind::provisional_credit_reversal, provisional - plan.cardholder_entitlement_minor, ccy, Party::cardholder,
-      c.closed_at);
+  add(EntryKind::provisional_credit_reversal, provisional - plan.cardholder_entitlement_minor, ccy,
+      Party::cardholder, c.closed_at);
   add(EntryKind::refund, plan.cardholder_entitlement_minor - provisional, ccy, Party::issuer, c.closed_at);
   if (c.state == CaseState::closed_won) plan.recovery_minor = c.chargeback_minor;
   add(EntryKind::chargeback_recovery_receivable, plan.recovery_minor, ccy, Party::acquirer, c.closed_at);

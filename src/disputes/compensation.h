@@ -39,24 +39,24 @@ struct CompensationEntry {
   EntryKind kind = EntryKind::refund;
   uint64_t case_id = 0;
   uint64_t account_id = 0;
-  Money amount;         // always positive
+  Money amount;  // always positive
   Party borne_by = Party::issuer;
-  Timestamp at;         // when the movement happened or happens (the grant, or the close)
+  Timestamp at;  // when the movement happened or happens (the grant, or the close)
   friend bool operator==(const CompensationEntry&, const CompensationEntry&) = default;
 };
 
 struct CompensationTerms {
   // Issuer share of a fraud / authorisation claim (from assess_liability), basis points.
   int32_t issuer_share_bp = 10000;
-  int64_t fee_waiver_minor = 0;   // fees refunded as goodwill (account currency)
+  int64_t fee_waiver_minor = 0;  // fees refunded as goodwill (account currency)
   int64_t reward_points = 0;
 };
 
 struct CompensationPlan {
   std::vector<CompensationEntry> entries;
   int64_t cardholder_entitlement_minor = 0;
-  int64_t recovery_minor = 0;           // from the acquirer
-  int64_t issuer_net_loss_minor = 0;    // entitlement + fee waiver - recovery (may be negative)
+  int64_t recovery_minor = 0;         // from the acquirer
+  int64_t issuer_net_loss_minor = 0;  // entitlement + fee waiver - recovery (may be negative)
 };
 
 // REQUIRES: is_closed(c.state); 0 <= terms.issuer_share_bp <= 10000; waiver and points >= 0.

@@ -55,7 +55,8 @@ Refusal refused(const Case& c, const Command& cmd, Timestamp now) {
   return r.ok() ? Refusal{} : r.error();
 }
 
-OpenClaim claim(uint64_t id, Scheme scheme, std::string code, int64_t minor, Timestamp paid, Timestamp processed) {
+OpenClaim claim(uint64_t id, Scheme scheme, std::string code, int64_t minor, Timestamp paid,
+                Timestamp processed) {
   return OpenClaim{id, 1000 + id, 2000 + id, scheme, std::move(code), Money{minor, kCny}, paid, processed};
 }
 
@@ -71,13 +72,16 @@ TEST(DisputeStory, FraudAbroadReportedAtOnceIsWonAndTheIssuerBearsItAll) {
   EXPECT_EQ(c.deadline, day(122));  // 120 days from the clearing date (CSBD)
   EXPECT_EQ(c.deadline_party, Party::issuer);
 
-  c = step(c, AttachEvidence{EvidenceKind::loss_report, Party::cardholder, "called the hotline, card frozen"}, day(0, 12));
+  c = step(c, AttachEvidence{EvidenceKind::loss_report, Party::cardholder, "called the hotline, card frozen"},
+           day(0, 12));
   c = step(c, GrantProvisionalCredit{200000}, day(0, 13));
   // No chargeback without the cardholder's statement: evidence is king.
   Refusal r = refused(c, FileChargeback{200000, ""}, day(1));
   EXPECT_EQ(r.code, RefusalCode::documentation_missing);
   EXPECT_EQ(r.missing, EvidenceKind::cardholder_statement);
-  c = step(c, AttachEvidence{EvidenceKind::cardholder_statement, Party::cardholder, "did not make this purchase"}, day(2, 9));
+  c = step(
+      c, AttachEvidence{EvidenceKind::cardholder_statement, Party::cardholder, "did not make this purchase"},
+      day(2, 9));
   c = step(c, FileChargeback{200000, ""}, day(3));
   EXPECT_EQ(c.state, CaseState::chargeback_filed);
   EXPECT_EQ(c.deadline, day(3 + 45));
@@ -85,7 +89,10 @@ TEST(DisputeStory, FraudAbroadReportedAtOnceIsWonAndTheIssuerBearsItAll) {
 
   c = step(c, RecordRepresentment{}, day(20));
   EXPECT_EQ(c.deadline, day(50));  // pre-arbitration filing, 30 days
-  c = step(c, AttachEvidence{EvidenceKind::authentication_data, Party::issuer, "no 3DS, no UCAF on the presentment"}, day(21));
+  c = step(
+      c,
+      AttachEvidence{EvidenceKind::authentication_data, Party::issuer, "no 3DS, no UCAF on the presentment"},
+      day(21));
   c = step(c, FilePreArbitration{}, day(25));
   EXPECT_EQ(c.state, CaseState::pre_arbitration);
   EXPECT_EQ(c.deadline, day(55));
@@ -111,8 +118,10 @@ TEST(DisputeStory, FraudAbroadReportedAtOnceIsWonAndTheIssuerBearsItAll) {
 
   const CompensationPlan plan = plan_compensation(c, CompensationTerms{la.issuer_bp, 0, 500});
   ASSERT_EQ(plan.entries.size(), 3u);
-  EXPECT_EQ(plan.entries[0], (CompensationEntry{EntryKind::provisional_credit, 1, 2001, Money{200000, kCny}, Party::issuer, day(0, 13)}));
-  EXPECT_EQ(plan.entries[1], (CompensationEntry{EntryKind::chargeback_recovery_receivable, 1, 2001, Money{200000, kCny}, Party::acquirer, day(40)}));
+  EXPECT_EQ(plan.entries[0], (CompensationEntry{EntryKind::provisional_credit, 1, 2001, Money{200000, kCny},
+                                                Party::issuer, day(0, 13)}));
+  EXPECT_EQ(plan.entries[1], (CompensationEntry{EntryKind::chargeback_recovery_receivable, 1, 2001,
+                                                Money{200000, kCny}, Party::acquirer, day(40)}));
   EXPECT_EQ(plan.entries[2].kind, EntryKind::reward_points);
   EXPECT_EQ(plan.entries[2].amount.minor, 500);
   EXPECT_EQ(plan.cardholder_entitlement_minor, 200000);
@@ -126,8 +135,10 @@ TEST(DisputeStory, AFilingAfterTheDeadlineIsRefusedAndNamesTheDeadline) {
   const Refusal r = refused(c, FileChargeback{50000, ""}, day(120, 1));
   EXPECT_EQ(r.code, RefusalCode::deadline_passed);
   EXPECT_EQ(r.deadline, day(120));
-  EXPECT_EQ(describe(r), "deadline_passed (case claimed): chargeback filing deadline 2026-06-29T00:00:00Z has passed");
-  EXPECT_TRUE(apply(rules(), c, FileChargeback{50000, ""}, day(120)).ok());  // the last instant is still in time
+  EXPECT_EQ(describe(r),
+            "deadline_passed (case claimed): chargeback filing deadline 2026-06-29T00:00:00Z has passed");
+  EXPECT_TRUE(
+      apply(rules(), c, FileChargeback{50000, ""}, day(120)).ok());  // the last instant is still in time
 
   // Re-classified as no-authorisation (11.3), the shorter 75-day limit applies.
   const Refusal r2 = refused(c, FileChargeback{50000, "11.3"}, day(76));
@@ -149,7 +160,10 @@ TEST(DisputeStory, AFilingAfterTheDeadlineIsRefusedAndNamesTheDeadline) {
 TEST(DisputeStory, APartialChargebackOnAConsumerDisputeRecoversOnlyThePart) {
   // CNY 1,000 of goods, CNY 300 of them never delivered.
   Case c = must(open_claim(rules(), claim(5, Scheme::visa, "13.1", 100000, day(0), day(1)), day(20)));
-  c = step(c, AttachEvidence{EvidenceKind::cardholder_statement, Party::cardholder, "one of three parcels missing"}, day(20));
+  c = step(
+      c,
+      AttachEvidence{EvidenceKind::cardholder_statement, Party::cardholder, "one of three parcels missing"},
+      day(20));
   EXPECT_EQ(refused(c, FileChargeback{30000, ""}, day(21)).missing, EvidenceKind::correspondence);
   c = step(c, AttachEvidence{EvidenceKind::correspondence, Party::merchant, "merchant e-mails"}, day(22));
   const Refusal over = refused(c, FileChargeback{150000, ""}, day(23));
@@ -171,10 +185,12 @@ TEST(DisputeStory, APartialChargebackOnAConsumerDisputeRecoversOnlyThePart) {
 }
 
 TEST(DisputeStory, AlertsFireLeadTimeBeforeADeadlineAndOverdueAfterIt) {
-  Case waiting = must(open_claim(rules(), claim(7, Scheme::visa, "10.4", 10000, day(0), day(0)), day(1)));  // due day 120
+  Case waiting = must(
+      open_claim(rules(), claim(7, Scheme::visa, "10.4", 10000, day(0), day(0)), day(1)));  // due day 120
   Case filed = must(open_claim(rules(), claim(6, Scheme::mastercard, "4808", 10000, day(0), day(0)), day(1)));
   filed = step(filed, FileChargeback{10000, ""}, day(80));  // acquirer must answer by day 125
-  Case arbitration = must(open_claim(rules(), claim(8, Scheme::mastercard, "4808", 10000, day(0), day(0)), day(1)));
+  Case arbitration =
+      must(open_claim(rules(), claim(8, Scheme::mastercard, "4808", 10000, day(0), day(0)), day(1)));
   arbitration = step(arbitration, FileChargeback{10000, ""}, day(2));
   arbitration = step(arbitration, RecordRepresentment{}, day(10));
   arbitration = step(arbitration, FileArbitration{}, day(11));  // 4808 goes straight to arbitration
@@ -202,7 +218,8 @@ TEST(DisputeStory, AlertsFireLeadTimeBeforeADeadlineAndOverdueAfterIt) {
 TEST(DisputeStory, ACaseLeftAloneExpiresAndTheIssuerBearsTheLoss) {
   Case c = must(open_claim(rules(), claim(9, Scheme::visa, "10.4", 80000, day(0), day(0)), day(5)));
   c = step(c, GrantProvisionalCredit{80000}, day(5));
-  EXPECT_EQ(refused(c, GrantProvisionalCredit{1}, day(6)).code, RefusalCode::provisional_credit_already_granted);
+  EXPECT_EQ(refused(c, GrantProvisionalCredit{1}, day(6)).code,
+            RefusalCode::provisional_credit_already_granted);
   EXPECT_EQ(refused(c, Tick{}, day(120)).code, RefusalCode::nothing_due);
   c = step(c, Tick{}, day(121));
   EXPECT_EQ(c.state, CaseState::expired);
@@ -224,7 +241,8 @@ TEST(DisputeStory, ACaseLeftAloneExpiresAndTheIssuerBearsTheLoss) {
 
 TEST(DisputeStory, ChipLiabilityShiftGoesStraightToArbitrationAndCanBeLost) {
   Case c = must(open_claim(rules(), claim(11, Scheme::mastercard, "4870", 60000, day(0), day(1)), day(2)));
-  c = step(c, AttachEvidence{EvidenceKind::cardholder_statement, Party::cardholder, "card in my wallet"}, day(2));
+  c = step(c, AttachEvidence{EvidenceKind::cardholder_statement, Party::cardholder, "card in my wallet"},
+           day(2));
   c = step(c, FileChargeback{60000, ""}, day(3));
   c = step(c, RecordRepresentment{}, day(10));
   EXPECT_EQ(c.deadline, day(55));  // arbitration filing window, no pre-arbitration for 4870
@@ -244,8 +262,10 @@ TEST(DisputeStory, ChipLiabilityShiftGoesStraightToArbitrationAndCanBeLost) {
 // Found by fuzz/money_fuzz.cc: an entitlement at int64's edge plus a fee waiver wrapped the
 // reported loss (signed overflow). It saturates.
 TEST(DisputeStory, TheReportedLossDoesNotWrapAtTheEdgeOfInt64) {
-  Case c = must(open_claim(rules(), claim(12, Scheme::mastercard, "4870", INT64_MAX, day(0), day(1)), day(2)));
-  c = step(c, AttachEvidence{EvidenceKind::cardholder_statement, Party::cardholder, "card in my wallet"}, day(2));
+  Case c =
+      must(open_claim(rules(), claim(12, Scheme::mastercard, "4870", INT64_MAX, day(0), day(1)), day(2)));
+  c = step(c, AttachEvidence{EvidenceKind::cardholder_statement, Party::cardholder, "card in my wallet"},
+           day(2));
   c = step(c, FileChargeback{INT64_MAX, ""}, day(3));
   c = step(c, RecordRepresentment{}, day(10));
   c = step(c, FileArbitration{}, day(11));
@@ -263,7 +283,8 @@ TEST(DisputeStory, AVisaFraudCaseDeclinedAtPreArbitrationIsWonInArbitration) {
   c = step(c, FileChargeback{45000, ""}, day(3));
   EXPECT_EQ(c.deadline, day(33));  // Visa: 30 days for the acquirer
   c = step(c, RecordRepresentment{}, day(30));
-  EXPECT_EQ(refused(c, FileArbitration{}, day(31)).code, RefusalCode::transition_not_allowed);  // pre-arb first
+  EXPECT_EQ(refused(c, FileArbitration{}, day(31)).code,
+            RefusalCode::transition_not_allowed);  // pre-arb first
   const Refusal late = refused(c, FilePreArbitration{}, day(61));
   EXPECT_EQ(late.code, RefusalCode::deadline_passed);
   EXPECT_EQ(late.deadline, day(60));
@@ -327,7 +348,8 @@ TEST(Liability, ALateReportShiftsTheEnlargedLossButTheIssuerThatDidNotStopKeepsT
   Case c = must(open_claim(rules(), claim(12, Scheme::visa, "10.4", 100001, day(3), day(4)), day(5)));
   c = step(c, GrantProvisionalCredit{100001}, day(5));
   c = step(c, Withdraw{}, day(6));
-  EXPECT_EQ(plan_compensation(c, CompensationTerms{7000, 0, 0}).entries[1].amount.minor, 100001);  // withdrawn: all back
+  EXPECT_EQ(plan_compensation(c, CompensationTerms{7000, 0, 0}).entries[1].amount.minor,
+            100001);  // withdrawn: all back
   c.state = CaseState::closed_lost;
   const CompensationPlan plan = plan_compensation(c, CompensationTerms{7000, 0, 0});
   ASSERT_EQ(plan.entries.size(), 2u);
@@ -382,22 +404,28 @@ TEST(RulesConfig, TheShippedFileLoadsWithSourcesOnEveryCode) {
 }
 
 TEST(RulesConfig, ErrorsNameTheJsonPath) {
-  EXPECT_EQ(config_error([](auto& j) { j["schemes"]["visa"]["reason_codes"][3]["issuer_filing_days"] = "120"; }),
-            "$.schemes.visa.reason_codes[3].issuer_filing_days: expected an integer");
-  EXPECT_EQ(config_error([](auto& j) { j["schemes"]["mastercard"]["reason_codes"][1]["issuer_filing_days"] = 0; }),
-            "$.schemes.mastercard.reason_codes[1].issuer_filing_days: expected an integer in 1..1000");
+  EXPECT_EQ(
+      config_error([](auto& j) { j["schemes"]["visa"]["reason_codes"][3]["issuer_filing_days"] = "120"; }),
+      "$.schemes.visa.reason_codes[3].issuer_filing_days: expected an integer");
+  EXPECT_EQ(
+      config_error([](auto& j) { j["schemes"]["mastercard"]["reason_codes"][1]["issuer_filing_days"] = 0; }),
+      "$.schemes.mastercard.reason_codes[1].issuer_filing_days: expected an integer in 1..1000");
   EXPECT_EQ(config_error([](auto& j) { j.erase("liability"); }), "$.liability: missing");
   EXPECT_EQ(config_error([](auto& j) { j["schemes"]["visa"]["reason_codes"][0]["category"] = "friendly"; }),
-            "$.schemes.visa.reason_codes[0].category: expected fraud, authorisation, processing or consumer, got \"friendly\"");
+            "$.schemes.visa.reason_codes[0].category: expected fraud, authorisation, processing or consumer, "
+            "got \"friendly\"");
   EXPECT_EQ(config_error([](auto& j) { j["schemes"]["visa"]["reason_codes"][1]["code"] = "10.1"; }),
             "$.schemes.visa.reason_codes[1].code: duplicate reason code 10.1");
   EXPECT_EQ(config_error([](auto& j) { j["schemes"]["mastercard"]["no_authorisation_code"] = "4807"; }),
             "$.schemes.mastercard.no_authorisation_code: \"4807\" is not one of the scheme's reason codes");
   EXPECT_EQ(config_error([](auto& j) { j["schemes"]["amex"] = nlohmann::json::object(); }),
             "$.schemes.amex: unknown scheme (visa, mastercard, unionpay)");
-  EXPECT_EQ(config_error([](auto& j) { j["schemes"]["visa"]["arbitration"]["source"] = nlohmann::json::array(); }),
-            "$.schemes.visa.arbitration.source: expected a non-empty array of strings");
-  EXPECT_EQ(config_error([](auto& j) { j["schemes"]["visa"]["reason_codes"][2]["issuer_documentation"][0] = "selfie"; }),
+  EXPECT_EQ(
+      config_error([](auto& j) { j["schemes"]["visa"]["arbitration"]["source"] = nlohmann::json::array(); }),
+      "$.schemes.visa.arbitration.source: expected a non-empty array of strings");
+  EXPECT_EQ(config_error([](auto& j) {
+              j["schemes"]["visa"]["reason_codes"][2]["issuer_documentation"][0] = "selfie";
+            }),
             "$.schemes.visa.reason_codes[2].issuer_documentation[0]: unknown evidence kind \"selfie\"");
   EXPECT_EQ(config_error([](auto& j) { j["liability"]["late_report_share_bp"] = 10001; }),
             "$.liability.late_report_share_bp: expected an integer in 0..10000");
@@ -409,8 +437,10 @@ TEST(RulesConfig, ErrorsNameTheJsonPath) {
 // ---- Snapshots ---------------------------------------------------------------------------------
 
 std::vector<Case> some_cases() {
-  Case a = must(open_claim(rules(), claim(21, Scheme::mastercard, "4837", 200000, day(0, 10), day(2)), day(0, 12)));
-  a = step(a, AttachEvidence{EvidenceKind::cardholder_statement, Party::cardholder, "not me \xe6\x88\x91"}, day(1));
+  Case a = must(
+      open_claim(rules(), claim(21, Scheme::mastercard, "4837", 200000, day(0, 10), day(2)), day(0, 12)));
+  a = step(a, AttachEvidence{EvidenceKind::cardholder_statement, Party::cardholder, "not me \xe6\x88\x91"},
+           day(1));
   a = step(a, GrantProvisionalCredit{200000}, day(1));
   a = step(a, FileChargeback{150000, ""}, day(3));
   Case b = must(open_claim(rules(), claim(20, Scheme::visa, "11.3", 777, day(0), day(0)), day(1)));

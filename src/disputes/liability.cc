@@ -27,7 +27,8 @@ const char* liability_reason_name(LiabilityReason r) noexcept {
     case LiabilityReason::payment_after_report: return "payment_after_report";
     case LiabilityReason::issuer_evidence_lost: return "issuer_evidence_lost";
     case LiabilityReason::issuer_failed_to_spot_counterfeit: return "issuer_failed_to_spot_counterfeit";
-    case LiabilityReason::issuer_failed_to_stop_abnormal_spending: return "issuer_failed_to_stop_abnormal_spending";
+    case LiabilityReason::issuer_failed_to_stop_abnormal_spending:
+      return "issuer_failed_to_stop_abnormal_spending";
     case LiabilityReason::cardholder_reported_promptly: return "cardholder_reported_promptly";
     case LiabilityReason::cardholder_reported_late: return "cardholder_reported_late";
     case LiabilityReason::cardholder_leaked_credentials: return "cardholder_leaked_credentials";

@@ -30,14 +30,19 @@ enum class TheftKind : uint8_t {
   lost_or_stolen_card = 2,       // the genuine card used by someone else
 };
 
-enum class CardStatus : uint8_t { active = 0, reported_lost = 1, frozen_by_cardholder = 2, blocked_by_issuer = 3 };
+enum class CardStatus : uint8_t {
+  active = 0,
+  reported_lost = 1,
+  frozen_by_cardholder = 2,
+  blocked_by_issuer = 3
+};
 
 struct LiabilityClaim {
   TheftKind kind = TheftKind::online_theft;
   CardStatus status_at_payment = CardStatus::active;  // card status when the payment was approved
-  Timestamp payment_at;        // when the disputed payment happened
-  Timestamp aware_at;          // when the cardholder knew or was told (e.g. the issuer's alert)
-  Timestamp reported_at;       // when the cardholder reported the loss / froze the card
+  Timestamp payment_at;                               // when the disputed payment happened
+  Timestamp aware_at;                    // when the cardholder knew or was told (e.g. the issuer's alert)
+  Timestamp reported_at;                 // when the cardholder reported the loss / froze the card
   bool issuer_flagged_abnormal = false;  // the issuer's risk control saw the spending as abnormal
   bool issuer_stopped = false;           // ... and declined or blocked it in time
   bool issuer_kept_evidence = true;      // slips, CCTV, verification data kept (Art. 5)
@@ -47,24 +52,24 @@ struct LiabilityClaim {
 };
 
 enum class LiabilityReason : uint8_t {
-  issuer_burden_of_proof = 0,           // Art. 4: the issuer starts with all of it
-  payment_after_report = 1,             // the card was reported / frozen / blocked before it
-  issuer_evidence_lost = 2,             // Art. 5
+  issuer_burden_of_proof = 0,  // Art. 4: the issuer starts with all of it
+  payment_after_report = 1,    // the card was reported / frozen / blocked before it
+  issuer_evidence_lost = 2,    // Art. 5
   issuer_failed_to_spot_counterfeit = 3,
   issuer_failed_to_stop_abnormal_spending = 4,
   cardholder_reported_promptly = 5,
-  cardholder_reported_late = 6,         // Art. 7: bears the enlarged loss
-  cardholder_leaked_credentials = 7,    // Art. 7: failed to safeguard
+  cardholder_reported_late = 6,       // Art. 7: bears the enlarged loss
+  cardholder_leaked_credentials = 7,  // Art. 7: failed to safeguard
   cardholder_share_capped = 8,
-  cardholder_made_payment = 9,          // Art. 4: the issuer proved it
-  acquirer_liable_emv_shift = 10,       // recover by chargeback (Visa 10.1, Mastercard 4870)
+  cardholder_made_payment = 9,     // Art. 4: the issuer proved it
+  acquirer_liable_emv_shift = 10,  // recover by chargeback (Visa 10.1, Mastercard 4870)
 };
 const char* liability_reason_name(LiabilityReason r) noexcept;
 
 struct LiabilityAssessment {
   Party bears = Party::issuer;  // the party with the larger share
   int32_t issuer_bp = 10000;
-  int32_t cardholder_bp = 0;    // issuer_bp + cardholder_bp == 10000
+  int32_t cardholder_bp = 0;  // issuer_bp + cardholder_bp == 10000
   bool recover_from_acquirer = false;
   std::vector<LiabilityReason> reasons;  // in the order they were applied
 };

@@ -10,10 +10,10 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int64_t kMaxDays = 1000;      // no scheme window comes near three years
+constexpr int64_t kMaxDays = 1000;  // no scheme window comes near three years
 constexpr int64_t kMaxBasisPoints = 10000;
 constexpr int64_t kMaxHours = 24 * 365;
-constexpr size_t kMaxCodeLength = 8;    // "13.9", "4837"
+constexpr size_t kMaxCodeLength = 8;  // "13.9", "4837"
 
 RulesError fail(RulesErrorCode code, const std::string& path, std::string_view what) {
   return RulesError{code, path + ": " + std::string(what)};
@@ -79,19 +79,22 @@ struct Reader {
     }
     return v->get<bool>();
   }
-  std::vector<std::string> strings(const json& obj, const std::string& path, const char* key, bool non_empty) {
+  std::vector<std::string> strings(const json& obj, const std::string& path, const char* key,
+                                   bool non_empty) {
     std::vector<std::string> out;
     const json* v = member(obj, path, key);
     if (!v) return out;
     const std::string p = path + "." + key;
     if (!v->is_array() || (non_empty && v->empty())) {
-      error = fail(RulesErrorCode::wrong_type, p, non_empty ? "expected a non-empty array of strings" : "expected an array of strings");
+      error = fail(RulesErrorCode::wrong_type, p,
+                   non_empty ? "expected a non-empty array of strings" : "expected an array of strings");
       return out;
     }
     for (size_t i = 0; i < v->size(); ++i) {
       const json& e = (*v)[i];
       if (!e.is_string() || e.get_ref<const std::string&>().empty()) {
-        error = fail(RulesErrorCode::wrong_type, p + "[" + std::to_string(i) + "]", "expected a non-empty string");
+        error = fail(RulesErrorCode::wrong_type, p + "[" + std::to_string(i) + "]",
+                     "expected a non-empty string");
         return out;
       }
       out.push_back(e.get<std::string>());
@@ -120,7 +123,8 @@ bool parse_scheme(std::string_view s, Scheme* out) {
   return false;
 }
 
-Window read_window(Reader& r, const json& scheme, const std::string& path, const char* key, bool has_response) {
+Window read_window(Reader& r, const json& scheme, const std::string& path, const char* key,
+                   bool has_response) {
   Window w;
   const json* o = r.object(scheme, path, key);
   if (!o) return w;
@@ -178,7 +182,8 @@ SchemeRules read_scheme(Reader& r, Scheme id, const json& s, const std::string& 
     ReasonCodeRule rc = read_reason(r, e, p);
     if (r.error) break;
     for (const ReasonCodeRule& seen : out.reason_codes)
-      if (seen.code == rc.code) r.error = fail(RulesErrorCode::duplicate, p + ".code", "duplicate reason code " + rc.code);
+      if (seen.code == rc.code)
+        r.error = fail(RulesErrorCode::duplicate, p + ".code", "duplicate reason code " + rc.code);
     out.reason_codes.push_back(std::move(rc));
   }
   if (r.error) return out;
@@ -277,7 +282,8 @@ Result<RulesBook, RulesError> load_rules(std::string_view json_text) {
   for (auto it = schemes->begin(); it != schemes->end() && !r.error; ++it) {
     const std::string path = "$.schemes." + it.key();
     Scheme id{};
-    if (!parse_scheme(it.key(), &id)) return fail(RulesErrorCode::unknown, path, "unknown scheme (visa, mastercard, unionpay)");
+    if (!parse_scheme(it.key(), &id))
+      return fail(RulesErrorCode::unknown, path, "unknown scheme (visa, mastercard, unionpay)");
     if (!it.value().is_object()) return fail(RulesErrorCode::wrong_type, path, "expected an object");
     book.schemes.push_back(read_scheme(r, id, it.value(), path));
   }

@@ -39,9 +39,9 @@ enum class EvidenceKind : uint8_t {
   loss_report = 1,           // report of loss or theft to the issuer
   police_report = 2,
   receipt = 3,
-  correspondence = 4,        // with the merchant
-  transaction_alert = 5,     // the alert the issuer sent the cardholder
-  authentication_data = 6,   // 3DS / UCAF / cryptogram / CVM results
+  correspondence = 4,       // with the merchant
+  transaction_alert = 5,    // the alert the issuer sent the cardholder
+  authentication_data = 6,  // 3DS / UCAF / cryptogram / CVM results
   cctv = 7,
   delivery_proof = 8,
   other = 9,
@@ -51,14 +51,14 @@ const char* evidence_kind_name(EvidenceKind k) noexcept;
 bool parse_evidence_kind(std::string_view name, EvidenceKind* out) noexcept;
 
 struct ReasonCodeRule {
-  std::string code;                  // "4837", "10.4"
+  std::string code;  // "4837", "10.4"
   std::string name;
   ReasonCategory category = ReasonCategory::fraud;
-  int32_t issuer_filing_days = 0;    // from the processing / clearing date (Visa TPD, MC CSBD)
+  int32_t issuer_filing_days = 0;  // from the processing / clearing date (Visa TPD, MC CSBD)
   int32_t acquirer_response_days = 0;
-  bool pre_arbitration_required = true;  // false: after representment straight to arbitration
+  bool pre_arbitration_required = true;            // false: after representment straight to arbitration
   std::vector<EvidenceKind> issuer_documentation;  // must be attached before filing
-  std::string acquirer_evidence;     // what the acquirer typically answers with (text)
+  std::string acquirer_evidence;                   // what the acquirer typically answers with (text)
   std::vector<std::string> source;
 };
 
@@ -79,11 +79,11 @@ struct SchemeRules {
 // Liability thresholds (RULES.md §6, SPC 2021 interpretation; BRIEF.md). Basis points of the
 // disputed amount.
 struct LiabilityRules {
-  int32_t prompt_report_hours = 0;          // a loss report within this is "at once"
-  int32_t leaked_credentials_share_bp = 0;  // cardholder share for failing to safeguard (Art. 7)
-  int32_t late_report_share_bp = 0;         // cardholder share of the enlarged loss (Art. 7)
-  int32_t issuer_main_liability_min_bp = 0; // issuer floor when it failed to spot / stop (Art. 6-7)
-  int32_t cardholder_max_share_bp = 0;      // cap on all cardholder faults together
+  int32_t prompt_report_hours = 0;           // a loss report within this is "at once"
+  int32_t leaked_credentials_share_bp = 0;   // cardholder share for failing to safeguard (Art. 7)
+  int32_t late_report_share_bp = 0;          // cardholder share of the enlarged loss (Art. 7)
+  int32_t issuer_main_liability_min_bp = 0;  // issuer floor when it failed to spot / stop (Art. 6-7)
+  int32_t cardholder_max_share_bp = 0;       // cap on all cardholder faults together
   std::vector<std::string> source;
 };
 
@@ -95,7 +95,14 @@ struct RulesBook {
   const ReasonCodeRule* reason(Scheme s, std::string_view code) const noexcept;
 };
 
-enum class RulesErrorCode : uint8_t { not_json = 0, missing = 1, wrong_type = 2, out_of_range = 3, duplicate = 4, unknown = 5 };
+enum class RulesErrorCode : uint8_t {
+  not_json = 0,
+  missing = 1,
+  wrong_type = 2,
+  out_of_range = 3,
+  duplicate = 4,
+  unknown = 5
+};
 using RulesError = Error<RulesErrorCode>;
 
 // Parses the rules JSON. The error message starts with the JSON path of the offending member.

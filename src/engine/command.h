@@ -36,11 +36,11 @@ const char* message_kind_name(MessageKind k) noexcept;
 
 // DE 3 positions 1-2, the transaction type.
 enum class TransactionType : uint8_t {
-  purchase = 0,         // 00
-  cash = 1,             // 01
-  purchase_cashback,    // 09
-  refund,               // 20: a credit to the cardholder
-  balance_inquiry,      // 30, 31
+  purchase = 0,       // 00
+  cash = 1,           // 01
+  purchase_cashback,  // 09
+  refund,             // 20: a credit to the cardholder
+  balance_inquiry,    // 30, 31
   other,
 };
 
@@ -61,7 +61,7 @@ enum class CheckResult : uint8_t {
   not_checked,      // carried, but no key or reference to check it against
   match,
   mismatch,
-  malformed,        // carried but unusable (bad PIN block format, bad TLV, wrong length)
+  malformed,  // carried but unusable (bad PIN block format, bad TLV, wrong length)
 };
 constexpr int kCheckResultCount = 5;
 enum class CardVerificationKind : uint8_t { none = 0, cvv1, icvv, cvv2, dynamic_cvv };
@@ -73,8 +73,8 @@ struct SecurityResults {
   CheckResult pin = CheckResult::not_present;                // DE 52 against the card's PVV
   CheckResult cryptogram = CheckResult::not_present;         // ARQC in DE 55
   bool has_atc = false;
-  uint16_t atc = 0;          // application transaction counter: of a checked ARQC (tag 9F36) or dCVV/CVC3
-  bool chip_card = false;    // the track's service code is 2xx or 6xx: the card has a chip
+  uint16_t atc = 0;        // application transaction counter: of a checked ARQC (tag 9F36) or dCVV/CVC3
+  bool chip_card = false;  // the track's service code is 2xx or 6xx: the card has a chip
 };
 
 // Identifies one message as the acquirer sent it: acquirer (DE 32) + STAN (DE 11) +
@@ -101,9 +101,9 @@ struct CardMessage {
   uint16_t expiry_yymm = 0;  // DE 14, or from track 2; 0 = not sent
 
   TransactionType transaction_type = TransactionType::purchase;
-  uint32_t processing_code = 0;  // DE 3 as sent
-  int64_t amount_minor = 0;      // DE 4, in transaction currency
-  Currency currency;             // DE 49
+  uint32_t processing_code = 0;      // DE 3 as sent
+  int64_t amount_minor = 0;          // DE 4, in transaction currency
+  Currency currency;                 // DE 49
   int64_t billing_amount_minor = 0;  // DE 6, in billing currency (0 = absent)
   Currency billing_currency;         // DE 51
   uint16_t mcc = 0;                  // DE 18
@@ -111,8 +111,8 @@ struct CardMessage {
   uint16_t pos_entry_mode = 0;       // DE 22 (first 3 digits in 1987)
   uint8_t pos_condition = 0;         // DE 25
   Channel channel = Channel::card_present;
-  std::array<char, 8> terminal_id{};   // DE 41
-  std::array<char, 15> merchant_id{};  // DE 42
+  std::array<char, 8> terminal_id{};           // DE 41
+  std::array<char, 15> merchant_id{};          // DE 42
   std::array<char, 12> retrieval_reference{};  // DE 37
 
   // Advices: what the stand-in or the terminal decided (DE 39, DE 38).
@@ -155,8 +155,8 @@ struct IssueCard {
   EncryptedPan encrypted_pan;
   std::array<char, 3> service_code{'2', '0', '1'};  // on the stripe/track: 2xx = chip card
   std::array<char, 4> pin_verification_value{};     // Visa PVV; all zero bytes = no PIN on file
-  uint8_t pan_sequence_number = 0;                   // EMV PSN (tag 5F34)
-  std::array<char, 12> pin_offset{};                 // IBM 3624 offset; all zero bytes = none
+  uint8_t pan_sequence_number = 0;                  // EMV PSN (tag 5F34)
+  std::array<char, 12> pin_offset{};                // IBM 3624 offset; all zero bytes = none
   cards::PanHash pan_hash;
   cards::MaskedPan masked_pan;
   uint64_t prefix = 0;  // leading digits of the PAN for card range lookup (up to 11)
@@ -208,21 +208,21 @@ struct Digest16 {
 
 struct Presentment {
   PresentmentKind kind = PresentmentKind::first_presentment;
-  uint16_t function_code = 200;   // DE 24 as sent
-  bool partial = false;           // a partial amount (282; or one of several clearings)
-  Digest16 record_id;             // the clearing record's stable id: applied at most once
-  Digest16 arn;                   // acquirer reference (DE 31): links chargeback cycles
+  uint16_t function_code = 200;     // DE 24 as sent
+  bool partial = false;             // a partial amount (282; or one of several clearings)
+  Digest16 record_id;               // the clearing record's stable id: applied at most once
+  Digest16 arn;                     // acquirer reference (DE 31): links chargeback cycles
   std::array<char, 23> arn_text{};  // the ARN itself (not sensitive), shown to operators
   cards::PanHash pan_hash;
   cards::MaskedPan masked_pan;
-  int64_t amount_minor = 0;          // DE 4, transaction currency
-  Currency currency;                 // DE 49
-  int64_t billing_amount_minor = 0;  // DE 6 in the cardholder billing currency (0 = absent)
-  Currency billing_currency;         // DE 51
-  std::array<char, 6> approval_code{};          // DE 38 ('\0' = none)
-  std::array<char, 12> retrieval_reference{};   // DE 37 ('\0' = none)
-  uint16_t mcc = 0;                  // DE 26
-  uint16_t acquirer_country = 0;     // ISO 3166 numeric; 0 = unknown
+  int64_t amount_minor = 0;                            // DE 4, transaction currency
+  Currency currency;                                   // DE 49
+  int64_t billing_amount_minor = 0;                    // DE 6 in the cardholder billing currency (0 = absent)
+  Currency billing_currency;                           // DE 51
+  std::array<char, 6> approval_code{};                 // DE 38 ('\0' = none)
+  std::array<char, 12> retrieval_reference{};          // DE 37 ('\0' = none)
+  uint16_t mcc = 0;                                    // DE 26
+  uint16_t acquirer_country = 0;                       // ISO 3166 numeric; 0 = unknown
   cards::UseChannel channel = cards::UseChannel::any;  // from DE 22 (any = unknown)
   // DE 12, the acceptor's local time written as if it were UTC (0 = unknown), and the UTC
   // offsets the acceptor's country uses over the year (base/country.h, resolved at the edge from
@@ -231,14 +231,14 @@ struct Presentment {
   Timestamp transaction_time;
   int16_t utc_offset_min_minutes = 0;
   int16_t utc_offset_max_minutes = 0;
-  uint16_t reason_code = 0;          // DE 25 message reason
+  uint16_t reason_code = 0;  // DE 25 message reason
 };
 
 // Payment tokens (phone wallets) on a card.
 struct ProvisionToken {
   uint64_t requested_id = 0;  // 0 = engine assigns
   uint64_t card_id = 0;
-  cards::PanHash pan_hash;    // the token number's keyed hash
+  cards::PanHash pan_hash;  // the token number's keyed hash
   cards::MaskedPan masked_pan;
   uint8_t wallet = 0;
 };
@@ -251,11 +251,11 @@ struct SetTokenStatus {
 // granted by the product's settings and the card's risk signals, never blindly.
 struct RequestUplift {
   uint64_t card_id = 0;
-  uint64_t token_id = 0;         // the token it is for, if any (0 = the card itself)
-  uint16_t country = 0;          // where the cardholder will spend (ISO 3166 numeric)
-  uint32_t multiplier_bp = 0;    // asked-for limit as a multiple of the credit limit (20000 = 2x)
+  uint64_t token_id = 0;       // the token it is for, if any (0 = the card itself)
+  uint16_t country = 0;        // where the cardholder will spend (ISO 3166 numeric)
+  uint32_t multiplier_bp = 0;  // asked-for limit as a multiple of the credit limit (20000 = 2x)
   cards::UseChannel channel = cards::UseChannel::card_present;
-  bool fallback = false;         // asked for on the back of a stripe fallback read
+  bool fallback = false;  // asked for on the back of a stripe fallback read
 };
 
 // Cardholder disputes (engine_disputes.cc). A claim on a presented transaction: found by its
@@ -266,9 +266,9 @@ struct OpenDispute {
   uint64_t requested_case_id = 0;  // 0 = engine assigns; else must be unused
   Digest16 presentment;            // clearing record id digest, or the ARN digest with by_arn
   bool by_arn = false;
-  std::string reason_code;         // the card's scheme's code, at most disputes::kMaxReasonCodeBytes
-  int64_t amount_minor = 0;        // disputed, account currency; 0 = all that was posted
-  Timestamp transaction_at;        // 0 = the authorisation's time if remembered, else the clearing's
+  std::string reason_code;   // the card's scheme's code, at most disputes::kMaxReasonCodeBytes
+  int64_t amount_minor = 0;  // disputed, account currency; 0 = all that was posted
+  Timestamp transaction_at;  // 0 = the authorisation's time if remembered, else the clearing's
   disputes::LiabilityClaim liability;
 };
 // One step of a case's lifecycle (disputes::Command): provisional credit, chargeback, evidence,
@@ -283,14 +283,14 @@ struct CloseCompensation {
   uint64_t case_id = 0;
   int64_t fee_waiver_minor = 0;  // account currency
   int64_t reward_points = 0;
-  bool reassess = false;         // replace the liability facts given at intake with these
+  bool reassess = false;  // replace the liability facts given at intake with these
   disputes::LiabilityClaim liability;
 };
 
-using CommandBody = std::variant<CardMessage, CreateCardRange, OpenAccount, IssueCard,
-                                 SetCardStatus, SetCreditLimit, SetUplift, Tick, ResetPinTries, Configure,
-                                 Presentment, ProvisionToken, SetTokenStatus, RequestUplift,
-                                 OpenDispute, DisputeAction, CloseCompensation>;
+using CommandBody =
+    std::variant<CardMessage, CreateCardRange, OpenAccount, IssueCard, SetCardStatus, SetCreditLimit,
+                 SetUplift, Tick, ResetPinTries, Configure, Presentment, ProvisionToken, SetTokenStatus,
+                 RequestUplift, OpenDispute, DisputeAction, CloseCompensation>;
 
 struct Command {
   Timestamp time;

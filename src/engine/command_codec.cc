@@ -18,8 +18,8 @@ void put_masked(ByteWriter& w, const cards::PanHash& h, const cards::MaskedPan& 
   w.u8(m.length);
 }
 bool get_masked(ByteReader& r, cards::PanHash* h, cards::MaskedPan* m) {
-  return r.bytes(h->bytes.data(), h->bytes.size()) && get_chars(r, &m->first6) &&
-         get_chars(r, &m->last4) && r.u8(&m->length);
+  return r.bytes(h->bytes.data(), h->bytes.size()) && get_chars(r, &m->first6) && get_chars(r, &m->last4) &&
+         r.u8(&m->length);
 }
 
 void put(ByteWriter& w, const CardMessage& m) {
@@ -80,9 +80,9 @@ bool get(ByteReader& r, CardMessage* m) {
          r.u16(&m->acquirer_country) && r.u16(&m->pos_entry_mode) && r.u8(&m->pos_condition) &&
          get_enum(r, &m->channel, 2) && get_chars(r, &m->terminal_id) && get_chars(r, &m->merchant_id) &&
          get_chars(r, &m->retrieval_reference) && get_chars(r, &m->advice_response_code) &&
-         get_chars(r, &m->advice_approval_code) && r.boolean(&m->has_original) &&
-         r.u16(&m->original_mti) && get_key(r, &m->original_key) &&
-         r.boolean(&m->has_replacement_amount) && r.i64(&m->replacement_amount_minor) &&
+         get_chars(r, &m->advice_approval_code) && r.boolean(&m->has_original) && r.u16(&m->original_mti) &&
+         get_key(r, &m->original_key) && r.boolean(&m->has_replacement_amount) &&
+         r.i64(&m->replacement_amount_minor) &&
          get_enum(r, &m->network_function, static_cast<int>(NetworkFunction::other) + 1) &&
          r.u16(&m->network_code) && get(r, &m->security);
 }
@@ -125,9 +125,9 @@ bool get(ByteReader& r, IssueCard* c) {
   return r.u64(&c->requested_id) && r.u64(&c->account_id) && get_masked(r, &c->pan_hash, &c->masked_pan) &&
          r.u64(&c->prefix) && r.u8(&c->prefix_length) && r.u16(&c->expiry_yymm) &&
          r.u8(&c->encrypted_pan.size) && c->encrypted_pan.size <= c->encrypted_pan.bytes.size() &&
-         r.bytes(c->encrypted_pan.bytes.data(), c->encrypted_pan.bytes.size()) && get_chars(r, &c->service_code) &&
-         get_chars(r, &c->pin_verification_value) && r.u8(&c->pan_sequence_number) &&
-         get_chars(r, &c->pin_offset);
+         r.bytes(c->encrypted_pan.bytes.data(), c->encrypted_pan.bytes.size()) &&
+         get_chars(r, &c->service_code) && get_chars(r, &c->pin_verification_value) &&
+         r.u8(&c->pan_sequence_number) && get_chars(r, &c->pin_offset);
 }
 void put(ByteWriter& w, const Configure& c) { write_config(w, c.config); }
 bool get(ByteReader& r, Configure* c) { return read_config(r, &c->config); }
@@ -236,8 +236,8 @@ void put(ByteWriter& w, const OpenDispute& c) {
 }
 bool get(ByteReader& r, OpenDispute* c) {
   return r.u64(&c->requested_case_id) && r.bytes(c->presentment.bytes.data(), c->presentment.bytes.size()) &&
-         r.boolean(&c->by_arn) && r.str(&c->reason_code, disputes::kMaxReasonCodeBytes) && r.i64(&c->amount_minor) &&
-         r.i64(&c->transaction_at.us) && get_liability_claim(r, &c->liability);
+         r.boolean(&c->by_arn) && r.str(&c->reason_code, disputes::kMaxReasonCodeBytes) &&
+         r.i64(&c->amount_minor) && r.i64(&c->transaction_at.us) && get_liability_claim(r, &c->liability);
 }
 // A lifecycle step: its index in disputes::Command, then the fields the step carries.
 void put(ByteWriter& w, const DisputeAction& c) {
@@ -253,7 +253,8 @@ void put(ByteWriter& w, const DisputeAction& c) {
     w.u8(static_cast<uint8_t>(e->from));
     w.str(e->description);
   }
-  if (const auto* ruling = std::get_if<disputes::RecordArbitrationRuling>(&c.step)) w.boolean(ruling->issuer_won);
+  if (const auto* ruling = std::get_if<disputes::RecordArbitrationRuling>(&c.step))
+    w.boolean(ruling->issuer_won);
 }
 template <size_t I = 0>
 bool set_step(uint8_t index, disputes::Command* step) {
@@ -274,9 +275,11 @@ bool get(ByteReader& r, DisputeAction* c) {
   if (auto* f = std::get_if<disputes::FileChargeback>(&c->step))
     return r.i64(&f->amount_minor) && r.str(&f->reason_code, disputes::kMaxReasonCodeBytes);
   if (auto* e = std::get_if<disputes::AttachEvidence>(&c->step))
-    return get_enum(r, &e->kind, disputes::kEvidenceKindCount) && get_enum(r, &e->from, disputes::kPartyCount) &&
+    return get_enum(r, &e->kind, disputes::kEvidenceKindCount) &&
+           get_enum(r, &e->from, disputes::kPartyCount) &&
            r.str(&e->description, disputes::kMaxDescriptionBytes);
-  if (auto* ruling = std::get_if<disputes::RecordArbitrationRuling>(&c->step)) return r.boolean(&ruling->issuer_won);
+  if (auto* ruling = std::get_if<disputes::RecordArbitrationRuling>(&c->step))
+    return r.boolean(&ruling->issuer_won);
   return true;
 }
 void put(ByteWriter& w, const CloseCompensation& c) {
@@ -287,8 +290,8 @@ void put(ByteWriter& w, const CloseCompensation& c) {
   put_liability_claim(w, c.liability);
 }
 bool get(ByteReader& r, CloseCompensation* c) {
-  return r.u64(&c->case_id) && r.i64(&c->fee_waiver_minor) && r.i64(&c->reward_points) && r.boolean(&c->reassess) &&
-         get_liability_claim(r, &c->liability);
+  return r.u64(&c->case_id) && r.i64(&c->fee_waiver_minor) && r.i64(&c->reward_points) &&
+         r.boolean(&c->reassess) && get_liability_claim(r, &c->liability);
 }
 void put(ByteWriter&, const Tick&) {}
 bool get(ByteReader&, Tick*) { return true; }
@@ -310,15 +313,16 @@ bool decode_body(uint8_t tag, ByteReader& r, CommandBody* body) {
 
 std::optional<LimitViolation> too_long(const char* field, size_t size, size_t max, const char* unit) {
   if (size <= max) return std::nullopt;
-  return LimitViolation{field, "must be at most " + std::to_string(max) + " " + unit + " (has " +
-                                   std::to_string(size) + ")"};
+  return LimitViolation{
+      field, "must be at most " + std::to_string(max) + " " + unit + " (has " + std::to_string(size) + ")"};
 }
 
 std::optional<LimitViolation> product_violation(const cards::Product& p) {
   if (auto v = too_long("product.name", p.name.size(), limits::kMaxProductNameBytes, "bytes")) return v;
   if (auto v = too_long("product.floor_limits", p.floor_limits.size(), limits::kMaxFloorLimitRules, "rules"))
     return v;
-  return too_long("product.uplift_countries", p.uplift_countries.size(), limits::kMaxUpliftCountries, "countries");
+  return too_long("product.uplift_countries", p.uplift_countries.size(), limits::kMaxUpliftCountries,
+                  "countries");
 }
 
 std::optional<LimitViolation> step_violation(const disputes::Command& step) {
@@ -337,7 +341,8 @@ std::optional<LimitViolation> find_limit_violation(const EngineConfig& c) {
   if (auto v = too_long("engine.clearing_tolerance_rules", c.clearing_tolerance_rules.size(),
                         limits::kMaxClearingToleranceRules, "rules"))
     return v;
-  return too_long("engine.scheme_rules_file", c.scheme_rules_json.size(), limits::kMaxSchemeRulesBytes, "bytes");
+  return too_long("engine.scheme_rules_file", c.scheme_rules_json.size(), limits::kMaxSchemeRulesBytes,
+                  "bytes");
 }
 
 std::optional<LimitViolation> find_limit_violation(const CommandBody& body) {
@@ -363,16 +368,19 @@ Result<Command, CommandCodecError> decode_command(std::span<const uint8_t> bytes
   uint8_t version = 0;
   if (!r.u8(&version)) return CommandCodecError{CommandCodecErrc::truncated, "empty command"};
   if (version != kCommandFormatVersion)
-    return CommandCodecError{CommandCodecErrc::bad_version, "unknown command format version " + std::to_string(version)};
+    return CommandCodecError{CommandCodecErrc::bad_version,
+                             "unknown command format version " + std::to_string(version)};
   Command command;
   uint8_t tag = 0;
   if (!r.i64(&command.time.us) || !r.u8(&tag))
-    return CommandCodecError{CommandCodecErrc::truncated, "command header truncated at offset " + std::to_string(r.offset())};
+    return CommandCodecError{CommandCodecErrc::truncated,
+                             "command header truncated at offset " + std::to_string(r.offset())};
   if (tag >= std::variant_size_v<CommandBody>)
     return CommandCodecError{CommandCodecErrc::bad_tag, "unknown command tag " + std::to_string(tag)};
   if (!decode_body(tag, r, &command.body))
-    return CommandCodecError{CommandCodecErrc::bad_value,
-                             "command tag " + std::to_string(tag) + " malformed at offset " + std::to_string(r.offset())};
+    return CommandCodecError{
+        CommandCodecErrc::bad_value,
+        "command tag " + std::to_string(tag) + " malformed at offset " + std::to_string(r.offset())};
   if (!r.at_end())
     return CommandCodecError{CommandCodecErrc::trailing_bytes,
                              std::to_string(r.remaining()) + " trailing bytes after command at offset " +

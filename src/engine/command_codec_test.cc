@@ -18,9 +18,16 @@ TEST(CommandCodec, EveryCommandKindRoundTrips) {
   m.terminal_id = {'T', 'E', 'R', 'M', '0', '0', '0', '1'};
   CreateCardRange range;
   range.range.product.name = "World";
-  const std::vector<CommandBody> bodies = {
-      m, range, OpenAccount{Currency{156}, 60'000, 7}, IssueCard{}, SetCardStatus{5, cards::CardStatus::stolen},
-      SetCreditLimit{1, 2}, SetUplift{1, 2, Timestamp{3}}, Tick{}, ResetPinTries{9}, Configure{EngineConfig{}}};
+  const std::vector<CommandBody> bodies = {m,
+                                           range,
+                                           OpenAccount{Currency{156}, 60'000, 7},
+                                           IssueCard{},
+                                           SetCardStatus{5, cards::CardStatus::stolen},
+                                           SetCreditLimit{1, 2},
+                                           SetUplift{1, 2, Timestamp{3}},
+                                           Tick{},
+                                           ResetPinTries{9},
+                                           Configure{EngineConfig{}}};
   for (const auto& body : bodies) {
     const Command c{Timestamp{1'700'000'000'000'000}, body};
     std::vector<uint8_t> bytes;
@@ -72,7 +79,6 @@ TEST(CommandCodec, APresentmentsUtcOffsetsRoundTripAndImpossibleOnesAreRefused) 
     EXPECT_FALSE(decode_command(bytes).ok()) << low << ".." << high;
   }
 }
-
 
 // Issue 8 item 2: the bounds of limits.h are the encoder's, the decoder's and the journal's.
 // Each variable-size command at its bounds encodes to exactly the size limits.h computes (so
@@ -126,7 +132,9 @@ TEST(CommandCodec, EachCommandAtItsBoundsFitsOneJournalEntryAndDecodes) {
 }
 
 TEST(CommandCodec, OnePastABoundIsNamedAndRefusedByTheDecoder) {
-  auto violation = [](const CommandBody& body) { return find_limit_violation(body).value_or(LimitViolation{}).field; };
+  auto violation = [](const CommandBody& body) {
+    return find_limit_violation(body).value_or(LimitViolation{}).field;
+  };
   CreateCardRange range = range_at_bounds();
   range.range.product.name.push_back('N');
   EXPECT_EQ(violation(range), "product.name");

@@ -49,7 +49,8 @@ bool read_config(ByteReader& r, EngineConfig* c) {
   c->mode = static_cast<EngineMode>(mode);
   c->clearing_tolerance_rules.resize(rules);
   for (auto& t : c->clearing_tolerance_rules)
-    if (!r.u16(&t.mcc_low) || !r.u16(&t.mcc_high) || !r.u32(&t.card_present_bp) || !r.u32(&t.card_not_present_bp))
+    if (!r.u16(&t.mcc_low) || !r.u16(&t.mcc_high) || !r.u32(&t.card_present_bp) ||
+        !r.u32(&t.card_not_present_bp))
       return false;
   return r.u32(&c->default_tolerance_bp) && r.u32(&c->currency_drift_bp) &&
          r.boolean(&c->late_chargeback_only_over_limit) && r.u32(&c->clearing_record_retention_days) &&

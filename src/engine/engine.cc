@@ -100,7 +100,8 @@ size_t initial_index_capacity(uint32_t max_records) {
 
 Engine::Engine(EngineConfig config, HashSeed index_seed)
     : config_(std::move(config)),
-      record_index_(UINT64_MAX, initial_index_capacity(config_.max_message_records), RecordKeyHash{index_seed}),
+      record_index_(UINT64_MAX, initial_index_capacity(config_.max_message_records),
+                    RecordKeyHash{index_seed}),
       presentment_index_(UINT64_MAX, 1 << 12, DigestHash{index_seed}),
       presentment_by_arn_(16, DigestHash{index_seed}) {
   // The rules in the configuration were checked when they were configured; the embedded copy

@@ -22,8 +22,8 @@
 #include <cstdint>
 #include <deque>
 #include <map>
-#include <set>
 #include <optional>
+#include <set>
 #include <span>
 #include <unordered_map>
 #include <vector>
@@ -53,11 +53,11 @@ struct Reply {
   std::array<char, 2> response_code{'9', '6'};
   std::array<char, 6> approval_code{' ', ' ', ' ', ' ', ' ', ' '};
   Currency account_currency;
-  int64_t open_to_buy_minor = 0;    // after this command (E1); 0 when no account is involved
+  int64_t open_to_buy_minor = 0;  // after this command (E1); 0 when no account is involved
   int64_t posted_balance_minor = 0;
-  uint64_t entity_id = 0;  // admin: the id created or changed; card messages: the hold id
-  bool duplicate = false;  // the stored reply to an earlier transmission (E3)
-  bool over_limit = false; // applied beyond open-to-buy (E4)
+  uint64_t entity_id = 0;   // admin: the id created or changed; card messages: the hold id
+  bool duplicate = false;   // the stored reply to an earlier transmission (E3)
+  bool over_limit = false;  // applied beyond open-to-buy (E4)
   // Dispute refusals (outcome.h says what it holds for each), and insufficient_funds abroad
   // after the uplift gate refused (the refusal's Outcome value; MessageRecord::cause keeps it).
   // Never part of a reply the engine remembers, so snapshots do not carry it.
@@ -79,26 +79,26 @@ enum class EventKind : uint8_t {
   link_signed_on,
   link_signed_off,
   // Clearing and offline exposure.
-  presentment_posted,       // a presentment posted (from its hold and/or directly)
-  unauthorised_item,        // an offline advice or presentment with no authorisation behind it
-  late_presentment,         // a presentment whose hold had expired
-  fee_posted,               // cross-border fee on a foreign-currency presentment
-  chargeback_raised,        // case_id: a chargeback filed, its recovery booked as a receivable
-  chargeback_recovered,     // case_id: the receivable settled (case won)
-  chargeback_lost,          // case_id: the receivable written off as issuer loss
-  card_protected,           // burst protection blocked the card for online use
+  presentment_posted,    // a presentment posted (from its hold and/or directly)
+  unauthorised_item,     // an offline advice or presentment with no authorisation behind it
+  late_presentment,      // a presentment whose hold had expired
+  fee_posted,            // cross-border fee on a foreign-currency presentment
+  chargeback_raised,     // case_id: a chargeback filed, its recovery booked as a receivable
+  chargeback_recovered,  // case_id: the receivable settled (case won)
+  chargeback_lost,       // case_id: the receivable written off as issuer loss
+  card_protected,        // burst protection blocked the card for online use
   token_suspended,
   cardholder_alerted,
-  fraud_case_opened,        // case_id: the fraud case
+  fraud_case_opened,  // case_id: the fraud case
   token_provisioned,
   token_status_changed,
   uplift_granted,
   uplift_refused,
   // Cardholder disputes.
-  dispute_opened,           // case_id: a cardholder claim; amount: disputed
-  dispute_step,             // case_id: the case moved or took evidence; amount: its state (disputes::CaseState)
-  compensation_posted,      // case_id: a closed case settled with the cardholder; amount: entitlement
-  reward_points_awarded,    // case_id; amount: points
+  dispute_opened,         // case_id: a cardholder claim; amount: disputed
+  dispute_step,           // case_id: the case moved or took evidence; amount: its state (disputes::CaseState)
+  compensation_posted,    // case_id: a closed case settled with the cardholder; amount: entitlement
+  reward_points_awarded,  // case_id; amount: points
 };
 const char* event_kind_name(EventKind k) noexcept;
 
@@ -146,19 +146,19 @@ struct DisputeRecord {
   uint64_t presentment_sequence = 0;  // the clearing record it disputes (0 = none)
   Digest16 arn;
   std::array<char, 23> arn_text{};
-  int64_t receivable_minor = 0;       // booked as due from the acquirer, not yet settled
-  int64_t recovered_minor = 0;        // settled in the issuer's favour
-  int64_t written_off_minor = 0;      // lost: borne by the issuer
+  int64_t receivable_minor = 0;   // booked as due from the acquirer, not yet settled
+  int64_t recovered_minor = 0;    // settled in the issuer's favour
+  int64_t written_off_minor = 0;  // lost: borne by the issuer
   // The cardholder side (engine_disputes.cc). While a case is open the cardholder holds the
   // larger of the provisional credit and the chargeback; what the acquirer does not owe
   // (receivable) is the issuer's provisional credit, in the dispute_provisional account.
   int64_t provisional_minor = 0;        // outstanding in dispute_provisional for this case
   int64_t cardholder_credit_minor = 0;  // credited to the cardholder by claim steps (not raise_chargeback)
-  disputes::LiabilityClaim liability_claim;  // the facts, the engine's included
-  disputes::LiabilityAssessment liability;   // who bears what, and why (assessed at intake)
-  bool compensated = false;             // CloseCompensation applied
-  int64_t entitlement_minor = 0;        // what the cardholder was due in the end
-  int64_t issuer_net_loss_minor = 0;    // entitlement + fee waiver - recovery
+  disputes::LiabilityClaim liability_claim;               // the facts, the engine's included
+  disputes::LiabilityAssessment liability;                // who bears what, and why (assessed at intake)
+  bool compensated = false;                               // CloseCompensation applied
+  int64_t entitlement_minor = 0;                          // what the cardholder was due in the end
+  int64_t issuer_net_loss_minor = 0;                      // entitlement + fee waiver - recovery
   std::vector<disputes::CompensationEntry> compensation;  // as posted (engine_disputes.cc)
 };
 
@@ -167,9 +167,9 @@ struct FraudCase {
   uint64_t case_id = 0;
   uint64_t card_id = 0;
   Timestamp opened_at;
-  uint32_t items = 0;           // unauthorised offline items counted into it so far: the burst
-                                // that opened it (all its items in the window), then every later one
-  int64_t amount_minor = 0;     // their total, account currency
+  uint32_t items = 0;        // unauthorised offline items counted into it so far: the burst
+                             // that opened it (all its items in the window), then every later one
+  int64_t amount_minor = 0;  // their total, account currency
 };
 
 // The key of the engine's message and clearing indexes (SipHash). Their keys come from the wire
@@ -201,7 +201,7 @@ class Engine {
     Timestamp at;
     Reply reply;
     uint64_t card_id = 0;
-    uint64_t hold_id = 0;            // the hold it placed, 0 if none
+    uint64_t hold_id = 0;                  // the hold it placed, 0 if none
     int64_t transaction_amount_minor = 0;  // DE 4 as sent
     int64_t account_amount_minor = 0;      // what it held or posted, in account currency
     int64_t undone_minor = 0;              // how much reversals have given back so far
@@ -209,21 +209,21 @@ class Engine {
     bool credit = false;                   // it was a refund (credit to the cardholder)
     bool voided = false;                   // a reversal arrived before it did
     // Clearing: what presentments have posted against it so far, and how to find it.
-    bool offline = false;                  // an advice: approved elsewhere, not by holdfast
+    bool offline = false;  // an advice: approved elsewhere, not by holdfast
     uint16_t mcc = 0;
     Channel channel = Channel::card_present;
     std::array<char, 12> retrieval_reference{};
-    uint64_t chain_head = 0;               // incremental authorisations: the first one's sequence
-    uint64_t chain_next = 0;               // ... and the next one in the chain (0 = last)
-    int64_t cleared_minor = 0;             // account currency, posted by presentments
+    uint64_t chain_head = 0;    // incremental authorisations: the first one's sequence
+    uint64_t chain_next = 0;    // ... and the next one in the chain (0 = last)
+    int64_t cleared_minor = 0;  // account currency, posted by presentments
     uint16_t presentments = 0;
     // What lies behind the outcome, for operators (explain): the uplift gate's refusal behind an
     // insufficient_funds decline abroad; approved = nothing more to say.
     Outcome cause = Outcome::approved;
-    bool engine_code = false;              // reply.approval_code was issued by holdfast
-    uint64_t previous_for_card = 0;        // the card's previous record (sequence + 1; 0 = none)
+    bool engine_code = false;                 // reply.approval_code was issued by holdfast
+    uint64_t previous_for_card = 0;           // the card's previous record (sequence + 1; 0 = none)
     uint64_t previous_approval_for_card = 0;  // ... previous money-moving approval (link_approval)
-    Currency currency;                     // DE 49 of transaction_amount_minor
+    Currency currency;                        // DE 49 of transaction_amount_minor
   };
 
   // One applied clearing record: for idempotency (its record id), presentment reversals and
@@ -236,9 +236,9 @@ class Engine {
     PresentmentKind kind = PresentmentKind::first_presentment;
     Reply reply;
     uint64_t card_id = 0;
-    uint64_t matched_sequence = 0;   // the authorisation's message record (0 = none)
+    uint64_t matched_sequence = 0;  // the authorisation's message record (0 = none)
     bool matched = false;
-    int64_t posted_minor = 0;        // account currency, cardholder debit (fee excluded)
+    int64_t posted_minor = 0;  // account currency, cardholder debit (fee excluded)
     int64_t fee_minor = 0;
     int64_t unauthorised_minor = 0;  // the part with no authorisation behind it
     uint64_t case_id = 0;            // the chargeback raised for it
@@ -323,13 +323,12 @@ class Engine {
   Outcome check_security(const CardMessage& m, cards::Card& card, cards::Token* token,
                          const cards::Product& product);
   Outcome check_controls(const CardMessage& m, const cards::Card& card, int64_t amount) const;
-  bool amount_in_account_currency(const CardMessage& m, const cards::Account& account,
-                                  int64_t* amount) const;
+  bool amount_in_account_currency(const CardMessage& m, const cards::Account& account, int64_t* amount) const;
   Reply account_reply(Outcome outcome, const cards::Account* account) const;
   Timestamp hold_expiry(uint16_t mcc) const;
   std::array<char, 6> next_approval_code();
-  void remember(const CardMessage& m, cards::Card* card, const Reply& reply,
-                uint64_t hold_id, int64_t account_amount);
+  void remember(const CardMessage& m, cards::Card* card, const Reply& reply, uint64_t hold_id,
+                int64_t account_amount);
   void push_record(const MessageRecord& record);
   MessageRecord* find_record(uint8_t group, const MessageKey& key);
   void undo(MessageRecord& original, int64_t release_minor, std::vector<Event>* events);
@@ -363,7 +362,8 @@ class Engine {
   // The engine's facts about a payment on `card` made no earlier than `paid_earliest`: the card's
   // status then (listed before it: blocked or reported lost), and whether the issuer had flagged
   // the card (its fraud case opened, or the card listed, before the payment).
-  void add_card_facts(const cards::Card& card, Timestamp paid_earliest, disputes::LiabilityClaim* claim) const;
+  void add_card_facts(const cards::Card& card, Timestamp paid_earliest,
+                      disputes::LiabilityClaim* claim) const;
   Reply apply_presentment(const Presentment& p, std::vector<Event>* events);
   Reply first_presentment(const Presentment& p, cards::Card& card, cards::Account& account,
                           std::vector<Event>* events);
@@ -393,24 +393,26 @@ class Engine {
   MessageRecord* completed_authorisation(const CardMessage& m, const cards::Card& card);
   bool find_case(uint64_t case_id, DisputeRecord** record, const cards::Account** account, Reply* unknown);
   MessageRecord* find_by_amount(const cards::Card& card, int64_t amount, Currency currency);
-  Reply complete_authorisation(const CardMessage& m, MessageRecord& original, cards::Card& card, cards::Token* token,
-                               cards::Account& account, int64_t amount, std::vector<Event>* events);
+  Reply complete_authorisation(const CardMessage& m, MessageRecord& original, cards::Card& card,
+                               cards::Token* token, cards::Account& account, int64_t amount,
+                               std::vector<Event>* events);
   // The record `sequence_plus_one` names, if it is still kept, approved, not voided, and the
   // card's; nullptr otherwise.
   MessageRecord* record_at(uint64_t sequence_plus_one, const cards::Card& card);
   static bool blank_chars(const std::array<char, 12>& a);
   bool has_hold_rule(uint16_t mcc) const;
   static constexpr size_t kIncrementalLookback = 32;
-  MessageRecord* find_in_card_history(const cards::Card& card, uint64_t from, uint64_t MessageRecord::*previous,
-                                      const std::array<char, 6>* code, const std::array<char, 12>* rrn,
-                                      size_t limit);
+  MessageRecord* find_in_card_history(const cards::Card& card, uint64_t from,
+                                      uint64_t MessageRecord::*previous, const std::array<char, 6>* code,
+                                      const std::array<char, 12>* rrn, size_t limit);
   // Links the record into its card's chain of money-moving approvals when it is one. Called
   // once the command that made the record is done (its fields are final), and again for every
   // record at start-up, so the chain after a restart is the chain before it.
   void link_approval(MessageRecord& record);
   // Returns the uplift gate's refusal when it refused one (approved otherwise: granted, or not asked).
   Outcome maybe_uplift_abroad(const CardMessage& m, const cards::Card& card, const cards::Token* token,
-                              cards::Account& account, const cards::Product& product, std::vector<Event>* events);
+                              cards::Account& account, const cards::Product& product,
+                              std::vector<Event>* events);
 
   void tick_cases(std::vector<Event>* events);
   void push_presentment(const PresentmentRecord& record);
@@ -433,8 +435,10 @@ class Engine {
   disputes::LiabilityClaim liability_facts(const DisputeRecord& record, disputes::LiabilityClaim claim) const;
   // Books a filed chargeback's recovery as a receivable (once per case) against what the
   // cardholder already holds: the provisional credit first, the rest credited to the cardholder.
-  void book_claim_chargeback(DisputeRecord& record, const cards::Account& account, std::vector<Event>* events);
-  void post_provisional_credit(DisputeRecord& record, const cards::Account& account, std::vector<Event>* events);
+  void book_claim_chargeback(DisputeRecord& record, const cards::Account& account,
+                             std::vector<Event>* events);
+  void post_provisional_credit(DisputeRecord& record, const cards::Account& account,
+                               std::vector<Event>* events);
   uint32_t points_account(uint64_t account_id);
   // Whether the presentment a case disputes was reversed by the acquirer (while still kept).
   bool presentment_reversed(const DisputeRecord& record) const;
@@ -452,7 +456,8 @@ class Engine {
                        const cards::Card& card, std::vector<Event>* events);
 
   cards::Card* card_by_pan(const cards::PanHash& pan_hash);
-  int64_t open_to_buy_after(const cards::Account& account, Wide used) const;  // limit + uplift - used, clamped
+  int64_t open_to_buy_after(const cards::Account& account,
+                            Wide used) const;  // limit + uplift - used, clamped
   cards::Account* account_by_id(uint64_t id);
 
   EngineConfig config_;
@@ -483,7 +488,7 @@ class Engine {
 
   // Recent card messages, oldest first, for duplicates and reversal matching.
   ChunkedRing<MessageRecord> records_;
-  uint64_t records_dropped_ = 0;  // sequence number of records_.front()
+  uint64_t records_dropped_ = 0;                                  // sequence number of records_.front()
   FlatHashMap<RecordKey, uint64_t, RecordKeyHash> record_index_;  // -> sequence
   uint64_t waiting_reversals_ = 0;  // records of reversals that came before their original
   std::vector<uint64_t> signed_on_acquirers_;
@@ -500,7 +505,7 @@ class Engine {
   };
   ChunkedRing<PresentmentRecord> presentments_;
   uint64_t presentments_dropped_ = 0;
-  FlatHashMap<Digest16, uint64_t, DigestHash> presentment_index_;            // record id -> sequence
+  FlatHashMap<Digest16, uint64_t, DigestHash> presentment_index_;          // record id -> sequence
   std::unordered_map<Digest16, uint64_t, DigestHash> presentment_by_arn_;  // arn -> sequence
 
   // Tokens, dispute cases, fraud cases.

@@ -98,8 +98,10 @@ Reply Engine::set_card_status(const SetCardStatus& c, std::vector<Event>* events
   auto it = cards_.find(c.card_id);
   if (it == cards_.end()) return admin_reply(Outcome::admin_unknown_card, c.card_id);
   cards::Card& card = it->second;
-  if (!listing(c.status)) card.listed_at = Timestamp{};
-  else if (!listing(card.status) || card.listed_at.us == 0) card.listed_at = now_;
+  if (!listing(c.status))
+    card.listed_at = Timestamp{};
+  else if (!listing(card.status) || card.listed_at.us == 0)
+    card.listed_at = now_;
   card.status = c.status;
   events->push_back({EventKind::card_status_changed, c.card_id, it->second.account.value, 0,
                      static_cast<int64_t>(c.status)});
@@ -139,7 +141,8 @@ Reply Engine::set_uplift(const SetUplift& c, std::vector<Event>* events) {
 }
 
 Reply Engine::configure(const Configure& c, std::vector<Event>*) {
-  if (c.config.default_hold_days == 0 || c.config.max_message_records == 0 || c.config.max_expiries_per_tick == 0)
+  if (c.config.default_hold_days == 0 || c.config.max_message_records == 0 ||
+      c.config.max_expiries_per_tick == 0)
     return admin_reply(Outcome::admin_invalid, 0);
   const EngineConfig previous = config_;
   config_ = c.config;

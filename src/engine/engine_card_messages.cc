@@ -58,8 +58,8 @@ const Engine::MessageRecord* Engine::find_message(MessageKind kind, const Messag
   return const_cast<Engine*>(this)->find_record(record_group(kind), key);
 }
 
-void Engine::remember(const CardMessage& m, cards::Card* card, const Reply& reply,
-                      uint64_t hold_id, int64_t account_amount) {
+void Engine::remember(const CardMessage& m, cards::Card* card, const Reply& reply, uint64_t hold_id,
+                      int64_t account_amount) {
   MessageRecord r;
   r.sequence = records_dropped_ + records_.size();
   r.group = record_group(m.kind);
@@ -109,9 +109,8 @@ Reply Engine::apply_card_message(const CardMessage& m, std::vector<Event>* event
   if (m.amount_minor < 0 || m.billing_amount_minor < 0 || m.replacement_amount_minor < 0 ||
       (m.has_replacement_amount && m.replacement_amount_minor > m.amount_minor))
     return account_reply(Outcome::invalid_amount, nullptr);
-  if (config_.require_sign_on &&
-      std::find(signed_on_acquirers_.begin(), signed_on_acquirers_.end(), m.key.acquirer_id) ==
-          signed_on_acquirers_.end()) {
+  if (config_.require_sign_on && std::find(signed_on_acquirers_.begin(), signed_on_acquirers_.end(),
+                                           m.key.acquirer_id) == signed_on_acquirers_.end()) {
     return account_reply(Outcome::link_not_signed_on, nullptr);
   }
   Reply reply;
@@ -127,7 +126,10 @@ Reply Engine::apply_card_message(const CardMessage& m, std::vector<Event>* event
   }
   for (uint64_t s = std::max(first_new_record, records_dropped_); s < records_dropped_ + records_.size(); ++s)
     link_approval(records_[static_cast<size_t>(s - records_dropped_)]);
-  if (is_approval(reply.outcome)) ++counters_.approvals; else ++counters_.declines;
+  if (is_approval(reply.outcome))
+    ++counters_.approvals;
+  else
+    ++counters_.declines;
   return reply;
 }
 
@@ -206,11 +208,9 @@ Outcome Engine::check_controls(const CardMessage& m, const cards::Card& card, in
   const cards::Product& product = range->product;
   if (m.channel == Channel::card_not_present && !product.allow_card_not_present)
     return Outcome::card_not_present_not_allowed;
-  if (m.acquirer_country != 0 && m.acquirer_country != product.issuer_country &&
-      !product.allow_cross_border)
+  if (m.acquirer_country != 0 && m.acquirer_country != product.issuer_country && !product.allow_cross_border)
     return Outcome::cross_border_not_allowed;
-  if (m.transaction_type == TransactionType::cash && !product.allow_cash)
-    return Outcome::cash_not_allowed;
+  if (m.transaction_type == TransactionType::cash && !product.allow_cash) return Outcome::cash_not_allowed;
   if (product.single_authorization_limit_minor > 0 && amount > product.single_authorization_limit_minor)
     return Outcome::exceeds_single_limit;
   return Outcome::approved;
@@ -223,14 +223,16 @@ Reply Engine::authorize(const CardMessage& m, std::vector<Event>* events) {
     return r;
   };
   if (!m.has_pan) return decline(Outcome::format_error, nullptr, nullptr);
-  if (m.transaction_type == TransactionType::other) return decline(Outcome::invalid_transaction, nullptr, nullptr);
+  if (m.transaction_type == TransactionType::other)
+    return decline(Outcome::invalid_transaction, nullptr, nullptr);
   cards::Token* token = nullptr;
   cards::Card* card = card_or_token(m.pan_hash, &token);
   if (card == nullptr) return decline(Outcome::unknown_card, nullptr, nullptr);
   cards::Account* account = account_by_id(card->account.value);
   HF_ASSERT(account != nullptr);
   // A wallet token has an expiry date of its own: the one sent is not the card's to compare.
-  if (const Outcome o = check_card(m, *card); o != Outcome::approved && !(token != nullptr && o == Outcome::expiry_mismatch))
+  if (const Outcome o = check_card(m, *card);
+      o != Outcome::approved && !(token != nullptr && o == Outcome::expiry_mismatch))
     return decline(o, card, account);
   if (token != nullptr && token->status != cards::TokenStatus::active)
     return decline(Outcome::token_suspended, card, account);
@@ -266,8 +268,9 @@ Reply Engine::authorize(const CardMessage& m, std::vector<Event>* events) {
     // All or nothing: the posting and a waiting reversal's undo (at most `amount` back) fit.
     if (!room_in(account->ledger_index, settlement, amount))
       return decline(Outcome::ledger_overflow, card, account);
-    const Outcome uplift = open_to_buy(*account) < amount ? maybe_uplift_abroad(m, *card, token, *account, product, events)
-                                                          : Outcome::approved;
+    const Outcome uplift = open_to_buy(*account) < amount
+                               ? maybe_uplift_abroad(m, *card, token, *account, product, events)
+                               : Outcome::approved;
     if (open_to_buy(*account) < amount) {
       // Why no uplift helped, for the operator (explain) and the answer's detail.
       Reply declined = decline(Outcome::insufficient_funds, card, account);
@@ -281,7 +284,8 @@ Reply Engine::authorize(const CardMessage& m, std::vector<Event>* events) {
       posted = true;
       events->push_back({EventKind::posted, card->id.value, account->id.value, 0, amount});
     } else {
-      const auto hold = ledger_.place_hold(account->ledger_index, settlement, amount, now_, hold_expiry(m.mcc));
+      const auto hold =
+          ledger_.place_hold(account->ledger_index, settlement, amount, now_, hold_expiry(m.mcc));
       if (!hold) return decline(Outcome::ledger_overflow, card, account);
       hold_id = hold->value;
       events->push_back({EventKind::hold_placed, card->id.value, account->id.value, hold_id, amount});
@@ -375,7 +379,8 @@ Reply Engine::apply_advice(const CardMessage& m, std::vector<Event>* events) {
   // Completed without asking holdfast: an offline item, counted for burst protection (the
   // card is protected before the rest of the burst is presented). Refunds are not.
   if (!refund) note_offline_item(*card, now_, amount, events);
-  Reply reply = account_reply(over_limit ? Outcome::advice_accepted_over_limit : Outcome::advice_accepted, account);
+  Reply reply =
+      account_reply(over_limit ? Outcome::advice_accepted_over_limit : Outcome::advice_accepted, account);
   reply.over_limit = over_limit;
   reply.entity_id = hold_id;
   const bool has_code = m.advice_approval_code[0] != '\0' && m.advice_approval_code[0] != ' ';
@@ -413,7 +418,8 @@ Reply Engine::complete_authorisation(const CardMessage& m, MessageRecord& origin
   } else if (amount < in_effect) {
     undo(original, in_effect - amount, events);
   } else if (amount > in_effect) {
-    const auto hold = ledger_.place_hold(account.ledger_index, settlement, amount - in_effect, now_, hold_expiry(m.mcc));
+    const auto hold =
+        ledger_.place_hold(account.ledger_index, settlement, amount - in_effect, now_, hold_expiry(m.mcc));
     if (!hold) return refuse(Outcome::ledger_overflow);
     hold_id = hold->value;
     applied = amount - in_effect;
@@ -425,7 +431,8 @@ Reply Engine::complete_authorisation(const CardMessage& m, MessageRecord& origin
   }
   card.last_used_at = now_;
   if (token != nullptr) token->last_used_at = now_;
-  Reply reply = account_reply(over_limit ? Outcome::advice_accepted_over_limit : Outcome::advice_accepted, &account);
+  Reply reply =
+      account_reply(over_limit ? Outcome::advice_accepted_over_limit : Outcome::advice_accepted, &account);
   reply.over_limit = over_limit;
   reply.entity_id = hold_id != 0 ? hold_id : original.hold_id;
   reply.approval_code = m.advice_approval_code;
@@ -475,22 +482,27 @@ void Engine::join_chain(MessageRecord& record) {
 // Legacy mode, or a product that asks for uplifts on authorisations abroad: an authorisation
 // abroad beyond open-to-buy asks the uplift gate (legacy: granted blindly).
 Outcome Engine::maybe_uplift_abroad(const CardMessage& m, const cards::Card& card, const cards::Token* token,
-                                    cards::Account& account, const cards::Product& product, std::vector<Event>* events) {
+                                    cards::Account& account, const cards::Product& product,
+                                    std::vector<Event>* events) {
   const bool abroad = m.acquirer_country != 0 && m.acquirer_country != product.issuer_country;
   if (!abroad || m.transaction_type == TransactionType::refund) return Outcome::approved;
   if (config_.mode != EngineMode::legacy && !product.uplift_on_authorization) return Outcome::approved;
   const uint16_t pan_entry = m.pos_entry_mode / 10;
-  const bool fallback = pan_entry == 80 || ((pan_entry == 2 || pan_entry == 90) && (card.chip() || m.security.chip_card));
-  const Outcome gate = uplift_gate(card, token, m.acquirer_country,
-                                   m.channel == Channel::card_not_present ? cards::UseChannel::card_not_present
-                                                                          : cards::UseChannel::card_present,
-                                   fallback);
+  const bool fallback =
+      pan_entry == 80 || ((pan_entry == 2 || pan_entry == 90) && (card.chip() || m.security.chip_card));
+  const Outcome gate =
+      uplift_gate(card, token, m.acquirer_country,
+                  m.channel == Channel::card_not_present ? cards::UseChannel::card_not_present
+                                                         : cards::UseChannel::card_present,
+                  fallback);
   if (gate == Outcome::uplift_not_offered) return Outcome::approved;
   if (gate != Outcome::uplift_granted) {
-    events->push_back({EventKind::uplift_refused, card.id.value, account.id.value, 0, static_cast<int64_t>(gate)});
+    events->push_back(
+        {EventKind::uplift_refused, card.id.value, account.id.value, 0, static_cast<int64_t>(gate)});
     return gate;
   }
-  grant_uplift(account, product, config_.mode == EngineMode::legacy ? config_.legacy_uplift_multiplier_bp : 0, card, events);
+  grant_uplift(account, product, config_.mode == EngineMode::legacy ? config_.legacy_uplift_multiplier_bp : 0,
+               card, events);
   return Outcome::approved;
 }
 
@@ -514,7 +526,8 @@ void Engine::undo(MessageRecord& original, int64_t release_minor, std::vector<Ev
   if (original.hold_id != 0) {
     const int64_t released = ledger_.release_hold(ledger::HoldId{original.hold_id}, left);
     if (released > 0)
-      events->push_back({EventKind::hold_released, card->id.value, account->id.value, original.hold_id, released});
+      events->push_back(
+          {EventKind::hold_released, card->id.value, account->id.value, original.hold_id, released});
     left -= released;
   }
   // What was posted (a financial message) is given back by a posting the other way. A hold

@@ -67,7 +67,8 @@ bool Engine::has_hold_rule(uint16_t mcc) const {
 // Approvals holdfast issued go into the code table (appended in code order on the
 // authorisation path); everything else is found through the card's own history.
 void Engine::index_match_keys(MessageRecord& r) {
-  if (r.card_id == 0 || !r.engine_code || (r.hold_id == 0 && !r.posted) || r.credit || !is_approval(r.reply.outcome))
+  if (r.card_id == 0 || !r.engine_code || (r.hold_id == 0 && !r.posted) || r.credit ||
+      !is_approval(r.reply.outcome))
     return;
   const uint32_t n = approval_number(r.reply.approval_code);
   if (n == 0) return;
@@ -143,7 +144,8 @@ Engine::MessageRecord* Engine::match_authorisation(const Presentment& p, const c
   MessageRecord* found = nullptr;
   if (const uint32_t n = approval_number(p.approval_code); n != 0 && n < approval_index_.size()) {
     found = record_at(approval_index_[n], card);
-    if (found != nullptr && (!found->engine_code || found->reply.approval_code != p.approval_code)) found = nullptr;
+    if (found != nullptr && (!found->engine_code || found->reply.approval_code != p.approval_code))
+      found = nullptr;
   }
   // The card's own money-moving approvals: the terminal's approval code (offline advices),
   // then the retrieval reference. Declines are not in that chain, and the walk is bounded: a
@@ -219,16 +221,20 @@ Timestamp Engine::listed_since(const cards::Card& card) {
   return std::min(card.protected_at, card.listed_at);
 }
 
-void Engine::add_card_facts(const cards::Card& card, Timestamp paid_earliest, disputes::LiabilityClaim* claim) const {
+void Engine::add_card_facts(const cards::Card& card, Timestamp paid_earliest,
+                            disputes::LiabilityClaim* claim) const {
   const bool protected_before = card.protected_at.us != 0 && card.protected_at <= paid_earliest;
   const bool listed_before = card.listed_at.us != 0 && card.listed_at <= paid_earliest;
   if (claim->status_at_payment == disputes::CardStatus::active && (protected_before || listed_before)) {
-    const bool reported = listed_before && !protected_before &&
-                          (card.status == cards::CardStatus::lost || card.status == cards::CardStatus::stolen);
-    claim->status_at_payment = reported ? disputes::CardStatus::reported_lost : disputes::CardStatus::blocked_by_issuer;
+    const bool reported =
+        listed_before && !protected_before &&
+        (card.status == cards::CardStatus::lost || card.status == cards::CardStatus::stolen);
+    claim->status_at_payment =
+        reported ? disputes::CardStatus::reported_lost : disputes::CardStatus::blocked_by_issuer;
   }
   auto fraud = fraud_cases_.find(card.fraud_case_id);
-  if (protected_before || listed_before || (fraud != fraud_cases_.end() && fraud->second.opened_at <= paid_earliest))
+  if (protected_before || listed_before ||
+      (fraud != fraud_cases_.end() && fraud->second.opened_at <= paid_earliest))
     claim->issuer_flagged_abnormal = true;
 }
 
@@ -282,7 +288,8 @@ Reply Engine::apply_presentment(const Presentment& p, std::vector<Event>* events
     push_presentment(record);
     return reply;
   };
-  if (p.amount_minor < 0 || p.billing_amount_minor < 0) return finish(account_reply(Outcome::invalid_amount, nullptr));
+  if (p.amount_minor < 0 || p.billing_amount_minor < 0)
+    return finish(account_reply(Outcome::invalid_amount, nullptr));
 
   switch (p.kind) {
     case PresentmentKind::first_presentment: break;
@@ -310,9 +317,12 @@ Reply Engine::first_presentment(const Presentment& p, cards::Card& card, cards::
                                 std::vector<Event>* events) {
   PresentmentRecord& record = presentments_.back();
   int64_t amount = 0;
-  if (p.billing_amount_minor > 0 && p.billing_currency == account.currency) amount = p.billing_amount_minor;
-  else if (p.currency == account.currency) amount = p.amount_minor;
-  else return account_reply(Outcome::presentment_currency_unusable, &account);
+  if (p.billing_amount_minor > 0 && p.billing_currency == account.currency)
+    amount = p.billing_amount_minor;
+  else if (p.currency == account.currency)
+    amount = p.amount_minor;
+  else
+    return account_reply(Outcome::presentment_currency_unusable, &account);
   if (amount == 0) return account_reply(Outcome::invalid_amount, &account);  // nothing to post
   const cards::Product& product = find_card_range(card.range)->product;
   const bool foreign = p.currency != account.currency;
@@ -327,11 +337,11 @@ Reply Engine::first_presentment(const Presentment& p, cards::Card& card, cards::
 
   // What authorisation, if any, stands behind it.
   MessageRecord* auth = match_authorisation(p, card);
-  int64_t authorised_left = 0;   // authorised and not yet cleared, account currency
-  int64_t allowance = 0;         // what may still be cleared as authorised: the rest plus tolerance
-  int64_t posted = 0;            // what this presentment posted to the cardholder
+  int64_t authorised_left = 0;  // authorised and not yet cleared, account currency
+  int64_t allowance = 0;        // what may still be cleared as authorised: the rest plus tolerance
+  int64_t posted = 0;           // what this presentment posted to the cardholder
   bool late = false;
-  bool offline = false;          // matched an advice: nobody at holdfast authorised it
+  bool offline = false;  // matched an advice: nobody at holdfast authorised it
   if (auth != nullptr) {
     offline = auth->offline;
     // The chain of incremental authorisations from its head. Sequence 0 is a record like any
@@ -347,15 +357,18 @@ Reply Engine::first_presentment(const Presentment& p, cards::Card& card, cards::
     int64_t held = 0;
     bool holds = false;
     for_each_link([&](MessageRecord& link) {
-      if (!link.voided && is_approval(link.reply.outcome)) authorised += link.account_amount_minor - link.undone_minor;
+      if (!link.voided && is_approval(link.reply.outcome))
+        authorised += link.account_amount_minor - link.undone_minor;
       if (link.hold_id != 0) holds = true;
-      if (const ledger::Hold* hold = link.hold_id != 0 ? ledger_.find_hold(ledger::HoldId{link.hold_id}) : nullptr)
+      if (const ledger::Hold* hold =
+              link.hold_id != 0 ? ledger_.find_hold(ledger::HoldId{link.hold_id}) : nullptr)
         held += hold->remaining_minor;
       return true;
     });
     authorised_left = std::max<int64_t>(0, authorised - auth->cleared_minor);
     // The tolerance is granted once per authorisation, however many presentments share it.
-    allowance = std::max<int64_t>(0, authorised + basis_points(authorised, tolerance_bp(*auth, foreign)) - auth->cleared_minor);
+    allowance = std::max<int64_t>(
+        0, authorised + basis_points(authorised, tolerance_bp(*auth, foreign)) - auth->cleared_minor);
     // Its hold ran out (expired) before it was cleared: a late presentment. A financial message
     // (0200/0220) posted at once and never held: not late.
     late = holds && held == 0 && authorised_left > 0;
@@ -387,7 +400,8 @@ Reply Engine::first_presentment(const Presentment& p, cards::Card& card, cards::
   record.posted_minor = posted;
   events->push_back({EventKind::presentment_posted, card.id.value, account.id.value,
                      auth != nullptr ? auth->hold_id : 0, posted});
-  if (fee > 0 && ledger_.post(account.ledger_index, internal_account(ledger::AccountKind::fee_income, account.currency), fee)) {
+  if (fee > 0 && ledger_.post(account.ledger_index,
+                              internal_account(ledger::AccountKind::fee_income, account.currency), fee)) {
     record.fee_minor = fee;
     events->push_back({EventKind::fee_posted, card.id.value, account.id.value, 0, fee});
   }
@@ -490,16 +504,17 @@ Reply Engine::reverse_presentment(const Presentment& p, std::vector<Event>* even
     // what they hold for it now (found by the money oracle: the reversal credited it again).
     if (dispute != disputes_.end()) {
       const DisputeRecord& d = dispute->second;
-      credited_by_chargeback = d.compensated ? d.entitlement_minor
-                                             : d.receivable_minor + d.recovered_minor + d.written_off_minor +
-                                                   d.provisional_minor;
+      credited_by_chargeback =
+          d.compensated ? d.entitlement_minor
+                        : d.receivable_minor + d.recovered_minor + d.written_off_minor + d.provisional_minor;
     }
     // A provisional credit the cardholder already holds is now covered by the acquirer's money:
     // it clears the provisional account instead of crediting the cardholder a second time, and
     // the claim, whose charge is gone, is withdrawn.
     if (dispute != disputes_.end() && dispute->second.provisional_minor > 0) {
       DisputeRecord& d = dispute->second;
-      HF_ASSERT(ledger_.post(settlement, internal_account(ledger::AccountKind::dispute_provisional, account->currency),
+      HF_ASSERT(ledger_.post(settlement,
+                             internal_account(ledger::AccountKind::dispute_provisional, account->currency),
                              d.provisional_minor));
       d.provisional_minor = 0;
       if (d.receivable_minor == 0 && !disputes::is_closed(d.dispute.state)) {
@@ -511,11 +526,13 @@ Reply Engine::reverse_presentment(const Presentment& p, std::vector<Event>* even
       DisputeRecord& d = dispute->second;
       disputes::Case closed = d.dispute;
       auto accepted = disputes::apply(rules_, closed, disputes::AcquirerAccepts{}, now_);
-      if (accepted.ok()) store_case(d, std::move(accepted).value(), events);
+      if (accepted.ok())
+        store_case(d, std::move(accepted).value(), events);
       else {
         // The lifecycle no longer lets the acquirer accept (e.g. represented): settle directly.
-        HF_ASSERT(ledger_.post(settlement, internal_account(ledger::AccountKind::chargeback_receivable, account->currency),
-                               d.receivable_minor));
+        HF_ASSERT(ledger_.post(
+            settlement, internal_account(ledger::AccountKind::chargeback_receivable, account->currency),
+            d.receivable_minor));
         d.recovered_minor += d.receivable_minor;
         d.receivable_minor = 0;
       }
@@ -728,8 +745,8 @@ void Engine::protect_card(cards::Card& card, std::vector<Event>* events) {
   card.protected_at = now_;
   if (card.status == cards::CardStatus::active) {
     card.status = cards::CardStatus::blocked;
-    events->push_back({EventKind::card_status_changed, card.id.value, account_id, 0,
-                       static_cast<int64_t>(card.status)});
+    events->push_back(
+        {EventKind::card_status_changed, card.id.value, account_id, 0, static_cast<int64_t>(card.status)});
   }
   events->push_back({EventKind::card_protected, card.id.value, account_id, 0, 0});
   if (auto list = tokens_by_card_.find(card.id.value); list != tokens_by_card_.end()) {

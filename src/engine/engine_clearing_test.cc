@@ -73,8 +73,9 @@ void watch(Story& story, const std::vector<uint64_t>* accounts) {
       const cards::Account* account = engine.find_account(cards::AccountId{id});
       if (account == nullptr) continue;
       const auto& books = engine.ledger().account(account->ledger_index);
-      ASSERT_EQ(engine.open_to_buy(*account), account->credit_limit_minor + account->active_uplift_minor(engine.now()) -
-                                                   books.posted_balance() - books.debits_pending);
+      ASSERT_EQ(engine.open_to_buy(*account), account->credit_limit_minor +
+                                                  account->active_uplift_minor(engine.now()) -
+                                                  books.posted_balance() - books.debits_pending);
     }
   };
 }
@@ -331,7 +332,7 @@ TEST_F(ClearingStory, ATipBeyondTheToleranceIsOverClearedAndTheExcessChargedBack
   EXPECT_EQ(d.origin, CaseOrigin::over_clearing);
   EXPECT_EQ(d.dispute.chargeback_minor, 1'000);  // above 10,000 + 20%
   EXPECT_EQ(d.receivable_minor, 1'000);
-  EXPECT_EQ(story.posted(account), 12'000);      // the cardholder pays what was authorised
+  EXPECT_EQ(story.posted(account), 12'000);  // the cardholder pays what was authorised
   EXPECT_EQ(internal(AccountKind::chargeback_receivable), 1'000);
 }
 
@@ -340,7 +341,8 @@ TEST_F(ClearingStory, TheTipToleranceIsGrantedOncePerAuthorisationNotOncePerPres
   dinner.mcc = 5812;
   const Reply approved = approve(dinner);
   EXPECT_EQ(story.run(clearing_of(dinner, approved, 6'000)).outcome, Outcome::presentment_matched);
-  EXPECT_EQ(story.run(clearing_of(dinner, approved, 6'000)).outcome, Outcome::presentment_matched);  // 12,000: +20%
+  EXPECT_EQ(story.run(clearing_of(dinner, approved, 6'000)).outcome,
+            Outcome::presentment_matched);  // 12,000: +20%
   const Reply third = story.run(clearing_of(dinner, approved, 1'000));
   EXPECT_EQ(third.outcome, Outcome::presentment_over_cleared);
   ASSERT_EQ(story.engine.disputes().size(), 1u);
@@ -933,7 +935,8 @@ TEST_F(ClearingStory, AChargebackRecordsTheCardsStatusAndThePaymentTime) {
   EXPECT_EQ(blocked.status_at_payment, disputes::CardStatus::blocked_by_issuer);
   EXPECT_EQ(blocked.payment_at, after.transaction_time);
   EXPECT_TRUE(blocked.issuer_flagged_abnormal);
-  EXPECT_EQ(dispute(charged.entity_id).liability.reasons.at(1), disputes::LiabilityReason::payment_after_report);
+  EXPECT_EQ(dispute(charged.entity_id).liability.reasons.at(1),
+            disputes::LiabilityReason::payment_after_report);
 }
 
 // A card the issuer marked lost has a zero floor from then on, and the chargeback says so.
@@ -949,7 +952,8 @@ TEST_F(ClearingStory, ACardTheIssuerListedHasAZeroFloorFromThen) {
   made_after.transaction_time = Timestamp{listed.us + kHourUs};
   const Reply charged = story.run(made_after);
   ASSERT_TRUE(saw(EventKind::chargeback_raised));
-  EXPECT_EQ(dispute(charged.entity_id).liability_claim.status_at_payment, disputes::CardStatus::reported_lost);
+  EXPECT_EQ(dispute(charged.entity_id).liability_claim.status_at_payment,
+            disputes::CardStatus::reported_lost);
   EXPECT_TRUE(dispute(charged.entity_id).liability_claim.issuer_flagged_abnormal);
 }
 
@@ -1113,7 +1117,8 @@ TEST_F(ClearingStory, TheUpliftGateRefusesCardNotPresentFallbackAndUnlistedCount
   RequestUplift swiped = uplift_request();
   swiped.fallback = true;
   EXPECT_EQ(story.run(swiped).outcome, Outcome::uplift_fallback);
-  EXPECT_EQ(story.run(uplift_request(250)).outcome, Outcome::uplift_country_not_allowed);  // France: not listed
+  EXPECT_EQ(story.run(uplift_request(250)).outcome,
+            Outcome::uplift_country_not_allowed);  // France: not listed
   EXPECT_EQ(story.run(uplift_request(156)).outcome, Outcome::uplift_country_not_allowed);  // at home
   story.run(SetCardStatus{card, cards::CardStatus::lost});
   EXPECT_EQ(story.run(uplift_request()).outcome, Outcome::uplift_card_not_active);
@@ -1175,8 +1180,9 @@ TEST(UpliftOnAuthorisation, AChipAuthorisationAbroadBeyondOpenToBuyAsksTheGateAn
   EXPECT_EQ(web.outcome, Outcome::insufficient_funds);
   EXPECT_EQ(web.detail, static_cast<int64_t>(Outcome::uplift_card_not_present));
   // The story numbers STANs in order: the keys of the message just sent.
-  const auto* kept = story.engine.find_message(MessageKind::authorization_request,
-                                               MessageKey{12345678, story.next_stan - 1, 1129120000 + story.next_stan});
+  const auto* kept =
+      story.engine.find_message(MessageKind::authorization_request,
+                                MessageKey{12345678, story.next_stan - 1, 1129120000 + story.next_stan});
   ASSERT_NE(kept, nullptr);
   EXPECT_EQ(kept->cause, Outcome::uplift_card_not_present);
   EXPECT_EQ(story.engine.find_account(cards::AccountId{account})->uplift_minor, 0);
@@ -1201,7 +1207,7 @@ TEST_F(ClearingStory, LegacyModeRefreshesOpenToBuyOnceADay) {
   EXPECT_EQ(story.open_to_buy(account), 20'000);
   story.advance_seconds(11 * 3600);  // 23:00, still the same day
   EXPECT_EQ(story.code(story.run(story.authorization(kPan, 20'000))), "00");
-  story.advance_seconds(2 * 3600);   // 01:00 the next day: refreshed from the books
+  story.advance_seconds(2 * 3600);  // 01:00 the next day: refreshed from the books
   const Reply next_day = story.run(story.authorization(kPan, 1'000));
   EXPECT_EQ(story.code(next_day), "51");
   EXPECT_EQ(story.open_to_buy(account), 60'000 - 50'000 - 60'000);
@@ -1282,7 +1288,8 @@ Walk clearing_walk(uint32_t seed, int steps, EngineMode mode) {
   EngineConfig config;
   config.mode = mode;
   apply(Configure{config});
-  cards::Product product = clearing_product(rng() % 2 == 0 ? cards::CardScheme::mastercard : cards::CardScheme::visa);
+  cards::Product product =
+      clearing_product(rng() % 2 == 0 ? cards::CardScheme::mastercard : cards::CardScheme::visa);
   product.uplift_on_authorization = true;
   product.dormant_days = 20;
   product.token_cooling_days = 3;
@@ -1381,8 +1388,10 @@ Walk clearing_walk(uint32_t seed, int steps, EngineMode mode) {
         const Approved& auth = approved[rng() % approved.size()];
         p.pan_hash = auth.message.pan_hash;
         p.mcc = auth.message.mcc;
-        if (rng() % 2 == 0) p.approval_code = auth.reply.approval_code;
-        else p.retrieval_reference = auth.message.retrieval_reference;
+        if (rng() % 2 == 0)
+          p.approval_code = auth.reply.approval_code;
+        else
+          p.retrieval_reference = auth.message.retrieval_reference;
         const int64_t authorised = auth.message.billing_amount_minor > 0 ? auth.message.billing_amount_minor
                                                                          : auth.message.amount_minor;
         p.amount_minor = authorised * static_cast<int64_t>(50 + rng() % 80) / 100;  // partial to over-cleared
@@ -1401,7 +1410,8 @@ Walk clearing_walk(uint32_t seed, int steps, EngineMode mode) {
       apply(presented[rng() % presented.size()]);  // the same record again
     } else if (pick < 80 && !presented.empty()) {
       Presentment p = presented[rng() % presented.size()];
-      p.kind = rng() % 2 == 0 ? PresentmentKind::first_presentment_reversal : PresentmentKind::second_presentment;
+      p.kind =
+          rng() % 2 == 0 ? PresentmentKind::first_presentment_reversal : PresentmentKind::second_presentment;
       p.record_id = digest(++record);
       apply(p);
     } else if (pick < 88) {
@@ -1416,7 +1426,8 @@ Walk clearing_walk(uint32_t seed, int steps, EngineMode mode) {
       u.fallback = rng() % 8 == 0;
       apply(u);
     } else if (pick < 96) {
-      apply(SetTokenStatus{card, rng() % 3 == 0 ? cards::TokenStatus::suspended : cards::TokenStatus::active});
+      apply(
+          SetTokenStatus{card, rng() % 3 == 0 ? cards::TokenStatus::suspended : cards::TokenStatus::active});
     } else if (pick < 98) {
       apply(SetCardStatus{card, rng() % 2 == 0 ? cards::CardStatus::active : cards::CardStatus::blocked});
     } else {
@@ -1474,13 +1485,13 @@ TEST(ClearingWalk, ClearingTrafficKeepsTheBooksAndOpenToBuyExactAndReplaysFromAS
     protected_cards += walk.counters.cards_protected;
   }
   // The walks went through every path they are meant to cover.
-  for (const Outcome o : {Outcome::presentment_matched, Outcome::presentment_late, Outcome::presentment_over_cleared,
-                          Outcome::presentment_unauthorised, Outcome::presentment_reversed,
-                          Outcome::presentment_already_applied, Outcome::representment_recorded,
-                          Outcome::presentment_currency_unusable, Outcome::uplift_granted,
-                          Outcome::uplift_card_not_present, Outcome::uplift_recent_offline_items,
-                          Outcome::token_suspended, Outcome::token_cryptogram_missing, Outcome::card_blocked,
-                          Outcome::reversal_applied})
+  for (const Outcome o :
+       {Outcome::presentment_matched, Outcome::presentment_late, Outcome::presentment_over_cleared,
+        Outcome::presentment_unauthorised, Outcome::presentment_reversed,
+        Outcome::presentment_already_applied, Outcome::representment_recorded,
+        Outcome::presentment_currency_unusable, Outcome::uplift_granted, Outcome::uplift_card_not_present,
+        Outcome::uplift_recent_offline_items, Outcome::token_suspended, Outcome::token_cryptogram_missing,
+        Outcome::card_blocked, Outcome::reversal_applied})
     EXPECT_GT(seen[static_cast<size_t>(o)], 0) << outcome_name(o);
   EXPECT_GT(protected_cards, 0u);
 }

@@ -72,7 +72,8 @@ int64_t detail_of(const disputes::Refusal& r) {
 // What the cardholder holds for the case right now: raise_chargeback credited the chargeback
 // itself; claim steps add what they credit.
 int64_t held_by_cardholder(const DisputeRecord& record) {
-  const int64_t by_chargeback = record.origin == CaseOrigin::cardholder_claim ? 0 : record.dispute.chargeback_minor;
+  const int64_t by_chargeback =
+      record.origin == CaseOrigin::cardholder_claim ? 0 : record.dispute.chargeback_minor;
   return by_chargeback + record.cardholder_credit_minor;
 }
 
@@ -114,7 +115,8 @@ Engine::PresentmentRecord* Engine::presentment_for_dispute(const OpenDispute& c)
 // A presented, posted payment was by definition not stopped. Without a report time the claim
 // itself is the report; without an awareness time the issuer cannot show the cardholder knew
 // earlier (it carries the burden of proof), so it is the report time.
-disputes::LiabilityClaim Engine::liability_facts(const DisputeRecord& record, disputes::LiabilityClaim claim) const {
+disputes::LiabilityClaim Engine::liability_facts(const DisputeRecord& record,
+                                                 disputes::LiabilityClaim claim) const {
   claim.payment_at = record.dispute.transaction_at;
   if (claim.reported_at.us == 0) claim.reported_at = record.dispute.claimed_at;
   if (claim.aware_at.us == 0) claim.aware_at = claim.reported_at;
@@ -126,7 +128,8 @@ disputes::LiabilityClaim Engine::liability_facts(const DisputeRecord& record, di
 
 Reply Engine::open_dispute(const OpenDispute& c, std::vector<Event>* events) {
   PresentmentRecord* presentment = presentment_for_dispute(c);
-  if (presentment == nullptr || presentment->kind != PresentmentKind::first_presentment || presentment->card_id == 0)
+  if (presentment == nullptr || presentment->kind != PresentmentKind::first_presentment ||
+      presentment->card_id == 0)
     return account_reply(Outcome::dispute_unknown_presentment, nullptr);
   const cards::Card& card = cards_.at(presentment->card_id);
   const cards::Account* account = find_account(card.account);
@@ -142,7 +145,8 @@ Reply Engine::open_dispute(const OpenDispute& c, std::vector<Event>* events) {
     return r;
   }
   const uint64_t case_id = c.requested_case_id != 0 ? c.requested_case_id : next_case_id_;
-  if (disputes_.contains(case_id) || fraud_cases_.contains(case_id)) return refused(Outcome::admin_duplicate_id, 0);
+  if (disputes_.contains(case_id) || fraud_cases_.contains(case_id))
+    return refused(Outcome::admin_duplicate_id, 0);
 
   // What was posted and not given back by a presentment reversal is what can be disputed.
   const int64_t posted = presentment->reversed ? 0 : presentment->posted_minor;
@@ -176,14 +180,16 @@ Reply Engine::open_dispute(const OpenDispute& c, std::vector<Event>* events) {
   stored.liability_claim = liability_facts(stored, c.liability);
   stored.liability = disputes::assess_liability(rules_.liability, stored.liability_claim);
   presentment->case_id = case_id;  // one case per presentment: a second claim is refused
-  events->push_back({EventKind::dispute_opened, card.id.value, account->id.value, 0, claim.disputed.minor, case_id});
+  events->push_back(
+      {EventKind::dispute_opened, card.id.value, account->id.value, 0, claim.disputed.minor, case_id});
   Reply reply = account_reply(Outcome::admin_done, account);
   reply.entity_id = case_id;
   return reply;
 }
 
 // The case and its account, or the unknown-case answer for an operator's mistyped id.
-bool Engine::find_case(uint64_t case_id, DisputeRecord** record, const cards::Account** account, Reply* unknown) {
+bool Engine::find_case(uint64_t case_id, DisputeRecord** record, const cards::Account** account,
+                       Reply* unknown) {
   auto it = disputes_.find(case_id);
   if (it == disputes_.end()) {
     *unknown = account_reply(Outcome::dispute_unknown_case, nullptr);
@@ -218,8 +224,10 @@ Reply Engine::dispute_action(const DisputeAction& c, std::vector<Event>* events)
     return r;
   }
   store_case(record, std::move(next).value(), events);
-  if (std::holds_alternative<disputes::FileChargeback>(c.step)) book_claim_chargeback(record, *account, events);
-  if (std::holds_alternative<disputes::GrantProvisionalCredit>(c.step)) post_provisional_credit(record, *account, events);
+  if (std::holds_alternative<disputes::FileChargeback>(c.step))
+    book_claim_chargeback(record, *account, events);
+  if (std::holds_alternative<disputes::GrantProvisionalCredit>(c.step))
+    post_provisional_credit(record, *account, events);
   events->push_back({EventKind::dispute_step, record.dispute.card_id, account->id.value, 0,
                      static_cast<int64_t>(record.dispute.state), c.case_id});
   Reply reply = account_reply(Outcome::admin_done, account);
@@ -227,7 +235,8 @@ Reply Engine::dispute_action(const DisputeAction& c, std::vector<Event>* events)
   return reply;
 }
 
-void Engine::post_provisional_credit(DisputeRecord& record, const cards::Account& account, std::vector<Event>* events) {
+void Engine::post_provisional_credit(DisputeRecord& record, const cards::Account& account,
+                                     std::vector<Event>* events) {
   // A chargeback already filed may have given the cardholder as much or more.
   const int64_t credit = record.dispute.provisional_credit_minor - held_by_cardholder(record);
   if (credit <= 0) return;
@@ -235,17 +244,21 @@ void Engine::post_provisional_credit(DisputeRecord& record, const cards::Account
                          account.ledger_index, credit));
   record.provisional_minor += credit;
   record.cardholder_credit_minor += credit;
-  events->push_back({EventKind::credited, record.dispute.card_id, account.id.value, 0, credit, record.dispute.case_id});
+  events->push_back(
+      {EventKind::credited, record.dispute.card_id, account.id.value, 0, credit, record.dispute.case_id});
 }
 
-void Engine::book_claim_chargeback(DisputeRecord& record, const cards::Account& account, std::vector<Event>* events) {
+void Engine::book_claim_chargeback(DisputeRecord& record, const cards::Account& account,
+                                   std::vector<Event>* events) {
   const int64_t amount = record.dispute.chargeback_minor;
   // The lifecycle files a chargeback once per case; a second booking would be a bug.
-  HF_ASSERT(amount > 0 && record.receivable_minor == 0 && record.recovered_minor == 0 && record.written_off_minor == 0);
+  HF_ASSERT(amount > 0 && record.receivable_minor == 0 && record.recovered_minor == 0 &&
+            record.written_off_minor == 0);
   const uint32_t receivable = internal_account(ledger::AccountKind::chargeback_receivable, account.currency);
   const int64_t covers_provisional = std::min(amount, record.provisional_minor);
   if (covers_provisional > 0) {
-    HF_ASSERT(ledger_.post(receivable, internal_account(ledger::AccountKind::dispute_provisional, account.currency),
+    HF_ASSERT(ledger_.post(receivable,
+                           internal_account(ledger::AccountKind::dispute_provisional, account.currency),
                            covers_provisional));
     record.provisional_minor -= covers_provisional;
   }
@@ -283,7 +296,8 @@ Reply Engine::close_compensation(const CloseCompensation& c, std::vector<Event>*
   };
   if (!disputes::is_closed(record.dispute.state)) return refused(Outcome::dispute_not_closed);
   if (record.compensated) return refused(Outcome::dispute_already_compensated);
-  if (c.fee_waiver_minor < 0 || c.fee_waiver_minor > kMaxGoodwill || c.reward_points < 0 || c.reward_points > kMaxGoodwill)
+  if (c.fee_waiver_minor < 0 || c.fee_waiver_minor > kMaxGoodwill || c.reward_points < 0 ||
+      c.reward_points > kMaxGoodwill)
     return refused(Outcome::admin_invalid);
   disputes::LiabilityClaim claim = record.liability_claim;
   disputes::LiabilityAssessment liability = record.liability;
@@ -306,7 +320,8 @@ Reply Engine::close_compensation(const CloseCompensation& c, std::vector<Event>*
   // The provisional credit nobody else owes is the issuer's now; the cardholder's side is then
   // settled to the entitlement from (or back to) the issuer's loss.
   if (record.provisional_minor > 0) {
-    HF_ASSERT(ledger_.post(loss, internal_account(ledger::AccountKind::dispute_provisional, ccy), record.provisional_minor));
+    HF_ASSERT(ledger_.post(loss, internal_account(ledger::AccountKind::dispute_provisional, ccy),
+                           record.provisional_minor));
     record.provisional_minor = 0;
   }
   const int64_t held = held_by_cardholder(record);
@@ -316,14 +331,17 @@ Reply Engine::close_compensation(const CloseCompensation& c, std::vector<Event>*
   const bool charge_reversed = presentment_reversed(record);
   const int64_t entitled = charge_reversed ? held : plan.cardholder_entitlement_minor;
   std::vector<disputes::CompensationEntry> posted;
-  auto entry = [&](disputes::EntryKind kind, int64_t amount, Currency currency, disputes::Party who, Timestamp at) {
-    posted.push_back(disputes::CompensationEntry{kind, c.case_id, account->id.value, Money{amount, currency}, who, at});
+  auto entry = [&](disputes::EntryKind kind, int64_t amount, Currency currency, disputes::Party who,
+                   Timestamp at) {
+    posted.push_back(
+        disputes::CompensationEntry{kind, c.case_id, account->id.value, Money{amount, currency}, who, at});
   };
   for (const auto& e : plan.entries)
     if (e.kind == disputes::EntryKind::provisional_credit) posted.push_back(e);
   if (held > entitled) {
     HF_ASSERT(ledger_.post(account->ledger_index, loss, held - entitled));
-    entry(disputes::EntryKind::provisional_credit_reversal, held - entitled, ccy, disputes::Party::cardholder, now_);
+    entry(disputes::EntryKind::provisional_credit_reversal, held - entitled, ccy, disputes::Party::cardholder,
+          now_);
     events->push_back({EventKind::posted, card_id, account->id.value, 0, held - entitled, c.case_id});
   } else if (entitled > held) {
     HF_ASSERT(ledger_.post(loss, account->ledger_index, entitled - held));
@@ -331,10 +349,11 @@ Reply Engine::close_compensation(const CloseCompensation& c, std::vector<Event>*
     events->push_back({EventKind::credited, card_id, account->id.value, 0, entitled - held, c.case_id});
   }
   for (const auto& e : plan.entries)
-    if (e.kind == disputes::EntryKind::chargeback_recovery_receivable) posted.push_back(e);  // booked when filed
+    if (e.kind == disputes::EntryKind::chargeback_recovery_receivable)
+      posted.push_back(e);  // booked when filed
   if (c.fee_waiver_minor > 0) {
-    HF_ASSERT(ledger_.post(internal_account(ledger::AccountKind::goodwill_expense, ccy), account->ledger_index,
-                           c.fee_waiver_minor));
+    HF_ASSERT(ledger_.post(internal_account(ledger::AccountKind::goodwill_expense, ccy),
+                           account->ledger_index, c.fee_waiver_minor));
     entry(disputes::EntryKind::fee_waiver, c.fee_waiver_minor, ccy, disputes::Party::issuer, now_);
     events->push_back({EventKind::credited, card_id, account->id.value, 0, c.fee_waiver_minor, c.case_id});
   }
@@ -342,7 +361,8 @@ Reply Engine::close_compensation(const CloseCompensation& c, std::vector<Event>*
     HF_ASSERT(ledger_.post(internal_account(ledger::AccountKind::reward_points_issued, Currency{}),
                            points_account(account->id.value), c.reward_points));
     entry(disputes::EntryKind::reward_points, c.reward_points, Currency{}, disputes::Party::issuer, now_);
-    events->push_back({EventKind::reward_points_awarded, card_id, account->id.value, 0, c.reward_points, c.case_id});
+    events->push_back(
+        {EventKind::reward_points_awarded, card_id, account->id.value, 0, c.reward_points, c.case_id});
   }
   record.compensated = true;
   record.entitlement_minor = entitled;

@@ -27,7 +27,8 @@ constexpr int64_t kHourUs = 3600 * kMicrosPerSecond;
 
 Digest16 digest(uint64_t n) {
   Digest16 d;
-  for (size_t i = 0; i < d.bytes.size(); ++i) d.bytes[i] = static_cast<uint8_t>(n >> (i % 8 * 8) ^ (i * 37 + 11));
+  for (size_t i = 0; i < d.bytes.size(); ++i)
+    d.bytes[i] = static_cast<uint8_t>(n >> (i % 8 * 8) ^ (i * 37 + 11));
   return d;
 }
 
@@ -83,10 +84,12 @@ class DisputeStory : public ::testing::Test {
     EXPECT_EQ(r.entity_id, 0u) << "below the floor limit: no chargeback by the engine";
     return p;
   }
-  uint64_t claim(const Presentment& p, std::string code, int64_t amount = 0, disputes::LiabilityClaim facts = {}) {
+  uint64_t claim(const Presentment& p, std::string code, int64_t amount = 0,
+                 disputes::LiabilityClaim facts = {}) {
     OpenDispute c;
     c.presentment = p.record_id;
-    c.transaction_at = p.transaction_time;  // from the cardholder's statement: the engine keeps the clearing date only
+    c.transaction_at =
+        p.transaction_time;  // from the cardholder's statement: the engine keeps the clearing date only
     c.reason_code = std::move(code);
     c.amount_minor = amount;
     c.liability = facts;
@@ -124,7 +127,7 @@ TEST_F(DisputeStory, AFraudClaimGoesThroughEveryStepToArbitrationAndIsWrittenOff
   EXPECT_EQ(c.disputed.minor, 20'000);  // no amount given: all that was posted
   EXPECT_EQ(c.transaction_at, p.transaction_time);
   EXPECT_EQ(c.deadline, Timestamp{story.now.us + 120 * kDayUs});  // Visa 10.4: 120 days from clearing
-  EXPECT_EQ(story.open_to_buy(account), 40'000);  // a claim alone moves no money
+  EXPECT_EQ(story.open_to_buy(account), 40'000);                  // a claim alone moves no money
 
   // Provisional credit: the cardholder has her CNY 200 back at once, from the issuer.
   done(id, disputes::GrantProvisionalCredit{20'000});
@@ -247,7 +250,7 @@ TEST_F(DisputeStory, ClaimsAreRefusedWithTheReasonAndTheDeadlineThatPassed) {
   EXPECT_EQ(run(c).outcome, Outcome::dispute_unknown_presentment);
   c.presentment = p.arn;  // an ARN is not a record id ...
   EXPECT_EQ(run(c).outcome, Outcome::dispute_unknown_presentment);
-  c.by_arn = true;        // ... unless said so
+  c.by_arn = true;         // ... unless said so
   c.reason_code = "10.4";  // a Visa code on a Mastercard card
   EXPECT_EQ(run(c).outcome, Outcome::dispute_unknown_reason_code);
 
@@ -267,7 +270,8 @@ TEST_F(DisputeStory, ClaimsAreRefusedWithTheReasonAndTheDeadlineThatPassed) {
   const Reply again = run(c);
   EXPECT_EQ(again.outcome, Outcome::dispute_already_open);
   EXPECT_EQ(again.entity_id, opened.entity_id);
-  EXPECT_EQ(run(DisputeAction{opened.entity_id + 100, disputes::Withdraw{}}).outcome, Outcome::dispute_unknown_case);
+  EXPECT_EQ(run(DisputeAction{opened.entity_id + 100, disputes::Withdraw{}}).outcome,
+            Outcome::dispute_unknown_case);
   EXPECT_EQ(run(CloseCompensation{opened.entity_id, 0, 0, false, {}}).outcome, Outcome::dispute_not_closed);
   // A requested case id must be free.
   const Presentment other = present(1'000, 5);
@@ -299,8 +303,9 @@ TEST_F(DisputeStory, TheLiabilityRecordFollowsTheSeedsRules) {
   const disputes::LiabilityAssessment& la = record(a).liability;
   EXPECT_EQ(la.issuer_bp, 10'000);
   EXPECT_EQ(la.bears, disputes::Party::issuer);
-  EXPECT_EQ(la.reasons, (std::vector<disputes::LiabilityReason>{disputes::LiabilityReason::issuer_burden_of_proof,
-                                                                disputes::LiabilityReason::cardholder_reported_promptly}));
+  EXPECT_EQ(la.reasons, (std::vector<disputes::LiabilityReason>{
+                            disputes::LiabilityReason::issuer_burden_of_proof,
+                            disputes::LiabilityReason::cardholder_reported_promptly}));
   EXPECT_EQ(record(a).liability_claim.payment_at, frozen.transaction_time);  // the engine's fact
   const disputes::LiabilityAssessment& lb = record(b).liability;
   EXPECT_EQ(lb.issuer_bp, 7'000);
@@ -309,7 +314,8 @@ TEST_F(DisputeStory, TheLiabilityRecordFollowsTheSeedsRules) {
 
   // Both are charged back, represented and lost.
   for (const uint64_t id : {a, b}) {
-    done(id, disputes::AttachEvidence{disputes::EvidenceKind::cardholder_statement, disputes::Party::cardholder, "not me"});
+    done(id, disputes::AttachEvidence{disputes::EvidenceKind::cardholder_statement,
+                                      disputes::Party::cardholder, "not me"});
     done(id, disputes::GrantProvisionalCredit{10'000});
     done(id, disputes::FileChargeback{20'000, ""});
   }
@@ -398,7 +404,8 @@ TEST_F(DisputeStory, CasesWithTheirLiabilityAndCompensationSurviveASnapshotByteF
   disputes::LiabilityClaim facts;
   facts.cardholder_leaked_credentials = true;
   const uint64_t id = claim(p, "10.4", 15'000, facts);
-  done(id, disputes::AttachEvidence{disputes::EvidenceKind::cardholder_statement, disputes::Party::cardholder, "not me"});
+  done(id, disputes::AttachEvidence{disputes::EvidenceKind::cardholder_statement, disputes::Party::cardholder,
+                                    "not me"});
   done(id, disputes::GrantProvisionalCredit{5'000});
   done(id, disputes::FileChargeback{15'000, ""});
   done(id, disputes::AcquirerAccepts{});
@@ -448,11 +455,18 @@ TEST(DisputeCommands, EveryDisputeCommandRoundTripsThroughTheJournalCodec) {
   open.liability.reported_at = kStart;
   std::vector<CommandBody> bodies = {open, CloseCompensation{7, 100, 200, true, open.liability}};
   const std::vector<disputes::Command> steps = {
-      disputes::GrantProvisionalCredit{5}, disputes::FileChargeback{6, "10.4"},
+      disputes::GrantProvisionalCredit{5},
+      disputes::FileChargeback{6, "10.4"},
       disputes::AttachEvidence{disputes::EvidenceKind::cctv, disputes::Party::merchant, "camera 3"},
-      disputes::AcquirerAccepts{}, disputes::RecordRepresentment{}, disputes::FilePreArbitration{},
-      disputes::RecordPreArbitrationDeclined{}, disputes::FileArbitration{}, disputes::RecordArbitrationRuling{true},
-      disputes::IssuerAccepts{}, disputes::Withdraw{}, disputes::Tick{}};
+      disputes::AcquirerAccepts{},
+      disputes::RecordRepresentment{},
+      disputes::FilePreArbitration{},
+      disputes::RecordPreArbitrationDeclined{},
+      disputes::FileArbitration{},
+      disputes::RecordArbitrationRuling{true},
+      disputes::IssuerAccepts{},
+      disputes::Withdraw{},
+      disputes::Tick{}};
   for (const auto& s : steps) bodies.push_back(DisputeAction{9, s});
   for (const auto& body : bodies) {
     const Command c{kStart, body};
@@ -553,16 +567,26 @@ TEST(DisputeWalk, ClaimsAndStepsInAnyOrderKeepTheBooksAndReplayFromASnapshot) {
         const uint64_t id = last_case > back ? last_case - back : last_case + 1;
         const int64_t amount = static_cast<int64_t>(rng() % 32'000);
         const std::array<disputes::Command, 12> steps{
-            disputes::GrantProvisionalCredit{amount}, disputes::FileChargeback{amount, ""},
-            disputes::AttachEvidence{static_cast<disputes::EvidenceKind>(rng() % 3), disputes::Party::cardholder, "x"},
-            disputes::AcquirerAccepts{}, disputes::RecordRepresentment{}, disputes::FilePreArbitration{},
-            disputes::RecordPreArbitrationDeclined{}, disputes::FileArbitration{},
-            disputes::RecordArbitrationRuling{rng() % 2 == 0}, disputes::IssuerAccepts{}, disputes::Withdraw{},
+            disputes::GrantProvisionalCredit{amount},
+            disputes::FileChargeback{amount, ""},
+            disputes::AttachEvidence{static_cast<disputes::EvidenceKind>(rng() % 3),
+                                     disputes::Party::cardholder, "x"},
+            disputes::AcquirerAccepts{},
+            disputes::RecordRepresentment{},
+            disputes::FilePreArbitration{},
+            disputes::RecordPreArbitrationDeclined{},
+            disputes::FileArbitration{},
+            disputes::RecordArbitrationRuling{rng() % 2 == 0},
+            disputes::IssuerAccepts{},
+            disputes::Withdraw{},
             disputes::Tick{}};
         apply(DisputeAction{id, steps[rng() % steps.size()]});
       } else if (pick < 95) {
-        apply(CloseCompensation{1 + rng() % (last_case + 1), static_cast<int64_t>(rng() % 2'000),
-                                static_cast<int64_t>(rng() % 500), rng() % 4 == 0, {}});
+        apply(CloseCompensation{1 + rng() % (last_case + 1),
+                                static_cast<int64_t>(rng() % 2'000),
+                                static_cast<int64_t>(rng() % 500),
+                                rng() % 4 == 0,
+                                {}});
       } else {
         apply(Tick{});
       }
@@ -571,8 +595,9 @@ TEST(DisputeWalk, ClaimsAndStepsInAnyOrderKeepTheBooksAndReplayFromASnapshot) {
       for (uint64_t a : accounts) {
         const cards::Account& account = *story.engine.find_account(cards::AccountId{a});
         const auto& books = story.engine.ledger().account(account.ledger_index);
-        ASSERT_EQ(story.engine.open_to_buy(account),
-                  account.credit_limit_minor - (books.debits_posted - books.credits_posted) - books.debits_pending);
+        ASSERT_EQ(
+            story.engine.open_to_buy(account),
+            account.credit_limit_minor - (books.debits_posted - books.credits_posted) - books.debits_pending);
       }
       for (const auto& [id, d] : story.engine.disputes()) {
         ASSERT_GE(d.provisional_minor, 0);

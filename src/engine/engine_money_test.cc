@@ -254,7 +254,8 @@ TEST_F(MoneyStory, ACompensationAfterThePresentmentWasReversedDoesNotCreditTwice
   EXPECT_TRUE(story.engine.disputes().at(opened.entity_id).compensated);
   story.advance_days(400);  // the presentment is forgotten (clearing record retention)
   run(Tick{});
-  EXPECT_EQ(run(CloseCompensation{opened.entity_id, 0, 0, false, {}}).outcome, Outcome::dispute_already_compensated);
+  EXPECT_EQ(run(CloseCompensation{opened.entity_id, 0, 0, false, {}}).outcome,
+            Outcome::dispute_already_compensated);
   EXPECT_EQ(story.posted(account), 0);  // not -5,000
 }
 
@@ -267,7 +268,8 @@ CardMessage with_response_code(CardMessage m, const char* code) {
 
 TEST_F(MoneyStory, OfflineApprovedAdvicesBookAndCountTowardsBurstProtection) {
   // Y1 (offline approved) holds, Y3 (unable to go online, offline approved) posts.
-  const Reply y1 = run(with_response_code(story.message(MessageKind::authorization_advice, kPan, 5'000), "Y1"));
+  const Reply y1 =
+      run(with_response_code(story.message(MessageKind::authorization_advice, kPan, 5'000), "Y1"));
   EXPECT_EQ(y1.outcome, Outcome::advice_accepted);
   EXPECT_EQ(story.pending(account), 5'000);
   const Reply y3 = run(with_response_code(story.message(MessageKind::financial_advice, kPan, 7'000), "Y3"));

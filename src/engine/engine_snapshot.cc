@@ -6,10 +6,10 @@
 #include "base/assert.h"
 #include "base/bytes.h"
 #include "base/result.h"
-#include "engine/wire.h"
-#include "engine/engine.h"
 #include "disputes/codec.h"
+#include "engine/engine.h"
 #include "engine/engine_internal.h"
+#include "engine/wire.h"
 
 namespace holdfast::engine {
 namespace {
@@ -17,7 +17,8 @@ namespace {
 using namespace wire;
 
 constexpr uint32_t kSnapshotMagic = 0x48465353;  // "HFSS"
-constexpr uint16_t kSnapshotVersion = 5;  // 2: clearing, tokens, disputes, legacy mode; 3: token ATCs; 4: time and liability facts; 5: hold ids are sequence numbers
+constexpr uint16_t kSnapshotVersion = 5;  // 2: clearing, tokens, disputes, legacy mode; 3: token ATCs; 4:
+                                          // time and liability facts; 5: hold ids are sequence numbers
 
 void put_reply(ByteWriter& w, const Reply& x) {
   w.u8(static_cast<uint8_t>(x.outcome));
@@ -45,8 +46,8 @@ void put_range(ByteWriter& w, const cards::CardRange& x) {
   put_product(w, x.product);
 }
 bool get_range(ByteReader& r, cards::CardRange* x) {
-  return r.u32(&x->id.value) && r.u64(&x->prefix_low) && r.u64(&x->prefix_high) &&
-         r.u8(&x->prefix_length) && get_product(r, &x->product);
+  return r.u32(&x->id.value) && r.u64(&x->prefix_low) && r.u64(&x->prefix_high) && r.u8(&x->prefix_length) &&
+         get_product(r, &x->product);
 }
 
 void put_account(ByteWriter& w, const cards::Account& x) {
@@ -105,19 +106,17 @@ void put_card(ByteWriter& w, const cards::Card& x) {
 }
 bool get_card(ByteReader& r, cards::Card* x) {
   return r.u64(&x->id.value) && r.u64(&x->account.value) && r.u32(&x->range.value) &&
-         r.bytes(x->pan_hash.bytes.data(), x->pan_hash.bytes.size()) &&
-         get_chars(r, &x->masked_pan.first6) && get_chars(r, &x->masked_pan.last4) &&
-         r.u8(&x->masked_pan.length) && r.u16(&x->expiry_yymm) &&
+         r.bytes(x->pan_hash.bytes.data(), x->pan_hash.bytes.size()) && get_chars(r, &x->masked_pan.first6) &&
+         get_chars(r, &x->masked_pan.last4) && r.u8(&x->masked_pan.length) && r.u16(&x->expiry_yymm) &&
          get_enum(r, &x->status, cards::kCardStatusCount) && r.i64(&x->issued_at.us) &&
          r.i64(&x->last_used_at.us) && r.u8(&x->encrypted_pan_size) &&
          x->encrypted_pan_size <= x->encrypted_pan.size() &&
          r.bytes(x->encrypted_pan.data(), x->encrypted_pan.size()) && get_chars(r, &x->service_code) &&
-         get_chars(r, &x->pin_verification_value) && r.u8(&x->pan_sequence_number) &&
-         r.u8(&x->pin_tries) && r.boolean(&x->has_atc) && r.u16(&x->last_atc) &&
-         get_chars(r, &x->pin_offset) && r.u8(&x->offline_item_count) &&
-         x->offline_item_count <= cards::Card::kOfflineItemsKept && get_times(r, &x->offline_item_times) &&
-         get_amounts(r, &x->offline_item_amounts) && r.i64(&x->protected_at.us) && r.i64(&x->listed_at.us) &&
-         r.u64(&x->fraud_case_id);
+         get_chars(r, &x->pin_verification_value) && r.u8(&x->pan_sequence_number) && r.u8(&x->pin_tries) &&
+         r.boolean(&x->has_atc) && r.u16(&x->last_atc) && get_chars(r, &x->pin_offset) &&
+         r.u8(&x->offline_item_count) && x->offline_item_count <= cards::Card::kOfflineItemsKept &&
+         get_times(r, &x->offline_item_times) && get_amounts(r, &x->offline_item_amounts) &&
+         r.i64(&x->protected_at.us) && r.i64(&x->listed_at.us) && r.u64(&x->fraud_case_id);
 }
 
 void put_token(ByteWriter& w, const cards::Token& x) {
@@ -135,14 +134,16 @@ void put_token(ByteWriter& w, const cards::Token& x) {
   w.u16(x.last_atc);
 }
 bool get_token(ByteReader& r, cards::Token* x) {
-  return r.u64(&x->id.value) && r.u64(&x->card.value) && r.bytes(x->pan_hash.bytes.data(), x->pan_hash.bytes.size()) &&
-         get_chars(r, &x->masked_pan.first6) && get_chars(r, &x->masked_pan.last4) && r.u8(&x->masked_pan.length) &&
-         get_enum(r, &x->status, cards::kTokenStatusCount) && r.u8(&x->wallet) && r.i64(&x->provisioned_at.us) &&
-         r.i64(&x->last_used_at.us) && r.boolean(&x->has_atc) && r.u16(&x->last_atc);
+  return r.u64(&x->id.value) && r.u64(&x->card.value) &&
+         r.bytes(x->pan_hash.bytes.data(), x->pan_hash.bytes.size()) && get_chars(r, &x->masked_pan.first6) &&
+         get_chars(r, &x->masked_pan.last4) && r.u8(&x->masked_pan.length) &&
+         get_enum(r, &x->status, cards::kTokenStatusCount) && r.u8(&x->wallet) &&
+         r.i64(&x->provisioned_at.us) && r.i64(&x->last_used_at.us) && r.boolean(&x->has_atc) &&
+         r.u16(&x->last_atc);
 }
 
 // A case's cardholder side (engine_disputes.cc): liability record and compensation as posted.
-constexpr size_t kMaxLiabilityReasons = 16;  // assess_liability gives at most 5
+constexpr size_t kMaxLiabilityReasons = 16;    // assess_liability gives at most 5
 constexpr size_t kMaxCompensationEntries = 6;  // one per disputes::EntryKind
 
 void put_cardholder_side(ByteWriter& w, const DisputeRecord& d) {
@@ -178,21 +179,24 @@ bool get_bp(ByteReader& r, int32_t* bp) {
 bool get_cardholder_side(ByteReader& r, DisputeRecord* d) {
   uint8_t n = 0;
   if (!r.i64(&d->provisional_minor) || !r.i64(&d->cardholder_credit_minor) ||
-      !get_liability_claim(r, &d->liability_claim) || !get_enum(r, &d->liability.bears, disputes::kPartyCount) ||
-      !get_bp(r, &d->liability.issuer_bp) || !get_bp(r, &d->liability.cardholder_bp) ||
-      !r.boolean(&d->liability.recover_from_acquirer) || !r.u8(&n) || n > kMaxLiabilityReasons)
+      !get_liability_claim(r, &d->liability_claim) ||
+      !get_enum(r, &d->liability.bears, disputes::kPartyCount) || !get_bp(r, &d->liability.issuer_bp) ||
+      !get_bp(r, &d->liability.cardholder_bp) || !r.boolean(&d->liability.recover_from_acquirer) ||
+      !r.u8(&n) || n > kMaxLiabilityReasons)
     return false;
   d->liability.reasons.assign(n, disputes::LiabilityReason::issuer_burden_of_proof);
   for (auto& reason : d->liability.reasons)
-    if (!get_enum(r, &reason, static_cast<int>(disputes::LiabilityReason::acquirer_liable_emv_shift) + 1)) return false;
-  if (!r.boolean(&d->compensated) || !r.i64(&d->entitlement_minor) || !r.i64(&d->issuer_net_loss_minor) || !r.u8(&n) ||
-      n > kMaxCompensationEntries)
+    if (!get_enum(r, &reason, static_cast<int>(disputes::LiabilityReason::acquirer_liable_emv_shift) + 1))
+      return false;
+  if (!r.boolean(&d->compensated) || !r.i64(&d->entitlement_minor) || !r.i64(&d->issuer_net_loss_minor) ||
+      !r.u8(&n) || n > kMaxCompensationEntries)
     return false;
   d->compensation.assign(n, disputes::CompensationEntry{});
   for (auto& e : d->compensation)
-    if (!get_enum(r, &e.kind, static_cast<int>(disputes::EntryKind::reward_points) + 1) || !r.u64(&e.case_id) ||
-        !r.u64(&e.account_id) || !r.i64(&e.amount.minor) || !r.u16(&e.amount.currency.code) ||
-        !get_enum(r, &e.borne_by, disputes::kPartyCount) || !r.i64(&e.at.us))
+    if (!get_enum(r, &e.kind, static_cast<int>(disputes::EntryKind::reward_points) + 1) ||
+        !r.u64(&e.case_id) || !r.u64(&e.account_id) || !r.i64(&e.amount.minor) ||
+        !r.u16(&e.amount.currency.code) || !get_enum(r, &e.borne_by, disputes::kPartyCount) ||
+        !r.i64(&e.at.us))
       return false;
   return d->provisional_minor >= 0 && d->cardholder_credit_minor >= 0;
 }
@@ -232,7 +236,8 @@ void Engine::serialize(std::vector<uint8_t>* out) const {
   for (const auto* account : sorted_values(accounts_)) put_account(w, *account);
   w.u64(cards_.size());
   for (const auto* card : sorted_values(cards_)) put_card(w, *card);
-  std::vector<std::pair<uint16_t, uint32_t>> settlement(settlement_accounts_.begin(), settlement_accounts_.end());
+  std::vector<std::pair<uint16_t, uint32_t>> settlement(settlement_accounts_.begin(),
+                                                        settlement_accounts_.end());
   std::sort(settlement.begin(), settlement.end());
   w.u32(static_cast<uint32_t>(settlement.size()));
   for (const auto& [currency, index] : settlement) {
@@ -291,15 +296,16 @@ Result<Ok, SnapshotError> Engine::deserialize(std::span<const uint8_t> in) {
 bool Engine::read_state(ByteReader& r, const char** part) {
   uint32_t magic = 0;
   uint16_t version = 0;
-  if (!r.u32(&magic) || magic != kSnapshotMagic || !r.u16(&version) || version != kSnapshotVersion) return false;
+  if (!r.u32(&magic) || magic != kSnapshotMagic || !r.u16(&version) || version != kSnapshotVersion)
+    return false;
   *part = "engine settings";
   if (!read_config(r, &config_) || !r.i64(&now_.us)) return false;
   *part = "counters";
   if (!r.u64(&counters_.commands) || !r.u64(&counters_.card_messages) || !r.u64(&counters_.approvals) ||
-      !r.u64(&counters_.declines) || !r.u64(&counters_.duplicates) ||
-      !r.u64(&counters_.advices_over_limit) || !r.u64(&counters_.holds_expired) ||
-      !r.u64(&counters_.presentments) || !r.u64(&counters_.unauthorised_items) ||
-      !r.u64(&counters_.chargebacks_raised) || !r.u64(&counters_.cards_protected))
+      !r.u64(&counters_.declines) || !r.u64(&counters_.duplicates) || !r.u64(&counters_.advices_over_limit) ||
+      !r.u64(&counters_.holds_expired) || !r.u64(&counters_.presentments) ||
+      !r.u64(&counters_.unauthorised_items) || !r.u64(&counters_.chargebacks_raised) ||
+      !r.u64(&counters_.cards_protected))
     return false;
   *part = "ledger";
   if (!ledger_.deserialize(r)) return false;
@@ -399,8 +405,7 @@ bool Engine::read_records(ByteReader& r) {
         !r.boolean(&rec.voided) || !r.boolean(&rec.offline) || !r.u16(&rec.mcc) ||
         !get_enum(r, &rec.channel, 2) || !get_chars(r, &rec.retrieval_reference) || !r.u64(&rec.chain_head) ||
         !r.u64(&rec.chain_next) || !r.i64(&rec.cleared_minor) || !r.u16(&rec.presentments) ||
-        !get_enum(r, &rec.cause, kOutcomeCount) || !r.boolean(&rec.engine_code) ||
-        !r.u16(&rec.currency.code))
+        !get_enum(r, &rec.cause, kOutcomeCount) || !r.boolean(&rec.engine_code) || !r.u16(&rec.currency.code))
       return false;
     // Chain links name records by sequence: never one not yet written.
     if (rec.chain_head >= end || rec.chain_next >= end) return false;
@@ -491,10 +496,12 @@ bool Engine::deserialize_clearing(ByteReader& r, const char** part) {
   for (uint64_t i = 0; i < count; ++i) {
     PresentmentRecord p;
     p.sequence = presentments_dropped_ + i;
-    if (!r.bytes(p.record_id.bytes.data(), p.record_id.bytes.size()) || !r.bytes(p.arn.bytes.data(), p.arn.bytes.size()) ||
-        !r.i64(&p.at.us) || !get_enum(r, &p.kind, kPresentmentKindCount) || !get_reply(r, &p.reply) ||
-        !r.u64(&p.card_id) || !r.u64(&p.matched_sequence) || !r.boolean(&p.matched) || !r.i64(&p.posted_minor) ||
-        !r.i64(&p.fee_minor) || !r.i64(&p.unauthorised_minor) || !r.u64(&p.case_id) || !r.boolean(&p.reversed))
+    if (!r.bytes(p.record_id.bytes.data(), p.record_id.bytes.size()) ||
+        !r.bytes(p.arn.bytes.data(), p.arn.bytes.size()) || !r.i64(&p.at.us) ||
+        !get_enum(r, &p.kind, kPresentmentKindCount) || !get_reply(r, &p.reply) || !r.u64(&p.card_id) ||
+        !r.u64(&p.matched_sequence) || !r.boolean(&p.matched) || !r.i64(&p.posted_minor) ||
+        !r.i64(&p.fee_minor) || !r.i64(&p.unauthorised_minor) || !r.u64(&p.case_id) ||
+        !r.boolean(&p.reversed))
       return false;
     if ((p.card_id != 0 && !cards_.contains(p.card_id)) || (p.matched && p.matched_sequence >= records_end))
       return false;
@@ -544,8 +551,8 @@ bool Engine::deserialize_clearing(ByteReader& r, const char** part) {
   for (uint32_t i = 0; i < points; ++i) {
     uint64_t account_id = 0;
     uint32_t index = 0;
-    if (!r.u64(&account_id) || !r.u32(&index) || index >= ledger_.account_count() || !accounts_.contains(account_id) ||
-        !points_accounts_.emplace(account_id, index).second)
+    if (!r.u64(&account_id) || !r.u32(&index) || index >= ledger_.account_count() ||
+        !accounts_.contains(account_id) || !points_accounts_.emplace(account_id, index).second)
       return false;
   }
   *part = "fraud cases";

@@ -277,8 +277,8 @@ TEST(EngineNetwork, SignOnIsRequiredWhenConfigured) {
 
 // Extreme amounts (up to DE 4's 999,999,999,999) and several currencies: US dollars billed in
 // CNY (DE 6) at any implied rate, yen with no billing amount.
-constexpr std::array<int64_t, 6> kExtremeAmounts{1, 99, 123'456'789, 500'000'000'000, 999'999'999'998,
-                                                 999'999'999'999};
+constexpr std::array<int64_t, 6> kExtremeAmounts{
+    1, 99, 123'456'789, 500'000'000'000, 999'999'999'998, 999'999'999'999};
 void add_money_extremes(std::mt19937& rng, CardMessage* m) {
   switch (rng() % 8) {
     case 0: m->amount_minor = kExtremeAmounts[rng() % kExtremeAmounts.size()]; break;
@@ -346,7 +346,8 @@ std::vector<Command> random_walk(uint32_t seed, int steps) {
       add(r);
     } else if (pick < 75) {
       // A reversal (maybe crafted) before its original, then the original.
-      const MessageKind kind = rng() % 2 == 0 ? MessageKind::financial_request : MessageKind::authorization_request;
+      const MessageKind kind =
+          rng() % 2 == 0 ? MessageKind::financial_request : MessageKind::authorization_request;
       CardMessage m = builder.message(kind, pan, static_cast<int64_t>(rng() % 40'000));
       add_money_extremes(rng, &m);
       CardMessage r = builder.reversal_of(m);
@@ -365,7 +366,8 @@ std::vector<Command> random_walk(uint32_t seed, int steps) {
     } else if (pick < 96) {
       add(SetCardStatus{1 + rng() % 5, static_cast<cards::CardStatus>(rng() % 3)});
     } else {
-      const int64_t limit = rng() % 4 == 0 ? int64_t{3'000'000'000'000} : static_cast<int64_t>(rng() % 100'000);
+      const int64_t limit =
+          rng() % 4 == 0 ? int64_t{3'000'000'000'000} : static_cast<int64_t>(rng() % 100'000);
       add(SetCreditLimit{1 + rng() % 5, limit});
     }
   }
@@ -378,8 +380,9 @@ void expect_invariants(const Engine& engine) {
     const auto* account = engine.find_account(cards::AccountId{a});
     if (account == nullptr) continue;  // not opened yet at this step
     const auto& books = engine.ledger().account(account->ledger_index);
-    ASSERT_EQ(engine.open_to_buy(*account), account->credit_limit_minor + account->active_uplift_minor(engine.now()) -
-                                                 (books.debits_posted - books.credits_posted) - books.debits_pending);
+    ASSERT_EQ(engine.open_to_buy(*account),
+              account->credit_limit_minor + account->active_uplift_minor(engine.now()) -
+                  (books.debits_posted - books.credits_posted) - books.debits_pending);
     ASSERT_GE(books.debits_pending, 0);
   }
 }
@@ -511,8 +514,7 @@ TEST(EngineSnapshot, SnapshotWhoseRecordSequenceReachesTheIndexSentinelIsRefused
   ASSERT_EQ(bytes[4], 2);
   auto restored = e.deserialize(input);
   ASSERT_FALSE(restored.ok());
-  EXPECT_NE(restored.error().message.find(" at offset "), std::string::npos)
-      << restored.error().message;
+  EXPECT_NE(restored.error().message.find(" at offset "), std::string::npos) << restored.error().message;
 }
 
 }  // namespace

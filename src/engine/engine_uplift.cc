@@ -99,7 +99,8 @@ Outcome Engine::uplift_gate(const cards::Card& card, const cards::Token* token, 
   if (token != nullptr) {
     const Timestamp token_seen = token->last_used_at.us != 0 ? token->last_used_at : token->provisioned_at;
     if (older_than(token_seen, now_, product.dormant_days)) return Outcome::uplift_dormant;
-    if (!older_than(token->provisioned_at, now_, product.token_cooling_days)) return Outcome::uplift_token_too_new;
+    if (!older_than(token->provisioned_at, now_, product.token_cooling_days))
+      return Outcome::uplift_token_too_new;
   }
   if (card.offline_item_count > 0) {
     const Timestamp latest = *std::max_element(card.offline_item_times.begin(),
@@ -112,15 +113,17 @@ Outcome Engine::uplift_gate(const cards::Card& card, const cards::Token* token, 
 
 int64_t Engine::grant_uplift(cards::Account& account, const cards::Product& product, uint32_t multiplier_bp,
                              const cards::Card& card, std::vector<Event>* events) {
-  const uint32_t cap = config_.mode == EngineMode::legacy ? std::max(product.uplift_max_multiplier_bp,
-                                                                     config_.legacy_uplift_multiplier_bp)
-                                                          : product.uplift_max_multiplier_bp;
+  const uint32_t cap = config_.mode == EngineMode::legacy
+                           ? std::max(product.uplift_max_multiplier_bp, config_.legacy_uplift_multiplier_bp)
+                           : product.uplift_max_multiplier_bp;
   const uint32_t multiplier = std::clamp<uint32_t>(multiplier_bp == 0 ? cap : multiplier_bp, 10'000, cap);
-  const int64_t uplift = static_cast<int64_t>(static_cast<Wide>(account.credit_limit_minor) * (multiplier - 10'000) / 10'000);
+  const int64_t uplift =
+      static_cast<int64_t>(static_cast<Wide>(account.credit_limit_minor) * (multiplier - 10'000) / 10'000);
   // An uplift never shrinks one already in force.
   if (uplift > account.active_uplift_minor(now_)) {
     account.uplift_minor = uplift;
-    account.uplift_expires_at = add_seconds_saturating(now_, static_cast<int64_t>(product.uplift_days) * kSecondsPerDay);
+    account.uplift_expires_at =
+        add_seconds_saturating(now_, static_cast<int64_t>(product.uplift_days) * kSecondsPerDay);
   }
   events->push_back({EventKind::uplift_granted, card.id.value, account.id.value, 0, account.uplift_minor});
   return account.uplift_minor;
@@ -132,7 +135,8 @@ Reply Engine::request_uplift(const RequestUplift& c, std::vector<Event>* events)
   const cards::Token* token = nullptr;
   if (c.token_id != 0) {
     token = find_token(cards::TokenId{c.token_id});
-    if (token == nullptr || token->card.value != c.card_id) return admin_reply(Outcome::admin_unknown_token, c.token_id);
+    if (token == nullptr || token->card.value != c.card_id)
+      return admin_reply(Outcome::admin_unknown_token, c.token_id);
   }
   if (c.multiplier_bp != 0 && c.multiplier_bp < 10'000) return admin_reply(Outcome::admin_invalid, c.card_id);
   cards::Account* account = account_by_id(card->second.account.value);
@@ -140,7 +144,8 @@ Reply Engine::request_uplift(const RequestUplift& c, std::vector<Event>* events)
   const cards::Product& product = find_card_range(card->second.range)->product;
   const Outcome gate = uplift_gate(card->second, token, c.country, c.channel, c.fallback);
   if (gate != Outcome::uplift_granted) {
-    events->push_back({EventKind::uplift_refused, c.card_id, account->id.value, 0, static_cast<int64_t>(gate)});
+    events->push_back(
+        {EventKind::uplift_refused, c.card_id, account->id.value, 0, static_cast<int64_t>(gate)});
     return account_reply(gate, account);
   }
   grant_uplift(*account, product, c.multiplier_bp, card->second, events);

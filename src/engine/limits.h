@@ -51,7 +51,8 @@ inline constexpr size_t kLengthPrefixBytes = 4;           // ByteWriter::str and
 inline constexpr size_t kFloorLimitRuleBytes = 2 + 2 + 2 + 1 + 8;
 inline constexpr size_t kProductFixedBytes = 61;  // every product field but the three lists' items
 inline constexpr size_t kMaxProductBytes = kProductFixedBytes + kMaxProductNameBytes +
-                                           kMaxFloorLimitRules * kFloorLimitRuleBytes + kMaxUpliftCountries * 2;
+                                           kMaxFloorLimitRules * kFloorLimitRuleBytes +
+                                           kMaxUpliftCountries * 2;
 inline constexpr size_t kMaxCreateCardRangeBytes = kCommandHeaderBytes + 8 + 8 + 1 + kMaxProductBytes;
 inline constexpr size_t kConfigFixedBytes = 63;  // every setting but the lists' items and the rules text
 inline constexpr size_t kMaxConfigBytes = kConfigFixedBytes + kMaxMccHoldRules * (2 + 2 + 4) +
@@ -62,8 +63,11 @@ inline constexpr size_t kMaxConfigureBytes = kCommandHeaderBytes + kMaxConfigByt
 inline constexpr size_t kMaxAttachEvidenceBytes =
     kCommandHeaderBytes + 8 + 1 + 1 + 1 + kLengthPrefixBytes + kMaxEvidenceDescriptionBytes;
 
-static_assert(kMaxCreateCardRangeBytes <= kMaxCommandBytes, "a product at its bounds must fit one journal entry");
-static_assert(kMaxConfigureBytes <= kMaxCommandBytes, "engine settings at their bounds must fit one journal entry");
-static_assert(kMaxAttachEvidenceBytes <= kMaxCommandBytes, "evidence at its bound must fit one journal entry");
+static_assert(kMaxCreateCardRangeBytes <= kMaxCommandBytes,
+              "a product at its bounds must fit one journal entry");
+static_assert(kMaxConfigureBytes <= kMaxCommandBytes,
+              "engine settings at their bounds must fit one journal entry");
+static_assert(kMaxAttachEvidenceBytes <= kMaxCommandBytes,
+              "evidence at its bound must fit one journal entry");
 
 }  // namespace holdfast::engine::limits

@@ -96,7 +96,7 @@ std::string_view outcome_name(Outcome o) noexcept {
 }
 
 std::array<char, 2> response_code(Outcome o) noexcept {
-  auto code = [](const char (&c)[3]) { return std::array<char, 2>{c[0], c[1]}; };
+  auto code = [](const char(&c)[3]) { return std::array<char, 2>{c[0], c[1]}; };
   switch (o) {
     case Outcome::approved:
     case Outcome::account_verified:

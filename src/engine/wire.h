@@ -90,10 +90,11 @@ inline bool get_countries(ByteReader& r, std::vector<uint16_t>* out) {
   return true;
 }
 inline bool get_product(ByteReader& r, cards::Product* p) {
-  return r.str(&p->name, limits::kMaxProductNameBytes) && r.u16(&p->issuer_country) && r.boolean(&p->allow_card_not_present) &&
-         r.boolean(&p->allow_cross_border) && r.boolean(&p->allow_cash) &&
-         r.i64(&p->single_authorization_limit_minor) && r.u8(&p->pin_try_limit) && r.u16(&p->atc_window) &&
-         r.boolean(&p->decline_fallback) && r.boolean(&p->require_cvv2_card_not_present) &&
+  return r.str(&p->name, limits::kMaxProductNameBytes) && r.u16(&p->issuer_country) &&
+         r.boolean(&p->allow_card_not_present) && r.boolean(&p->allow_cross_border) &&
+         r.boolean(&p->allow_cash) && r.i64(&p->single_authorization_limit_minor) &&
+         r.u8(&p->pin_try_limit) && r.u16(&p->atc_window) && r.boolean(&p->decline_fallback) &&
+         r.boolean(&p->require_cvv2_card_not_present) &&
          get_enum(r, &p->pin_verification, cards::kPinVerificationCount) &&
          get_enum(r, &p->scheme, cards::kCardSchemeCount) && r.i64(&p->default_floor_limit_minor) &&
          get_floor_limits(r, &p->floor_limits) && r.u32(&p->foreign_fee_bp) &&

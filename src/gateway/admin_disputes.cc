@@ -20,7 +20,9 @@ struct Fail {
 };
 
 // Prefixes a nested object's member: "liability" + "kind" -> "liability.kind".
-Fail within(const std::string& parent, const Fail& f) { return Fail{f.field.empty() ? parent : parent + "." + f.field, f.reason}; }
+Fail within(const std::string& parent, const Fail& f) {
+  return Fail{f.field.empty() ? parent : parent + "." + f.field, f.reason};
+}
 
 const json& member(const json& r, const char* name) {
   auto it = r.find(name);
@@ -38,7 +40,8 @@ uint64_t id_member(const json& r, const char* name) {
 
 int64_t amount_member(const json& r, const char* name) {
   const json& v = member(r, name);
-  if (!v.is_number_integer() || v.get<int64_t>() < 0) throw Fail{name, "must be a non-negative integer of minor units"};
+  if (!v.is_number_integer() || v.get<int64_t>() < 0)
+    throw Fail{name, "must be a non-negative integer of minor units"};
   return v.get<int64_t>();
 }
 
@@ -91,15 +94,18 @@ T named(const json& r, const char* name, const std::array<const char*, N>& names
 }
 
 // In the order of the enums (disputes/liability.h, case.h).
-constexpr std::array<const char*, 3> kTheftKinds{"counterfeit_card_present", "online_theft", "lost_or_stolen_card"};
-constexpr std::array<const char*, 4> kCardStatuses{"active", "reported_lost", "frozen_by_cardholder", "blocked_by_issuer"};
-constexpr std::array<const char*, disputes::kPartyCount> kParties{"cardholder", "issuer", "acquirer", "merchant", "scheme"};
+constexpr std::array<const char*, 3> kTheftKinds{"counterfeit_card_present", "online_theft",
+                                                 "lost_or_stolen_card"};
+constexpr std::array<const char*, 4> kCardStatuses{"active", "reported_lost", "frozen_by_cardholder",
+                                                   "blocked_by_issuer"};
+constexpr std::array<const char*, disputes::kPartyCount> kParties{"cardholder", "issuer", "acquirer",
+                                                                  "merchant", "scheme"};
 
 disputes::LiabilityClaim liability(const json& r) {
   if (!r.is_object()) throw Fail{"", "must be an object"};
   only_members(r, {"kind", "status_at_payment", "aware_at_s", "reported_at_s", "issuer_flagged_abnormal",
-                   "issuer_kept_evidence", "issuer_proved_cardholder_made_it", "cardholder_leaked_credentials",
-                   "chip_card_read_by_stripe"});
+                   "issuer_kept_evidence", "issuer_proved_cardholder_made_it",
+                   "cardholder_leaked_credentials", "chip_card_read_by_stripe"});
   disputes::LiabilityClaim c;
   if (r.contains("kind")) c.kind = named<disputes::TheftKind>(r, "kind", kTheftKinds, "a theft kind");
   if (r.contains("status_at_payment"))
@@ -125,22 +131,26 @@ disputes::LiabilityClaim liability_member(const json& r) {
 // Clearing ids are taken like the present op takes them: printable ASCII, at most 128.
 std::string clearing_id_member(const json& r, const char* name) {
   const std::string id = string_member(r, name);
-  if (id.empty() || id.size() > 128 || !std::all_of(id.begin(), id.end(), [](char c) { return c >= ' ' && c <= '~'; }))
+  if (id.empty() || id.size() > 128 ||
+      !std::all_of(id.begin(), id.end(), [](char c) { return c >= ' ' && c <= '~'; }))
     throw Fail{name, "must be 1 to 128 printable ASCII characters"};
   return id;
 }
 
 engine::OpenDispute open_dispute(const json& r) {
-  only_members(r, {"op", "record_id", "arn", "reason_code", "amount_minor", "case_id", "transaction_at_s", "liability"});
+  only_members(r, {"op", "record_id", "arn", "reason_code", "amount_minor", "case_id", "transaction_at_s",
+                   "liability"});
   engine::OpenDispute c;
   const bool by_record = r.contains("record_id");
   c.by_arn = r.contains("arn");
-  if (by_record == c.by_arn) throw Fail{"record_id", "give the presentment's record_id or its arn (one of them)"};
+  if (by_record == c.by_arn)
+    throw Fail{"record_id", "give the presentment's record_id or its arn (one of them)"};
   c.presentment = digest16(clearing_id_member(r, by_record ? "record_id" : "arn"));
   c.reason_code = reason_code_member(r, "reason_code");
   if (r.contains("amount_minor")) {
     c.amount_minor = amount_member(r, "amount_minor");
-    if (c.amount_minor == 0) throw Fail{"amount_minor", "must be positive (leave it out to dispute all that was posted)"};
+    if (c.amount_minor == 0)
+      throw Fail{"amount_minor", "must be positive (leave it out to dispute all that was posted)"};
   }
   if (r.contains("case_id")) c.requested_case_id = id_member(r, "case_id");
   c.transaction_at = time_member(r, "transaction_at_s");
@@ -173,13 +183,15 @@ disputes::Command action(const json& r) {
     if (!disputes::parse_evidence_kind(string_member(r, "kind"), &e.kind)) {
       std::string kinds;
       for (uint8_t k = 0; k < disputes::kEvidenceKindCount; ++k)
-        kinds += (k == 0 ? "" : ", ") + std::string(disputes::evidence_kind_name(static_cast<disputes::EvidenceKind>(k)));
+        kinds += (k == 0 ? "" : ", ") +
+                 std::string(disputes::evidence_kind_name(static_cast<disputes::EvidenceKind>(k)));
       throw Fail{"kind", "must be an evidence kind: " + kinds};
     }
     e.from = named<disputes::Party>(r, "from", kParties, "a party");
     e.description = string_member(r, "description");
     if (e.description.size() > disputes::kMaxDescriptionBytes)
-      throw Fail{"description", "must be at most " + std::to_string(disputes::kMaxDescriptionBytes) + " bytes"};
+      throw Fail{"description",
+                 "must be at most " + std::to_string(disputes::kMaxDescriptionBytes) + " bytes"};
     return e;
   }
   if (a == "ruling") {
@@ -190,17 +202,25 @@ disputes::Command action(const json& r) {
   }
   // The steps that carry nothing.
   disputes::Command plain;
-  if (a == "acquirer_accepts") plain = disputes::AcquirerAccepts{};
-  else if (a == "representment") plain = disputes::RecordRepresentment{};
-  else if (a == "pre_arbitration") plain = disputes::FilePreArbitration{};
-  else if (a == "pre_arbitration_declined") plain = disputes::RecordPreArbitrationDeclined{};
-  else if (a == "arbitration") plain = disputes::FileArbitration{};
-  else if (a == "issuer_accepts") plain = disputes::IssuerAccepts{};
-  else if (a == "withdraw") plain = disputes::Withdraw{};
+  if (a == "acquirer_accepts")
+    plain = disputes::AcquirerAccepts{};
+  else if (a == "representment")
+    plain = disputes::RecordRepresentment{};
+  else if (a == "pre_arbitration")
+    plain = disputes::FilePreArbitration{};
+  else if (a == "pre_arbitration_declined")
+    plain = disputes::RecordPreArbitrationDeclined{};
+  else if (a == "arbitration")
+    plain = disputes::FileArbitration{};
+  else if (a == "issuer_accepts")
+    plain = disputes::IssuerAccepts{};
+  else if (a == "withdraw")
+    plain = disputes::Withdraw{};
   else
-    throw Fail{"action",
-               "must be provisional_credit, file_chargeback, attach_evidence, acquirer_accepts, representment, "
-               "pre_arbitration, pre_arbitration_declined, arbitration, ruling, issuer_accepts or withdraw"};
+    throw Fail{
+        "action",
+        "must be provisional_credit, file_chargeback, attach_evidence, acquirer_accepts, representment, "
+        "pre_arbitration, pre_arbitration_declined, arbitration, ruling, issuer_accepts or withdraw"};
   allow({});
   return plain;
 }
@@ -212,7 +232,8 @@ engine::CloseCompensation close_compensation(const json& r) {
   if (r.contains("fee_waiver_minor")) c.fee_waiver_minor = amount_member(r, "fee_waiver_minor");
   if (r.contains("reward_points")) {
     const json& v = r["reward_points"];
-    if (!v.is_number_integer() || v.get<int64_t>() < 0) throw Fail{"reward_points", "must be a non-negative integer"};
+    if (!v.is_number_integer() || v.get<int64_t>() < 0)
+      throw Fail{"reward_points", "must be a non-negative integer"};
     c.reward_points = v.get<int64_t>();
   }
   c.reassess = r.contains("liability");
@@ -314,8 +335,10 @@ json due_alerts(const json& r, const engine::Engine& engine) {
   std::vector<disputes::Case> open;
   json waiting = json::array();
   for (const auto& [id, d] : engine.disputes()) {
-    if (!disputes::is_closed(d.dispute.state)) open.push_back(d.dispute);
-    else if (d.origin == engine::CaseOrigin::cardholder_claim && !d.compensated) waiting.push_back(id);
+    if (!disputes::is_closed(d.dispute.state))
+      open.push_back(d.dispute);
+    else if (d.origin == engine::CaseOrigin::cardholder_claim && !d.compensated)
+      waiting.push_back(id);
   }
   json alerts = json::array();
   for (const auto& a : disputes::due_alerts(open, engine.now(), v.get<int64_t>()))
@@ -325,7 +348,9 @@ json due_alerts(const json& r, const engine::Engine& engine) {
                           {"party", disputes::party_name(a.party)},
                           {"deadline", utc(a.deadline)},
                           {"seconds_left", a.seconds_left}});
-  return json{{"now", utc(engine.now())}, {"alerts", std::move(alerts)}, {"awaiting_compensation", std::move(waiting)}};
+  return json{{"now", utc(engine.now())},
+              {"alerts", std::move(alerts)},
+              {"awaiting_compensation", std::move(waiting)}};
 }
 
 std::string op_of(const json& request) {
@@ -344,7 +369,8 @@ bool is_dispute_query(const json& request) {
 std::optional<Result<engine::CommandBody, AdminParseError>> parse_dispute_command(const json& request) {
   const std::string op = op_of(request);
   try {
-    if (op == "open_dispute") return Result<engine::CommandBody, AdminParseError>(engine::CommandBody{open_dispute(request)});
+    if (op == "open_dispute")
+      return Result<engine::CommandBody, AdminParseError>(engine::CommandBody{open_dispute(request)});
     if (op == "dispute_action") {
       engine::DisputeAction c;
       c.case_id = id_member(request, "case_id");
@@ -377,12 +403,15 @@ std::optional<json> answer_dispute_query(const json& request, const engine::Engi
 void add_dispute_details(const engine::Reply& reply, json* answer) {
   using engine::Outcome;
   switch (reply.outcome) {
-    case Outcome::dispute_deadline_passed: (*answer)["deadline"] = disputes::format_utc(Timestamp{reply.detail}); break;
+    case Outcome::dispute_deadline_passed:
+      (*answer)["deadline"] = disputes::format_utc(Timestamp{reply.detail});
+      break;
     case Outcome::dispute_amount_above_posted:
     case Outcome::dispute_amount_above_disputed: (*answer)["limit_minor"] = reply.detail; break;
     case Outcome::dispute_documentation_missing:
       if (reply.detail >= 0 && reply.detail < disputes::kEvidenceKindCount)
-        (*answer)["missing"] = disputes::evidence_kind_name(static_cast<disputes::EvidenceKind>(reply.detail));
+        (*answer)["missing"] =
+            disputes::evidence_kind_name(static_cast<disputes::EvidenceKind>(reply.detail));
       break;
     case Outcome::dispute_already_open: (*answer)["case_id"] = reply.detail; break;
     default: break;

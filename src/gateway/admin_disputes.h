@@ -34,10 +34,12 @@ namespace holdfast::gateway {
 bool is_dispute_query(const nlohmann::json& request);
 
 // The command for open_dispute, dispute_action or close_compensation; nullopt for other ops.
-std::optional<Result<engine::CommandBody, AdminParseError>> parse_dispute_command(const nlohmann::json& request);
+std::optional<Result<engine::CommandBody, AdminParseError>> parse_dispute_command(
+    const nlohmann::json& request);
 
 // The answer to get_case or due_alerts; nullopt for other ops.
-std::optional<nlohmann::json> answer_dispute_query(const nlohmann::json& request, const engine::Engine& engine);
+std::optional<nlohmann::json> answer_dispute_query(const nlohmann::json& request,
+                                                   const engine::Engine& engine);
 
 // What a dispute refusal's Reply::detail means, added to its JSON answer: "deadline" (UTC),
 // "limit_minor", "missing" (evidence kind) or "case_id" (the case already open). Nothing for

@@ -49,7 +49,8 @@ class AdminDisputes : public ::testing::Test {
   json admin(const json& request) {
     EXPECT_FALSE(is_admin_query(request));
     auto body = parse_admin_command(request, kHasher);
-    EXPECT_TRUE(body.ok()) << request.dump() << ": " << (body.ok() ? "" : body.error().field + " " + body.error().reason);
+    EXPECT_TRUE(body.ok()) << request.dump() << ": "
+                           << (body.ok() ? "" : body.error().field + " " + body.error().reason);
     if (!body.ok()) return json{};
     return admin_reply_json(story.run(std::move(*body)));
   }
@@ -68,21 +69,32 @@ TEST_F(AdminDisputes, AClaimIsOpenedWorkedAndSettledThroughAdminJson) {
                        {"arn", "74000001234567890123456"},
                        {"reason_code", "10.4"},
                        {"transaction_at_s", paid_s},
-                       {"liability", {{"aware_at_s", paid_s + 600}, {"reported_at_s", paid_s + 1800},
-                                      {"cardholder_leaked_credentials", true}}}});
+                       {"liability",
+                        {{"aware_at_s", paid_s + 600},
+                         {"reported_at_s", paid_s + 1800},
+                         {"cardholder_leaked_credentials", true}}}});
   ASSERT_EQ(opened["outcome"], "admin_done");
   const uint64_t id = opened["id"].get<uint64_t>();
-  EXPECT_EQ(admin({{"op", "dispute_action"}, {"case_id", id}, {"action", "provisional_credit"}, {"amount_minor", 20'000}})
-                ["open_to_buy"]["minor"],
+  EXPECT_EQ(admin({{"op", "dispute_action"},
+                   {"case_id", id},
+                   {"action", "provisional_credit"},
+                   {"amount_minor", 20'000}})["open_to_buy"]["minor"],
             60'000);
-  json missing = admin({{"op", "dispute_action"}, {"case_id", id}, {"action", "file_chargeback"}, {"amount_minor", 20'000}});
+  json missing = admin(
+      {{"op", "dispute_action"}, {"case_id", id}, {"action", "file_chargeback"}, {"amount_minor", 20'000}});
   EXPECT_EQ(missing["outcome"], "documentation_missing");
   EXPECT_FALSE(missing["ok"].get<bool>());
   EXPECT_EQ(missing["missing"], "cardholder_statement");
-  admin({{"op", "dispute_action"}, {"case_id", id}, {"action", "attach_evidence"}, {"kind", "cardholder_statement"},
-         {"from", "cardholder"}, {"description", "I was at home; CVV2 typed into a fake parcel site"}});
-  EXPECT_EQ(admin({{"op", "dispute_action"}, {"case_id", id}, {"action", "file_chargeback"}, {"amount_minor", 20'000}})
-                ["outcome"],
+  admin({{"op", "dispute_action"},
+         {"case_id", id},
+         {"action", "attach_evidence"},
+         {"kind", "cardholder_statement"},
+         {"from", "cardholder"},
+         {"description", "I was at home; CVV2 typed into a fake parcel site"}});
+  EXPECT_EQ(admin({{"op", "dispute_action"},
+                   {"case_id", id},
+                   {"action", "file_chargeback"},
+                   {"amount_minor", 20'000}})["outcome"],
             "admin_done");
 
   // The acquirer has 30 days to answer: inside a 40-day lead time, not inside a 10-day one.
@@ -97,8 +109,10 @@ TEST_F(AdminDisputes, AClaimIsOpenedWorkedAndSettledThroughAdminJson) {
   admin({{"op", "dispute_action"}, {"case_id", id}, {"action", "representment"}});
   admin({{"op", "dispute_action"}, {"case_id", id}, {"action", "issuer_accepts"}});
   EXPECT_EQ(query({{"op", "due_alerts"}, {"lead_time_s", 0}})["awaiting_compensation"], json::array({id}));
-  EXPECT_EQ(admin({{"op", "close_compensation"}, {"case_id", id}, {"fee_waiver_minor", 1'000}, {"reward_points", 500}})
-                ["outcome"],
+  EXPECT_EQ(admin({{"op", "close_compensation"},
+                   {"case_id", id},
+                   {"fee_waiver_minor", 1'000},
+                   {"reward_points", 500}})["outcome"],
             "admin_done");
   EXPECT_TRUE(query({{"op", "due_alerts"}, {"lead_time_s", 0}})["awaiting_compensation"].empty());
 
@@ -117,7 +131,8 @@ TEST_F(AdminDisputes, AClaimIsOpenedWorkedAndSettledThroughAdminJson) {
   EXPECT_EQ(c["liability"]["issuer_bp"], 7'000);
   EXPECT_EQ(c["liability"]["cardholder_bp"], 3'000);
   EXPECT_EQ(c["liability"]["reasons"].back(), "cardholder_leaked_credentials");
-  EXPECT_EQ(c["liability"]["facts"]["payment_at"], disputes::format_utc(Timestamp::from_seconds(static_cast<int64_t>(paid_s))));
+  EXPECT_EQ(c["liability"]["facts"]["payment_at"],
+            disputes::format_utc(Timestamp::from_seconds(static_cast<int64_t>(paid_s))));
   EXPECT_EQ(c["entitlement_minor"], 14'000);
   const json& entries = c["compensation"];
   ASSERT_EQ(entries.size(), 4u);
@@ -126,11 +141,13 @@ TEST_F(AdminDisputes, AClaimIsOpenedWorkedAndSettledThroughAdminJson) {
   EXPECT_EQ(entries[1]["borne_by"], "cardholder");
   EXPECT_EQ(entries[3]["kind"], "reward_points");
   EXPECT_EQ(entries[3]["amount"]["points"], 500);
-  EXPECT_EQ(query({{"op", "get_account"}, {"account_id", account}})["open_to_buy_minor"], 60'000 - 6'000 + 1'000);
+  EXPECT_EQ(query({{"op", "get_account"}, {"account_id", account}})["open_to_buy_minor"],
+            60'000 - 6'000 + 1'000);
 }
 
 TEST_F(AdminDisputes, RefusalsSayWhyAndNameTheDeadline) {
-  json second = {{"op", "open_dispute"}, {"record_id", "F1:1"}, {"reason_code", "10.4"}, {"amount_minor", 20'001}};
+  json second = {
+      {"op", "open_dispute"}, {"record_id", "F1:1"}, {"reason_code", "10.4"}, {"amount_minor", 20'001}};
   json answer = admin(second);
   EXPECT_EQ(answer["outcome"], "amount_above_posted");
   EXPECT_EQ(answer["limit_minor"], 20'000);
@@ -143,12 +160,15 @@ TEST_F(AdminDisputes, RefusalsSayWhyAndNameTheDeadline) {
   answer = admin({{"op", "open_dispute"}, {"record_id", "F1:1"}, {"reason_code", "11.3"}});
   EXPECT_EQ(answer["outcome"], "deadline_passed");
   EXPECT_EQ(answer["deadline"], "2027-02-12T12:00:00Z");
-  const uint64_t id = admin({{"op", "open_dispute"}, {"record_id", "F1:1"}, {"reason_code", "10.4"}, {"case_id", 77}})["id"].get<uint64_t>();
+  const uint64_t id =
+      admin({{"op", "open_dispute"}, {"record_id", "F1:1"}, {"reason_code", "10.4"}, {"case_id", 77}})["id"]
+          .get<uint64_t>();
   EXPECT_EQ(id, 77u);
   answer = admin({{"op", "open_dispute"}, {"record_id", "F1:1"}, {"reason_code", "10.4"}});
   EXPECT_EQ(answer["outcome"], "dispute_already_open");
   EXPECT_EQ(answer["case_id"], 77);
-  EXPECT_EQ(admin({{"op", "dispute_action"}, {"case_id", 78}, {"action", "withdraw"}})["outcome"], "unknown_case");
+  EXPECT_EQ(admin({{"op", "dispute_action"}, {"case_id", 78}, {"action", "withdraw"}})["outcome"],
+            "unknown_case");
   EXPECT_EQ(admin({{"op", "close_compensation"}, {"case_id", 77}})["outcome"], "case_not_closed");
   EXPECT_EQ(query({{"op", "get_case"}, {"case_id", 78}})["error"], "unknown case");
 }
@@ -184,7 +204,7 @@ TEST(AdminDisputesParse, BadRequestsNameTheMemberAtFault) {
   bad["liability"] = "prompt";
   EXPECT_EQ(refused_field(bad), "liability");
 
-  const json evidence = {{"op", "dispute_action"}, {"case_id", 7}, {"action", "attach_evidence"},
+  const json evidence = {{"op", "dispute_action"},  {"case_id", 7},         {"action", "attach_evidence"},
                          {"kind", "police_report"}, {"from", "cardholder"}, {"description", "report no. 42"}};
   EXPECT_EQ(refused_field(evidence), "(accepted)");
   bad = evidence;
@@ -209,12 +229,17 @@ TEST(AdminDisputesParse, BadRequestsNameTheMemberAtFault) {
   bad["amount_minor"] = 5;
   EXPECT_EQ(refused_field(bad), "amount_minor");  // not a member of attach_evidence
   EXPECT_EQ(refused_field({{"op", "dispute_action"}, {"case_id", 7}, {"action", "ruling"}}), "issuer_won");
-  EXPECT_EQ(refused_field({{"op", "dispute_action"}, {"case_id", 7}, {"action", "ruling"}, {"issuer_won", "yes"}}),
-            "issuer_won");
-  EXPECT_EQ(refused_field({{"op", "dispute_action"}, {"case_id", 7}, {"action", "provisional_credit"}}), "amount_minor");
-  EXPECT_EQ(refused_field({{"op", "dispute_action"}, {"case_id", 7}, {"action", "withdraw"}, {"why", "x"}}), "why");
-  EXPECT_EQ(refused_field({{"op", "close_compensation"}, {"case_id", 7}, {"reward_points", -1}}), "reward_points");
-  EXPECT_EQ(refused_field({{"op", "close_compensation"}, {"case_id", 7}, {"fee_waiver_minor", 1.5}}), "fee_waiver_minor");
+  EXPECT_EQ(
+      refused_field({{"op", "dispute_action"}, {"case_id", 7}, {"action", "ruling"}, {"issuer_won", "yes"}}),
+      "issuer_won");
+  EXPECT_EQ(refused_field({{"op", "dispute_action"}, {"case_id", 7}, {"action", "provisional_credit"}}),
+            "amount_minor");
+  EXPECT_EQ(refused_field({{"op", "dispute_action"}, {"case_id", 7}, {"action", "withdraw"}, {"why", "x"}}),
+            "why");
+  EXPECT_EQ(refused_field({{"op", "close_compensation"}, {"case_id", 7}, {"reward_points", -1}}),
+            "reward_points");
+  EXPECT_EQ(refused_field({{"op", "close_compensation"}, {"case_id", 7}, {"fee_waiver_minor", 1.5}}),
+            "fee_waiver_minor");
 
   // What each action becomes.
   auto step_of = [](const json& r) {
@@ -222,26 +247,36 @@ TEST(AdminDisputesParse, BadRequestsNameTheMemberAtFault) {
     EXPECT_TRUE(body.ok());
     return body.ok() ? std::get<engine::DisputeAction>(*body).step : disputes::Command{};
   };
-  const auto chargeback = step_of({{"op", "dispute_action"}, {"case_id", 7}, {"action", "file_chargeback"},
-                                   {"amount_minor", 900}, {"reason_code", "11.3"}});
+  const auto chargeback = step_of({{"op", "dispute_action"},
+                                   {"case_id", 7},
+                                   {"action", "file_chargeback"},
+                                   {"amount_minor", 900},
+                                   {"reason_code", "11.3"}});
   ASSERT_TRUE(std::holds_alternative<disputes::FileChargeback>(chargeback));
   EXPECT_EQ(std::get<disputes::FileChargeback>(chargeback).reason_code, "11.3");
   EXPECT_EQ(std::get<disputes::FileChargeback>(chargeback).amount_minor, 900);
   EXPECT_TRUE(std::holds_alternative<disputes::FilePreArbitration>(
       step_of({{"op", "dispute_action"}, {"case_id", 7}, {"action", "pre_arbitration"}})));
-  const auto ruling = step_of({{"op", "dispute_action"}, {"case_id", 7}, {"action", "ruling"}, {"issuer_won", true}});
+  const auto ruling =
+      step_of({{"op", "dispute_action"}, {"case_id", 7}, {"action", "ruling"}, {"issuer_won", true}});
   EXPECT_TRUE(std::get<disputes::RecordArbitrationRuling>(ruling).issuer_won);
-  auto close = parse_admin_command({{"op", "close_compensation"}, {"case_id", 7}, {"liability", json::object()}}, kHasher);
+  auto close = parse_admin_command(
+      {{"op", "close_compensation"}, {"case_id", 7}, {"liability", json::object()}}, kHasher);
   ASSERT_TRUE(close.ok());
   EXPECT_TRUE(std::get<engine::CloseCompensation>(*close).reassess);
 
   // Queries: errors name the member too.
   engine::testing::Story story;
-  EXPECT_NE(answer_admin_query({{"op", "get_case"}, {"case_id", "seven"}}, story.engine)["error"].get<std::string>().find("case_id"),
+  EXPECT_NE(answer_admin_query({{"op", "get_case"}, {"case_id", "seven"}}, story.engine)["error"]
+                .get<std::string>()
+                .find("case_id"),
             std::string::npos);
-  EXPECT_NE(answer_admin_query({{"op", "due_alerts"}, {"lead_time_s", -1}}, story.engine)["error"].get<std::string>().find("lead_time_s"),
+  EXPECT_NE(answer_admin_query({{"op", "due_alerts"}, {"lead_time_s", -1}}, story.engine)["error"]
+                .get<std::string>()
+                .find("lead_time_s"),
             std::string::npos);
-  EXPECT_TRUE(answer_admin_query({{"op", "due_alerts"}, {"lead_time_s", 60}}, story.engine)["alerts"].empty());
+  EXPECT_TRUE(
+      answer_admin_query({{"op", "due_alerts"}, {"lead_time_s", 60}}, story.engine)["alerts"].empty());
 }
 
 }  // namespace

@@ -42,7 +42,8 @@ uint64_t unsigned_member(const json& request, const char* name) {
 
 int64_t amount_member(const json& request, const char* name) {
   const json& v = member(request, name);
-  if (!v.is_number_integer() || v.get<int64_t>() < 0) throw Fail{name, "must be a non-negative integer of minor units"};
+  if (!v.is_number_integer() || v.get<int64_t>() < 0)
+    throw Fail{name, "must be a non-negative integer of minor units"};
   return v.get<int64_t>();
 }
 
@@ -92,7 +93,9 @@ uint16_t country_value(const json& v, const std::string& field) {
     throw Fail{field, "must be an ISO 3166 numeric (up to 3 digits) or alpha-3 code"};
   return static_cast<uint16_t>(std::stoul(s));
 }
-uint16_t country_member(const json& request, const char* name) { return country_value(member(request, name), name); }
+uint16_t country_member(const json& request, const char* name) {
+  return country_value(member(request, name), name);
+}
 
 // "any" (where allowed), "card_present" or "card_not_present".
 cards::UseChannel channel_member(const json& request, const char* name, bool allow_any) {
@@ -100,7 +103,8 @@ cards::UseChannel channel_member(const json& request, const char* name, bool all
   if (s == "card_present") return cards::UseChannel::card_present;
   if (s == "card_not_present") return cards::UseChannel::card_not_present;
   if (s == "any" && allow_any) return cards::UseChannel::any;
-  throw Fail{name, allow_any ? "must be any, card_present or card_not_present" : "must be card_present or card_not_present"};
+  throw Fail{name, allow_any ? "must be any, card_present or card_not_present"
+                             : "must be card_present or card_not_present"};
 }
 
 uint16_t mcc_value(const json& object, const char* name, uint16_t fallback) {
@@ -155,21 +159,25 @@ void offline_and_uplift_settings(const json& p, cards::Product* product) {
   constexpr uint32_t kAllBp = 10'000;  // 100 %
   if (p.contains("foreign_fee_bp")) product->foreign_fee_bp = u32_member(p, "foreign_fee_bp", kAllBp);
   if (p.contains("uplift_max_multiplier_bp")) {
-    product->uplift_max_multiplier_bp = u32_member(p, "uplift_max_multiplier_bp", std::numeric_limits<uint32_t>::max());
+    product->uplift_max_multiplier_bp =
+        u32_member(p, "uplift_max_multiplier_bp", std::numeric_limits<uint32_t>::max());
     if (product->uplift_max_multiplier_bp != 0 && product->uplift_max_multiplier_bp < kAllBp)
-      throw Fail{"uplift_max_multiplier_bp", "must be 0 (no uplifts) or at least 10000 (1x the credit limit)"};
+      throw Fail{"uplift_max_multiplier_bp",
+                 "must be 0 (no uplifts) or at least 10000 (1x the credit limit)"};
   }
   if (p.contains("uplift_countries")) {
     const json& countries = p["uplift_countries"];
     if (!countries.is_array()) throw Fail{"uplift_countries", "must be an array"};
     for (size_t i = 0; i < countries.size(); ++i)
-      product->uplift_countries.push_back(country_value(countries[i], "uplift_countries[" + std::to_string(i) + "]"));
+      product->uplift_countries.push_back(
+          country_value(countries[i], "uplift_countries[" + std::to_string(i) + "]"));
   }
   constexpr uint32_t kMaxDays = 36'500;  // a century: anything longer is a typo
   if (p.contains("uplift_days")) product->uplift_days = u32_member(p, "uplift_days", kMaxDays);
   product->uplift_on_authorization = bool_or(p, "uplift_on_authorization", product->uplift_on_authorization);
   if (p.contains("dormant_days")) product->dormant_days = u32_member(p, "dormant_days", kMaxDays);
-  if (p.contains("token_cooling_days")) product->token_cooling_days = u32_member(p, "token_cooling_days", kMaxDays);
+  if (p.contains("token_cooling_days"))
+    product->token_cooling_days = u32_member(p, "token_cooling_days", kMaxDays);
 }
 
 void product_settings(const json& p, cards::Product* product) {
@@ -359,7 +367,8 @@ engine::Presentment present(const json& r, const PanHasher& hasher) {
   if (r.contains("function_code")) {
     const uint64_t code = unsigned_member(r, "function_code");
     if (!function_code_fits(record.kind, code, &record.partial))
-      throw Fail{"function_code", "is not a function code of a " + std::string(clearing::kind_name(record.kind))};
+      throw Fail{"function_code",
+                 "is not a function code of a " + std::string(clearing::kind_name(record.kind))};
     record.function_code = static_cast<uint16_t>(code);
   }
   auto presentment = to_presentment(record, hasher);
@@ -389,7 +398,8 @@ engine::RequestUplift request_uplift(const json& r) {
   if (r.contains("multiplier_bp")) {
     c.multiplier_bp = u32_member(r, "multiplier_bp", std::numeric_limits<uint32_t>::max());
     if (c.multiplier_bp != 0 && c.multiplier_bp < 10'000)
-      throw Fail{"multiplier_bp", "must be 0 (the product's maximum) or at least 10000 (1x the credit limit)"};
+      throw Fail{"multiplier_bp",
+                 "must be 0 (the product's maximum) or at least 10000 (1x the credit limit)"};
   }
   c.channel = channel_member(r, "channel", false);
   c.fallback = bool_or(r, "fallback", false);
@@ -475,17 +485,19 @@ json explain(const json& request, const engine::Engine& engine) {
   const auto* record = engine.find_message(kind, key);
   if (record == nullptr) return json{{"error", "no such message remembered"}};
   // What lies behind the outcome (the uplift gate's refusal behind insufficient_funds), or null.
-  const json cause = record->cause == engine::Outcome::approved ? json(nullptr)
-                                                                 : json(std::string(engine::outcome_name(record->cause)));
-  return json{{"kind", engine::message_kind_name(record->kind)},
-              {"outcome", std::string(engine::outcome_name(record->reply.outcome))},
-              {"cause", cause},
-              {"response_code", std::string(record->reply.response_code.begin(), record->reply.response_code.end())},
-              {"card_id", record->card_id},
-              {"amount_minor", record->account_amount_minor},
-              {"reversed_minor", record->undone_minor},
-              {"voided", record->voided},
-              {"at_us", record->at.us}};
+  const json cause = record->cause == engine::Outcome::approved
+                         ? json(nullptr)
+                         : json(std::string(engine::outcome_name(record->cause)));
+  return json{
+      {"kind", engine::message_kind_name(record->kind)},
+      {"outcome", std::string(engine::outcome_name(record->reply.outcome))},
+      {"cause", cause},
+      {"response_code", std::string(record->reply.response_code.begin(), record->reply.response_code.end())},
+      {"card_id", record->card_id},
+      {"amount_minor", record->account_amount_minor},
+      {"reversed_minor", record->undone_minor},
+      {"voided", record->voided},
+      {"at_us", record->at.us}};
 }
 
 json token_json(const cards::Token& t) {
@@ -517,21 +529,22 @@ json list_cases(const json& request, const engine::Engine& engine) {
   for (const auto& [id, record] : engine.disputes()) {
     const disputes::Case& c = record.dispute;
     if (one_card && c.card_id != card_id) continue;
-    disputes.push_back(json{{"case_id", id},
-                            {"origin", engine::case_origin_name(record.origin)},
-                            {"card_id", c.card_id},
-                            {"account_id", c.account_id},
-                            {"scheme", disputes::scheme_name(c.scheme)},
-                            {"state", disputes::case_state_name(c.state)},
-                            {"reason_code", c.reason_code},
-                            {"amount", money_json(c.disputed.minor, c.disputed.currency)},
-                            {"chargeback_minor", c.chargeback_minor},
-                            {"deadline", deadline_json(c.deadline)},
-                            {"deadline_party", disputes::party_name(c.deadline_party)},
-                            {"arn", std::string(record.arn_text.data(), strnlen(record.arn_text.data(), record.arn_text.size()))},
-                            {"receivable_minor", record.receivable_minor},
-                            {"recovered_minor", record.recovered_minor},
-                            {"written_off_minor", record.written_off_minor}});
+    disputes.push_back(json{
+        {"case_id", id},
+        {"origin", engine::case_origin_name(record.origin)},
+        {"card_id", c.card_id},
+        {"account_id", c.account_id},
+        {"scheme", disputes::scheme_name(c.scheme)},
+        {"state", disputes::case_state_name(c.state)},
+        {"reason_code", c.reason_code},
+        {"amount", money_json(c.disputed.minor, c.disputed.currency)},
+        {"chargeback_minor", c.chargeback_minor},
+        {"deadline", deadline_json(c.deadline)},
+        {"deadline_party", disputes::party_name(c.deadline_party)},
+        {"arn", std::string(record.arn_text.data(), strnlen(record.arn_text.data(), record.arn_text.size()))},
+        {"receivable_minor", record.receivable_minor},
+        {"recovered_minor", record.recovered_minor},
+        {"written_off_minor", record.written_off_minor}});
   }
   json fraud = json::array();
   for (const auto& [id, f] : engine.fraud_cases()) {
@@ -601,9 +614,8 @@ json present_request(const clearing::ClearingRecord& r) {
 bool is_admin_query(const json& request) {
   if (!request.is_object() || !request.contains("op") || !request["op"].is_string()) return false;
   const std::string op = request["op"].get<std::string>();
-  return op == "get_account" || op == "get_card" || op == "stats" || op == "reload_keys" ||
-         op == "explain" || op == "get_token" || op == "list_cases" || op == "get_presentment" ||
-         is_dispute_query(request);
+  return op == "get_account" || op == "get_card" || op == "stats" || op == "reload_keys" || op == "explain" ||
+         op == "get_token" || op == "list_cases" || op == "get_presentment" || is_dispute_query(request);
 }
 
 namespace {
@@ -725,7 +737,8 @@ Result<std::vector<json>, AdminParseError> parse_portfolio(const std::string& te
     const std::string line = text.substr(start, end - start);
     ++line_number;
     start = end + 1;
-    if (line.find_first_not_of(" \t\r") == std::string::npos || line[line.find_first_not_of(" \t")] == '#') continue;
+    if (line.find_first_not_of(" \t\r") == std::string::npos || line[line.find_first_not_of(" \t")] == '#')
+      continue;
     auto request = json::parse(line, nullptr, false);
     if (request.is_discarded() || !request.is_object())
       return AdminParseError{"line " + std::to_string(line_number), "is not a JSON object"};

@@ -36,7 +36,7 @@
 namespace holdfast::gateway {
 
 struct AdminParseError {
-  std::string field;   // the JSON member at fault, "" for the whole request
+  std::string field;  // the JSON member at fault, "" for the whole request
   std::string reason;
 };
 
@@ -49,9 +49,9 @@ using PanEncryptFn = std::function<bool(std::string_view pan, engine::EncryptedP
 
 // Translates a mutating admin request into a command body. With `encrypt_pan`, issue_card
 // carries the encrypted PAN (and fails when it cannot be encrypted); without, none.
-Result<engine::CommandBody, AdminParseError> parse_admin_command(
-    const nlohmann::json& request, const PanHasher& pan_hasher,
-    const PanEncryptFn& encrypt_pan = {});
+Result<engine::CommandBody, AdminParseError> parse_admin_command(const nlohmann::json& request,
+                                                                 const PanHasher& pan_hasher,
+                                                                 const PanEncryptFn& encrypt_pan = {});
 // Answers a read-only query from engine state.
 nlohmann::json answer_admin_query(const nlohmann::json& request, const engine::Engine& engine);
 // The JSON answer to a journaled admin command.

@@ -38,15 +38,23 @@ class AdminStory : public ::testing::Test {
  protected:
   void SetUp() override {
     story.now = engine::testing::kStart;
-    ASSERT_TRUE(apply(json{{"op", "create_card_range"}, {"prefix_low", "622588"}, {"prefix_high", "622588"},
-                           {"product", {{"name", "classic"}, {"scheme", "mastercard"},
-                                        {"default_floor_limit_minor", 0},
-                                        {"uplift_max_multiplier_bp", 30000}, {"uplift_countries", {"THA"}}}}})
+    ASSERT_TRUE(apply(json{{"op", "create_card_range"},
+                           {"prefix_low", "622588"},
+                           {"prefix_high", "622588"},
+                           {"product",
+                            {{"name", "classic"},
+                             {"scheme", "mastercard"},
+                             {"default_floor_limit_minor", 0},
+                             {"uplift_max_multiplier_bp", 30000},
+                             {"uplift_countries", {"THA"}}}}})
                     .value("ok", false));
-    ASSERT_TRUE(apply(json{{"op", "open_account"}, {"id", 1001}, {"currency", "CNY"}, {"credit_limit_minor", 60000}})
-                    .value("ok", false));
-    ASSERT_TRUE(apply(json{{"op", "issue_card"}, {"id", 5001}, {"account_id", 1001}, {"pan", kPan}, {"expiry", "2812"}})
-                    .value("ok", false));
+    ASSERT_TRUE(
+        apply(json{{"op", "open_account"}, {"id", 1001}, {"currency", "CNY"}, {"credit_limit_minor", 60000}})
+            .value("ok", false));
+    ASSERT_TRUE(
+        apply(
+            json{{"op", "issue_card"}, {"id", 5001}, {"account_id", 1001}, {"pan", kPan}, {"expiry", "2812"}})
+            .value("ok", false));
   }
   json apply(const json& request) { return admin_reply_json(story.run(parsed(request))); }
   json query(const json& request) {
@@ -62,9 +70,16 @@ class AdminStory : public ::testing::Test {
     return std::string(reply.approval_code.begin(), reply.approval_code.end());
   }
   static json presentment(const std::string& record_id, int64_t amount_minor) {
-    return json{{"op", "present"}, {"record_id", record_id}, {"kind", "first_presentment"}, {"pan", kPan},
-                {"amount_minor", std::to_string(amount_minor)}, {"currency", "156"}, {"mcc", "5411"},
-                {"country", "CHN"}, {"card_present", "Y"}, {"local_time", "2026-11-29T10:00:00"}};
+    return json{{"op", "present"},
+                {"record_id", record_id},
+                {"kind", "first_presentment"},
+                {"pan", kPan},
+                {"amount_minor", std::to_string(amount_minor)},
+                {"currency", "156"},
+                {"mcc", "5411"},
+                {"country", "CHN"},
+                {"card_present", "Y"},
+                {"local_time", "2026-11-29T10:00:00"}};
   }
 
   engine::testing::Story story;
@@ -146,13 +161,15 @@ TEST_F(AdminStory, APresentmentForAnUnknownCardIsRejectedWithItsOutcome) {
 
 TEST_F(AdminStory, GetPresentmentOfAnUnknownRecordIsAnErrorAndBadRequestsNameTheMember) {
   EXPECT_TRUE(query({{"op", "get_presentment"}, {"record_id", "never:1"}}).contains("error"));
-  EXPECT_NE(query({{"op", "get_presentment"}})["error"].get<std::string>().find("record_id"), std::string::npos);
-  EXPECT_NE(query({{"op", "list_cases"}, {"card_id", "x"}})["error"].get<std::string>().find("card_id"), std::string::npos);
+  EXPECT_NE(query({{"op", "get_presentment"}})["error"].get<std::string>().find("record_id"),
+            std::string::npos);
+  EXPECT_NE(query({{"op", "list_cases"}, {"card_id", "x"}})["error"].get<std::string>().find("card_id"),
+            std::string::npos);
 }
 
 TEST(AdminJson, BadPresentRequestsAreRefusedNamingTheMember) {
-  const json good{{"op", "present"}, {"record_id", "F1:2"}, {"kind", "first_presentment"}, {"pan", kPan},
-                  {"amount_minor", 1000}, {"currency", "CNY"}};
+  const json good{{"op", "present"}, {"record_id", "F1:2"},  {"kind", "first_presentment"},
+                  {"pan", kPan},     {"amount_minor", 1000}, {"currency", "CNY"}};
   EXPECT_EQ(refused_field(good), "(accepted)");
   const std::pair<std::pair<const char*, json>, const char*> cases[] = {
       {{"pan", "62258800"}, "pan"},
@@ -162,16 +179,16 @@ TEST(AdminJson, BadPresentRequestsAreRefusedNamingTheMember) {
       {{"kind", "purchase"}, "kind"},
       {{"billing_amount_minor", "900"}, "billing_currency"},  // billing goes in pairs
       {{"approval_code", "12345"}, "approval_code"},
-      {{"rrn", "1,2"}, "rrn"},                                // a comma would shift the columns
-      {{"arn", std::string(24, '7')}, "arn"},                 // longer than a Presentment keeps
+      {{"rrn", "1,2"}, "rrn"},                 // a comma would shift the columns
+      {{"arn", std::string(24, '7')}, "arn"},  // longer than a Presentment keeps
       {{"mcc", "54111"}, "mcc"},
-      {{"country", "QQQ"}, "country"},                        // not an ISO 3166 alpha-3
+      {{"country", "QQQ"}, "country"},  // not an ISO 3166 alpha-3
       {{"card_present", "maybe"}, "card_present"},
       {{"local_time", "2026-02-30T10:00:00"}, "local_time"},
       {{"record_id", std::string(129, 'r')}, "record_id"},
       {{"record_id", ""}, "record_id"},
-      {{"function_code", 282}, "function_code"},              // a first presentment is 200
-      {{"aproval_code", "123456"}, "aproval_code"},           // a misspelt column is not dropped
+      {{"function_code", 282}, "function_code"},     // a first presentment is 200
+      {{"aproval_code", "123456"}, "aproval_code"},  // a misspelt column is not dropped
   };
   for (const auto& [member, field] : cases) {
     json bad = good;
@@ -240,15 +257,28 @@ TEST(AdminJson, ARecordFromABinaryFileTravelsAsAPresentRequestWithoutLosingAFiel
 // ---- products and cards ----------------------------------------------------------------------
 
 TEST(AdminJson, TheProductCarriesFloorLimitsSchemeFeesAndUpliftSettings) {
-  const json request{{"op", "create_card_range"}, {"prefix_low", "622588"}, {"prefix_high", "622588"},
-                     {"product", {{"name", "platinum"}, {"scheme", "unionpay"}, {"pin_verification", "ibm3624_offset"},
-                                  {"default_floor_limit_minor", 5000},
-                                  {"floor_limits", {{{"mcc_low", "5411"}, {"mcc_high", "5411"}, {"country", "THA"},
-                                                     {"channel", "card_present"}, {"floor_limit_minor", 20000}},
-                                                    {{"floor_limit_minor", 0}}}},
-                                  {"foreign_fee_bp", 150}, {"uplift_max_multiplier_bp", 30000},
-                                  {"uplift_countries", {"THA", "392"}}, {"uplift_days", 10},
-                                  {"uplift_on_authorization", true}, {"dormant_days", 60}, {"token_cooling_days", 14}}}};
+  const json request{{"op", "create_card_range"},
+                     {"prefix_low", "622588"},
+                     {"prefix_high", "622588"},
+                     {"product",
+                      {{"name", "platinum"},
+                       {"scheme", "unionpay"},
+                       {"pin_verification", "ibm3624_offset"},
+                       {"default_floor_limit_minor", 5000},
+                       {"floor_limits",
+                        {{{"mcc_low", "5411"},
+                          {"mcc_high", "5411"},
+                          {"country", "THA"},
+                          {"channel", "card_present"},
+                          {"floor_limit_minor", 20000}},
+                         {{"floor_limit_minor", 0}}}},
+                       {"foreign_fee_bp", 150},
+                       {"uplift_max_multiplier_bp", 30000},
+                       {"uplift_countries", {"THA", "392"}},
+                       {"uplift_days", 10},
+                       {"uplift_on_authorization", true},
+                       {"dormant_days", 60},
+                       {"token_cooling_days", 14}}}};
   const auto range = std::get<engine::CreateCardRange>(parsed(request)).range;
   const cards::Product& p = range.product;
   EXPECT_EQ(p.name, "platinum");
@@ -256,7 +286,8 @@ TEST(AdminJson, TheProductCarriesFloorLimitsSchemeFeesAndUpliftSettings) {
   EXPECT_EQ(p.pin_verification, cards::PinVerification::ibm3624_offset);
   EXPECT_EQ(p.default_floor_limit_minor, 5000);
   ASSERT_EQ(p.floor_limits.size(), 2u);
-  EXPECT_EQ(p.floor_limits[0], (cards::FloorLimitRule{5411, 5411, 764, cards::UseChannel::card_present, 20000}));
+  EXPECT_EQ(p.floor_limits[0],
+            (cards::FloorLimitRule{5411, 5411, 764, cards::UseChannel::card_present, 20000}));
   EXPECT_EQ(p.floor_limits[1], (cards::FloorLimitRule{0, 9999, 0, cards::UseChannel::any, 0}));
   EXPECT_EQ(p.foreign_fee_bp, 150u);
   EXPECT_EQ(p.uplift_max_multiplier_bp, 30000u);
@@ -267,8 +298,10 @@ TEST(AdminJson, TheProductCarriesFloorLimitsSchemeFeesAndUpliftSettings) {
   EXPECT_EQ(p.token_cooling_days, 14u);
 
   // Defaults stay as cards::Product has them.
-  const auto plain = std::get<engine::CreateCardRange>(parsed(
-      json{{"op", "create_card_range"}, {"prefix_low", "622588"}, {"prefix_high", "622588"}})).range.product;
+  const auto plain =
+      std::get<engine::CreateCardRange>(
+          parsed(json{{"op", "create_card_range"}, {"prefix_low", "622588"}, {"prefix_high", "622588"}}))
+          .range.product;
   EXPECT_EQ(plain.scheme, cards::Product{}.scheme);
   EXPECT_TRUE(plain.floor_limits.empty());
   EXPECT_EQ(plain.uplift_max_multiplier_bp, 0u);
@@ -276,14 +309,20 @@ TEST(AdminJson, TheProductCarriesFloorLimitsSchemeFeesAndUpliftSettings) {
 
 TEST(AdminJson, BadProductSettingsAreRefusedNamingThePath) {
   const auto with = [](const json& product) {
-    return json{{"op", "create_card_range"}, {"prefix_low", "622588"}, {"prefix_high", "622588"}, {"product", product}};
+    return json{{"op", "create_card_range"},
+                {"prefix_low", "622588"},
+                {"prefix_high", "622588"},
+                {"product", product}};
   };
   EXPECT_EQ(refused_field(with({{"scheme", "amex"}})), "product.scheme");
   EXPECT_EQ(refused_field(with({{"pin_verification", "pvv"}})), "product.pin_verification");
   EXPECT_EQ(refused_field(with({{"default_floor_limit_minor", -1}})), "product.default_floor_limit_minor");
-  EXPECT_EQ(refused_field(with({{"floor_limits", {{{"floor_limit_minor", 0}}, {{"mcc_low", "6000"}, {"mcc_high", "5000"}, {"floor_limit_minor", 0}}}}})),
+  EXPECT_EQ(refused_field(with({{"floor_limits",
+                                 {{{"floor_limit_minor", 0}},
+                                  {{"mcc_low", "6000"}, {"mcc_high", "5000"}, {"floor_limit_minor", 0}}}}})),
             "product.floor_limits[1].mcc_high");
-  EXPECT_EQ(refused_field(with({{"floor_limits", {{{"mcc_low", "5411"}}}}})), "product.floor_limits[0].floor_limit_minor");
+  EXPECT_EQ(refused_field(with({{"floor_limits", {{{"mcc_low", "5411"}}}}})),
+            "product.floor_limits[0].floor_limit_minor");
   EXPECT_EQ(refused_field(with({{"floor_limits", {{{"channel", "online"}, {"floor_limit_minor", 0}}}}})),
             "product.floor_limits[0].channel");
   EXPECT_EQ(refused_field(with({{"floor_limits", {7}}})), "product.floor_limits[0]");
@@ -299,7 +338,8 @@ TEST(AdminJson, BadProductSettingsAreRefusedNamingThePath) {
 }
 
 TEST(AdminJson, IssueCardTakesAnIbm3624PinOffset) {
-  json request{{"op", "issue_card"}, {"account_id", 1001}, {"pan", kPan}, {"expiry", "2812"}, {"pin_offset", "4417"}};
+  json request{
+      {"op", "issue_card"}, {"account_id", 1001}, {"pan", kPan}, {"expiry", "2812"}, {"pin_offset", "4417"}};
   const auto card = std::get<engine::IssueCard>(parsed(request));
   EXPECT_EQ(std::string(card.pin_offset.data(), 4), "4417");
   EXPECT_EQ(card.pin_offset[4], '\0');  // the rest stays empty
@@ -314,7 +354,8 @@ TEST(AdminJson, IssueCardTakesAnIbm3624PinOffset) {
 // ---- tokens and uplifts ----------------------------------------------------------------------
 
 TEST_F(AdminStory, ATokenIsProvisionedSuspendedAndShown) {
-  const json provisioned = apply({{"op", "provision_token"}, {"id", 77}, {"card_id", 5001}, {"token_pan", kTokenPan}, {"wallet", 2}});
+  const json provisioned = apply(
+      {{"op", "provision_token"}, {"id", 77}, {"card_id", 5001}, {"token_pan", kTokenPan}, {"wallet", 2}});
   EXPECT_EQ(provisioned["outcome"], "admin_done") << provisioned.dump();
   EXPECT_EQ(provisioned["id"], 77);
   json token = query({{"op", "get_token"}, {"token_id", 77}});
@@ -325,9 +366,11 @@ TEST_F(AdminStory, ATokenIsProvisionedSuspendedAndShown) {
   EXPECT_EQ(token["provisioned_at_us"], engine::testing::kStart.us);
   EXPECT_EQ(query({{"op", "get_card"}, {"card_id", 5001}})["tokens"], json::array({77}));
 
-  EXPECT_EQ(apply({{"op", "set_token_status"}, {"token_id", 77}, {"status", "suspended"}})["outcome"], "admin_done");
+  EXPECT_EQ(apply({{"op", "set_token_status"}, {"token_id", 77}, {"status", "suspended"}})["outcome"],
+            "admin_done");
   EXPECT_EQ(query({{"op", "get_token"}, {"token_id", 77}})["status"], "suspended");
-  EXPECT_EQ(apply({{"op", "set_token_status"}, {"token_id", 78}, {"status", "active"}})["outcome"], "unknown_token");
+  EXPECT_EQ(apply({{"op", "set_token_status"}, {"token_id", 78}, {"status", "active"}})["outcome"],
+            "unknown_token");
   EXPECT_TRUE(query({{"op", "get_token"}, {"token_id", 78}}).contains("error"));
   EXPECT_NE(query({{"op", "get_token"}})["error"].get<std::string>().find("token_id"), std::string::npos);
 }
@@ -352,21 +395,30 @@ TEST(AdminJson, BadTokenRequestsAreRefusedNamingTheMember) {
 
 TEST_F(AdminStory, AnUpliftAbroadIsGrantedCardPresentAndRefusedForCardNotPresent) {
   authorise(100);  // the card is in use: not dormant
-  const json refused = apply({{"op", "request_uplift"}, {"card_id", 5001}, {"country", "THA"},
-                              {"multiplier_bp", 20000}, {"channel", "card_not_present"}});
+  const json refused = apply({{"op", "request_uplift"},
+                              {"card_id", 5001},
+                              {"country", "THA"},
+                              {"multiplier_bp", 20000},
+                              {"channel", "card_not_present"}});
   EXPECT_EQ(refused["outcome"], "uplift_card_not_present") << refused.dump();
   EXPECT_EQ(refused["ok"], false);
-  const json granted = apply({{"op", "request_uplift"}, {"card_id", 5001}, {"country", "764"},
-                              {"multiplier_bp", 20000}, {"channel", "card_present"}, {"fallback", false}});
+  const json granted = apply({{"op", "request_uplift"},
+                              {"card_id", 5001},
+                              {"country", "764"},
+                              {"multiplier_bp", 20000},
+                              {"channel", "card_present"},
+                              {"fallback", false}});
   EXPECT_EQ(granted["outcome"], "uplift_granted") << granted.dump();
   EXPECT_EQ(granted["open_to_buy"]["minor"], 2 * 60000 - 100);
-  const json elsewhere = apply({{"op", "request_uplift"}, {"card_id", 5001}, {"country", "JPN"}, {"channel", "card_present"}});
+  const json elsewhere =
+      apply({{"op", "request_uplift"}, {"card_id", 5001}, {"country", "JPN"}, {"channel", "card_present"}});
   EXPECT_EQ(elsewhere["outcome"], "uplift_country_not_allowed");
 }
 
 TEST(AdminJson, BadUpliftRequestsAreRefusedNamingTheMember) {
-  const json good{{"op", "request_uplift"}, {"card_id", 5001}, {"token_id", 3}, {"country", "THA"},
-                  {"multiplier_bp", 20000}, {"channel", "card_present"}, {"fallback", true}};
+  const json good{{"op", "request_uplift"}, {"card_id", 5001},        {"token_id", 3},
+                  {"country", "THA"},       {"multiplier_bp", 20000}, {"channel", "card_present"},
+                  {"fallback", true}};
   const auto c = std::get<engine::RequestUplift>(parsed(good));
   EXPECT_EQ(c.card_id, 5001u);
   EXPECT_EQ(c.token_id, 3u);
@@ -398,7 +450,8 @@ TEST(AdminJson, BadUpliftRequestsAreRefusedNamingTheMember) {
 }
 
 TEST(AdminJson, TheNewQueriesAreReadOnlyAndUnknownOperationsAreRefused) {
-  for (const char* op : {"get_token", "list_cases", "get_presentment"}) EXPECT_TRUE(is_admin_query(json{{"op", op}})) << op;
+  for (const char* op : {"get_token", "list_cases", "get_presentment"})
+    EXPECT_TRUE(is_admin_query(json{{"op", op}})) << op;
   for (const char* op : {"present", "provision_token", "set_token_status", "request_uplift"})
     EXPECT_FALSE(is_admin_query(json{{"op", op}})) << op;
   EXPECT_EQ(refused_field(json{{"op", "launch_rocket"}}), "op");

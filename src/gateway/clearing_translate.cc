@@ -77,7 +77,8 @@ Result<engine::Presentment, TranslateError> to_presentment(const ClearingRecord&
                                                            const PanHasher& pan_hasher) {
   engine::Presentment p;
   if (record.record_id.empty())
-    return TranslateError{TranslateErrc::missing_field, 0, "record id is required (applied at most once by it)"};
+    return TranslateError{TranslateErrc::missing_field, 0,
+                          "record id is required (applied at most once by it)"};
   p.kind = presentment_kind(record.kind);
   p.function_code = record.function_code;
   p.partial = record.partial;
@@ -86,7 +87,8 @@ Result<engine::Presentment, TranslateError> to_presentment(const ClearingRecord&
   if (record.arn.size() > p.arn_text.size())
     return invalid(kDeArn, "ARN", "longer than " + std::to_string(p.arn_text.size()) + " characters");
   if (!record.arn.empty()) {
-    const bool printable = std::all_of(record.arn.begin(), record.arn.end(), [](char c) { return c >= ' ' && c <= '~'; });
+    const bool printable =
+        std::all_of(record.arn.begin(), record.arn.end(), [](char c) { return c >= ' ' && c <= '~'; });
     if (!printable) return invalid(kDeArn, "ARN", "only printable ASCII characters");
     p.arn = digest16(record.arn);
     std::copy(record.arn.begin(), record.arn.end(), p.arn_text.begin());
@@ -96,7 +98,8 @@ Result<engine::Presentment, TranslateError> to_presentment(const ClearingRecord&
   p.pan_hash = pan_hasher.hash(record.pan);
   p.masked_pan = mask_pan(record.pan);
 
-  if (!valid_money(record.amount)) return invalid(kDeAmount, "amount, transaction", "needs a non-negative amount and a currency");
+  if (!valid_money(record.amount))
+    return invalid(kDeAmount, "amount, transaction", "needs a non-negative amount and a currency");
   p.amount_minor = record.amount.minor;
   p.currency = record.amount.currency;
   if (record.billing) {
@@ -116,13 +119,16 @@ Result<engine::Presentment, TranslateError> to_presentment(const ClearingRecord&
   // DE 19 gives the numeric code; without it the reader takes the alpha-3 ending DE 43.
   const std::string& country = record.country;
   const auto all_of = [&](char low, char high) {
-    return country.size() == 3 && std::all_of(country.begin(), country.end(), [&](char c) { return c >= low && c <= high; });
+    return country.size() == 3 &&
+           std::all_of(country.begin(), country.end(), [&](char c) { return c >= low && c <= high; });
   };
   if (all_of('0', '9')) {
     p.acquirer_country = static_cast<uint16_t>(std::stoi(country));
   } else if (all_of('A', 'Z')) {
     const auto code = country_numeric(country);
-    if (!code) return invalid(kDeLocation, "card acceptor country", "'" + country + "' is not an ISO 3166 alpha-3 code");
+    if (!code)
+      return invalid(kDeLocation, "card acceptor country",
+                     "'" + country + "' is not an ISO 3166 alpha-3 code");
     p.acquirer_country = *code;
   } else if (!country.empty()) {
     return invalid(kDeCountry, "acquirer country", "must be ISO 3166 numeric (3 digits) or alpha-3");
@@ -137,7 +143,8 @@ Result<engine::Presentment, TranslateError> to_presentment(const ClearingRecord&
   if (record.local_time) {
     const clearing::LocalDateTime& t = *record.local_time;
     const int64_t days = days_from_civil(t.year, t.month, t.day);
-    p.transaction_time = Timestamp::from_seconds(days * kSecondsPerDay + t.hour * 3600 + t.minute * 60 + t.second);
+    p.transaction_time =
+        Timestamp::from_seconds(days * kSecondsPerDay + t.hour * 3600 + t.minute * 60 + t.second);
     // The acceptor's country bounds the offset (unknown country: anywhere on earth).
     const UtcOffsetRange offsets = utc_offset_range(p.acquirer_country);
     p.utc_offset_min_minutes = offsets.min_minutes;

@@ -58,7 +58,7 @@ TEST(ClearingTranslate, APresentmentCarriesTheCardHashedAndMaskedAndEveryMatchin
   EXPECT_EQ(p->acquirer_country, 764);  // THA through the ISO 3166 table
   EXPECT_EQ(p->channel, cards::UseChannel::card_present);
   EXPECT_EQ(p->transaction_time, Timestamp::from_seconds(1'795'876'205));  // 2026-11-28T14:30:05 as UTC
-  EXPECT_EQ(p->utc_offset_min_minutes, 420);  // Thailand: UTC+7 all year
+  EXPECT_EQ(p->utc_offset_min_minutes, 420);                               // Thailand: UTC+7 all year
   EXPECT_EQ(p->utc_offset_max_minutes, 420);
   EXPECT_EQ(p->reason_code, 0);
 }
@@ -158,7 +158,10 @@ TEST(ClearingTranslate, BadFieldsAreRefusedNamingTheFieldAndTheReason) {
       {[](clearing::ClearingRecord& r) { r.pan = "62258800"; }, 2, "PAN"},
       {[](clearing::ClearingRecord& r) { r.pan = "622588000000001A"; }, 2, "12 to 19 digits"},
       {[](clearing::ClearingRecord& r) { r.amount.minor = -1; }, 4, "amount"},
-      {[](clearing::ClearingRecord& r) { r.billing = Money{1, Currency{0}}; }, 6, "billing"},
+      {[](clearing::ClearingRecord& r) {
+         r.billing = Money{1, Currency{0}};
+       },
+       6, "billing"},
       {[](clearing::ClearingRecord& r) { r.approval_code = "A1B2"; }, 38, "approval code"},
       {[](clearing::ClearingRecord& r) { r.rrn = "63321234567!"; }, 37, "retrieval reference"},
       {[](clearing::ClearingRecord& r) { r.mcc = 10000; }, 26, "MCC"},

@@ -15,7 +15,8 @@ using engine::CardMessage;
 using engine::MessageKind;
 
 TranslateError missing(int field, const char* what) {
-  return TranslateError{TranslateErrc::missing_field, field, std::string("field ") + std::to_string(field) + " (" + what + ") is required"};
+  return TranslateError{TranslateErrc::missing_field, field,
+                        std::string("field ") + std::to_string(field) + " (" + what + ") is required"};
 }
 TranslateError invalid(int field, const std::string& why) {
   return TranslateError{TranslateErrc::invalid_field, field, "field " + std::to_string(field) + ": " + why};
@@ -52,8 +53,8 @@ bool optional_number(const iso8583::Message& m, int de, size_t max_digits, uint6
   return true;
 }
 
-bool required_number(const iso8583::Message& m, int de, size_t max_digits, const char* what,
-                     uint64_t* out, TranslateError* error) {
+bool required_number(const iso8583::Message& m, int de, size_t max_digits, const char* what, uint64_t* out,
+                     TranslateError* error) {
   if (!m.has(de)) {
     *error = missing(de, what);
     return false;
@@ -99,8 +100,7 @@ engine::Channel channel(uint16_t entry_mode, uint8_t condition) {
   return engine::Channel::card_present;
 }
 
-bool read_card(const iso8583::Message& m, const PanHasher& hasher, CardMessage* out,
-               TranslateError* error) {
+bool read_card(const iso8583::Message& m, const PanHasher& hasher, CardMessage* out, TranslateError* error) {
   std::string_view pan;
   std::string_view track_expiry;
   int pan_field = 2;  // where the PAN (and, without DE 14, the expiry) came from
@@ -284,9 +284,7 @@ cards::PanHash PanHasher::hash(std::string_view pan) const {
   return h;
 }
 
-bool is_valid_pan(std::string_view pan) {
-  return pan.size() >= 12 && pan.size() <= 19 && all_digits(pan);
-}
+bool is_valid_pan(std::string_view pan) { return pan.size() >= 12 && pan.size() <= 19 && all_digits(pan); }
 
 cards::MaskedPan mask_pan(std::string_view pan) {
   HF_REQUIRE(is_valid_pan(pan));
@@ -303,8 +301,9 @@ Result<CardMessage, TranslateError> to_card_message(const iso8583::Message& mess
   bool repeat = false;
   const auto kind = kind_of(message.mti(), &repeat);
   if (!kind)
-    return TranslateError{TranslateErrc::unsupported_message, 0,
-                          "MTI " + std::string(message.mti()) + " is not a request or advice holdfast answers"};
+    return TranslateError{
+        TranslateErrc::unsupported_message, 0,
+        "MTI " + std::string(message.mti()) + " is not a request or advice holdfast answers"};
   out.kind = *kind;
   out.repeat = repeat;
   out.mti = static_cast<uint16_t>(std::stoi(std::string(message.mti())));
@@ -313,11 +312,12 @@ Result<CardMessage, TranslateError> to_card_message(const iso8583::Message& mess
     uint64_t code = 0, stan = 0, time = 0, acquirer = 0;
     if (!required_number(message, 70, 3, "network management information code", &code, &error) ||
         !required_number(message, 11, 6, "systems trace audit number", &stan, &error) ||
-        !optional_number(message, 7, 10, &time, &error) || !optional_number(message, 32, 11, &acquirer, &error))
+        !optional_number(message, 7, 10, &time, &error) ||
+        !optional_number(message, 32, 11, &acquirer, &error))
       return error;
     out.network_code = static_cast<uint16_t>(code);
-    out.network_function = code == 1 ? engine::NetworkFunction::sign_on
-                           : code == 2 ? engine::NetworkFunction::sign_off
+    out.network_function = code == 1     ? engine::NetworkFunction::sign_on
+                           : code == 2   ? engine::NetworkFunction::sign_off
                            : code == 301 ? engine::NetworkFunction::echo
                                          : engine::NetworkFunction::other;
     out.key = engine::MessageKey{acquirer, static_cast<uint32_t>(stan), time};
@@ -327,7 +327,8 @@ Result<CardMessage, TranslateError> to_card_message(const iso8583::Message& mess
       !read_amounts(message, &out, &error) || !read_merchant(message, &out, &error) ||
       !read_original(message, &out, &error))
     return error;
-  const bool is_reversal = out.kind == MessageKind::reversal_request || out.kind == MessageKind::reversal_advice;
+  const bool is_reversal =
+      out.kind == MessageKind::reversal_request || out.kind == MessageKind::reversal_advice;
   if (!out.has_pan && !is_reversal) return missing(2, "primary account number");
   return out;
 }

@@ -10,15 +10,19 @@ namespace {
 
 // Elements the acquirer matches a response on, echoed as received. Sensitive authentication
 // data (35, 45, 52, 55 as sent) and the expiry (14) are never echoed.
-constexpr int kEchoed[] = {2, 3, 4, 5, 6, 7, 11, 12, 13, 15, 18, 19, 22, 24, 25, 32, 33, 37, 41, 42, 49, 50, 51, 70, 90, 95};
+constexpr int kEchoed[] = {2,  3,  4,  5,  6,  7,  11, 12, 13, 15, 18, 19, 22,
+                           24, 25, 32, 33, 37, 41, 42, 49, 50, 51, 70, 90, 95};
 
 // ISO 8583:1993 action codes (DE 39, n3) for the 1987 response codes holdfast uses.
 std::string_view action_code_1993(std::string_view rc) {
-  struct Pair { const char* rc87; const char* ac93; };
-  static constexpr Pair kMap[] = {
-      {"00", "000"}, {"05", "100"}, {"12", "902"}, {"13", "110"}, {"14", "111"}, {"25", "909"},
-      {"30", "904"}, {"41", "208"}, {"43", "209"}, {"51", "116"}, {"54", "101"}, {"57", "119"},
-      {"61", "121"}, {"62", "104"}, {"91", "907"}, {"94", "913"}, {"96", "909"}};
+  struct Pair {
+    const char* rc87;
+    const char* ac93;
+  };
+  static constexpr Pair kMap[] = {{"00", "000"}, {"05", "100"}, {"12", "902"}, {"13", "110"}, {"14", "111"},
+                                  {"25", "909"}, {"30", "904"}, {"41", "208"}, {"43", "209"}, {"51", "116"},
+                                  {"54", "101"}, {"57", "119"}, {"61", "121"}, {"62", "104"}, {"91", "907"},
+                                  {"94", "913"}, {"96", "909"}};
   for (const auto& p : kMap)
     if (rc == p.rc87) return p.ac93;
   return "909";
@@ -26,7 +30,8 @@ std::string_view action_code_1993(std::string_view rc) {
 
 // Sets a field holdfast adds to a response only in the form the link's spec defines for it; a
 // spec without the field (or with another shape) simply does not get it.
-void set_if_fits(const iso8583::MessageSpec& spec, int de, std::string_view value, iso8583::Message* response) {
+void set_if_fits(const iso8583::MessageSpec& spec, int de, std::string_view value,
+                 iso8583::Message* response) {
   if (iso8583::check_field_value(spec, de, value).empty()) response->set(de, value);
 }
 
@@ -67,7 +72,8 @@ void build_response(const iso8583::MessageSpec& spec, const iso8583::Message& re
   const bool has_approval_code = reply.approval_code[0] != ' ' && reply.approval_code[0] != '\0';
   if (engine::is_approval(reply.outcome) && has_approval_code)
     set_if_fits(spec, 38, std::string_view(reply.approval_code.data(), reply.approval_code.size()), response);
-  if (reply.account_currency.code != 0 && mti[1] != '8') set_if_fits(spec, 54, additional_amount(reply), response);
+  if (reply.account_currency.code != 0 && mti[1] != '8')
+    set_if_fits(spec, 54, additional_amount(reply), response);
 }
 
 bool format_error_response(const iso8583::MessageSpec& spec, const iso8583::Message& request,

@@ -142,9 +142,9 @@ TEST(Translate, AReplacementAmountAboveTheTransactionAmountIsRefusedNamingDe95) 
 TEST(Translate, ABillingAmountAtAnImplausibleRateIsRefusedNamingDe6) {
   auto billed = authorization();
   billed.set_mti("0220");
-  billed.set(4, "000000000001");   // one US cent
+  billed.set(4, "000000000001");  // one US cent
   billed.set(49, "840");
-  billed.set(6, "000010000000");   // CNY 100,000.00
+  billed.set(6, "000010000000");  // CNY 100,000.00
   billed.set(51, "156");
   auto m = to_card_message(billed, kHasher);
   ASSERT_FALSE(m.ok());
@@ -220,7 +220,7 @@ TEST(Respond, A1993LinkGetsActionCodesAndFormatErrorsGet30) {
 TEST(Respond, AFormatErrorEchoesOnlyTheFieldsThatEncode) {
   const auto& spec = *iso8583::find_spec("iso87binbitmap");
   auto request = authorization();
-  request.set(4, "00000000A100");     // non-numeric amount
+  request.set(4, "00000000A100");                // non-numeric amount
   request.set(49, std::string("6\x12\x34", 3));  // a currency read from shifted bytes
   iso8583::Message response;
   ASSERT_TRUE(format_error_response(spec, request, &response));
@@ -278,12 +278,13 @@ TEST(Explain, AnUpliftRefusedOnTheAuthorisationPathIsShownAsTheCause) {
   auth.acquirer_country = 840;
   auth.channel = engine::Channel::card_not_present;
   story.run(auth);
-  const nlohmann::json answer = answer_admin_query({{"op", "explain"},
-                                                    {"mti", "0100"},
-                                                    {"acquirer_id", std::to_string(auth.key.acquirer_id)},
-                                                    {"stan", std::to_string(auth.key.stan)},
-                                                    {"transmission_time", std::to_string(auth.key.transmission_time)}},
-                                                   story.engine);
+  const nlohmann::json answer =
+      answer_admin_query({{"op", "explain"},
+                          {"mti", "0100"},
+                          {"acquirer_id", std::to_string(auth.key.acquirer_id)},
+                          {"stan", std::to_string(auth.key.stan)},
+                          {"transmission_time", std::to_string(auth.key.transmission_time)}},
+                         story.engine);
   EXPECT_EQ(answer["outcome"], "insufficient_funds") << answer.dump();
   EXPECT_EQ(answer["cause"], "uplift_card_not_present") << answer.dump();
 }
@@ -302,8 +303,9 @@ TEST(LegacyAccount, OpenToBuyAgreesWithTheFieldsOfTheSameAnswer) {
   const nlohmann::json a = answer_admin_query({{"op", "get_account"}, {"account_id", account}}, story.engine);
   EXPECT_EQ(a["posted_balance_minor"], 50'000) << a.dump();
   EXPECT_EQ(a["pending_holds_minor"], 10'000);
-  EXPECT_EQ(a["open_to_buy_minor"], a["credit_limit_minor"].get<int64_t>() + a["uplift_minor"].get<int64_t>() -
-                                        a["posted_balance_minor"].get<int64_t>() - a["pending_holds_minor"].get<int64_t>());
+  EXPECT_EQ(a["open_to_buy_minor"],
+            a["credit_limit_minor"].get<int64_t>() + a["uplift_minor"].get<int64_t>() -
+                a["posted_balance_minor"].get<int64_t>() - a["pending_holds_minor"].get<int64_t>());
   EXPECT_EQ(a["legacy"]["used_minor"], 10'000);
   EXPECT_EQ(a["legacy"]["open_to_buy_minor"], 50'000);
   EXPECT_EQ(a["legacy"]["refresh_hour_utc"], 0);

@@ -170,8 +170,7 @@ class Decoder {
   bool read_field(int de) {
     const FieldSpec& f = spec_.field(de);
     if (!f.defined()) {
-      return fail(DecodeErrc::kUndefinedField, de, pos_,
-                  "not defined by spec " + std::string(spec_.name));
+      return fail(DecodeErrc::kUndefinedField, de, pos_, "not defined by spec " + std::string(spec_.name));
     }
     size_t len = f.length;
     if (f.variable() && !read_length(de, f, &len)) return false;
@@ -191,21 +190,18 @@ class Decoder {
     const size_t count = static_cast<size_t>(f.prefix);
     const bool pad_ok = !bcd || count % 2 == 0 || pad_nibble_is_zero(prefix, PadSide::kLeft);
     if (!pad_ok || !unpack_digits(prefix, bcd, PadSide::kLeft, false, {digits.data(), count})) {
-      return fail(DecodeErrc::kBadLengthPrefix, de, at,
-                  "non-numeric length prefix " + bytes_hex(prefix));
+      return fail(DecodeErrc::kBadLengthPrefix, de, at, "non-numeric length prefix " + bytes_hex(prefix));
     }
     size_t value = 0;
     for (size_t i = 0; i < count; ++i) value = value * 10 + static_cast<size_t>(digits[i] - '0');
     if (value > f.length) {
-      return fail(DecodeErrc::kTooLong, de, at,
-                  numbered("length %zu exceeds maximum %zu", value, f.length));
+      return fail(DecodeErrc::kTooLong, de, at, numbered("length %zu exceeds maximum %zu", value, f.length));
     }
     *len = value;
     return true;
   }
 
-  bool read_value(int de, const FieldSpec& f, std::span<const uint8_t> wire,
-                  std::span<char> value) {
+  bool read_value(int de, const FieldSpec& f, std::span<const uint8_t> wire, std::span<char> value) {
     const size_t at = pos_ - wire.size();
     switch (f.type) {
       case FieldType::kN:
@@ -219,30 +215,28 @@ class Decoder {
     HF_UNREACHABLE();
   }
 
-  bool read_digits(int de, const FieldSpec& f, std::span<const uint8_t> wire,
-                   std::span<char> value, size_t at) {
+  bool read_digits(int de, const FieldSpec& f, std::span<const uint8_t> wire, std::span<char> value,
+                   size_t at) {
     const bool bcd = spec_.digits_of(f) == DigitEncoding::kBcd;
     const bool track = f.type == FieldType::kZ;
     if (bcd && value.size() % 2 == 1 && !pad_nibble_is_zero(wire, pad_side(spec_, f))) {
       return fail(DecodeErrc::kBadPadding, de, at, "BCD pad nibble is not 0");
     }
     if (unpack_digits(wire, bcd, pad_side(spec_, f), track, value)) return true;
-    return fail(DecodeErrc::kBadCharacter, de, at,
-                track ? "track data holds a character other than 0-9 and '='"
-                      : "numeric field holds a non-digit");
+    return fail(
+        DecodeErrc::kBadCharacter, de, at,
+        track ? "track data holds a character other than 0-9 and '='" : "numeric field holds a non-digit");
   }
 
-  bool read_amount(int de, const FieldSpec& f, std::span<const uint8_t> wire,
-                   std::span<char> value, size_t at) {
+  bool read_amount(int de, const FieldSpec& f, std::span<const uint8_t> wire, std::span<char> value,
+                   size_t at) {
     const uint8_t sign = wire[0];
-    const bool sign_ok = sign == 'C' || sign == 'D' ||
-                         (spec_.amount_sign_may_be_digit && is_digit(sign));
+    const bool sign_ok = sign == 'C' || sign == 'D' || (spec_.amount_sign_may_be_digit && is_digit(sign));
     if (!sign_ok) return fail(DecodeErrc::kBadCharacter, de, at, "amount sign is not C or D");
     value[0] = static_cast<char>(sign);
     const bool bcd = spec_.digits_of(f) == DigitEncoding::kBcd;
     if (unpack_digits(wire.subspan(1), bcd, spec_.bcd_fixed_pad, false, value.subspan(1)) &&
-        (!bcd || value.size() % 2 == 1 ||
-         pad_nibble_is_zero(wire.subspan(1), spec_.bcd_fixed_pad))) {
+        (!bcd || value.size() % 2 == 1 || pad_nibble_is_zero(wire.subspan(1), spec_.bcd_fixed_pad))) {
       return true;
     }
     return fail(DecodeErrc::kBadCharacter, de, at + 1, "amount holds a non-digit");
@@ -259,8 +253,8 @@ class Decoder {
     return true;
   }
 
-  bool read_binary(int de, const FieldSpec& f, std::span<const uint8_t> wire,
-                   std::span<char> value, size_t at) {
+  bool read_binary(int de, const FieldSpec& f, std::span<const uint8_t> wire, std::span<char> value,
+                   size_t at) {
     if (f.variable() || spec_.fixed_binary == FixedBinaryForm::kRaw) {
       for (size_t i = 0; i < wire.size(); ++i) value[i] = static_cast<char>(wire[i]);
       return true;
@@ -360,25 +354,22 @@ void write_digits(std::string_view digits, bool bcd, PadSide side, std::vector<u
   if (i < digits.size()) out.push_back(static_cast<uint8_t>(nibble_of(digits[i]) << 4));
 }
 
-void write_length(const MessageSpec& spec, const FieldSpec& f, size_t len,
-                  std::vector<uint8_t>& out) {
+void write_length(const MessageSpec& spec, const FieldSpec& f, size_t len, std::vector<uint8_t>& out) {
   std::array<char, 6> digits{};
   const size_t count = static_cast<size_t>(f.prefix);
   for (size_t i = count; i-- > 0; len /= 10) digits[i] = static_cast<char>('0' + len % 10);
-  write_digits({digits.data(), count}, spec.length_encoding == DigitEncoding::kBcd,
-               PadSide::kLeft, out);
+  write_digits({digits.data(), count}, spec.length_encoding == DigitEncoding::kBcd, PadSide::kLeft, out);
 }
 
-void write_value(const MessageSpec& spec, const FieldSpec& f, std::string_view v,
-                 std::vector<uint8_t>& out) {
+void write_value(const MessageSpec& spec, const FieldSpec& f, std::string_view v, std::vector<uint8_t>& out) {
   const bool bcd = spec.digits_of(f) == DigitEncoding::kBcd;
   if (is_numeric_type(f.type)) return write_digits(v, bcd, pad_side(spec, f), out);
   if (f.type == FieldType::kXn) {
     out.push_back(static_cast<uint8_t>(v[0]));
     return write_digits(v.substr(1), bcd, spec.bcd_fixed_pad, out);
   }
-  const bool hex = f.type == FieldType::kB && !f.variable() &&
-                   spec.fixed_binary == FixedBinaryForm::kAsciiHex;
+  const bool hex =
+      f.type == FieldType::kB && !f.variable() && spec.fixed_binary == FixedBinaryForm::kAsciiHex;
   if (!hex) {
     out.insert(out.end(), v.begin(), v.end());
     return;
@@ -391,8 +382,7 @@ void write_value(const MessageSpec& spec, const FieldSpec& f, std::string_view v
   }
 }
 
-Result<Ok, EncodeError> write_mti(const MessageSpec& spec, std::string_view mti,
-                                  std::vector<uint8_t>& out) {
+Result<Ok, EncodeError> write_mti(const MessageSpec& spec, std::string_view mti, std::vector<uint8_t>& out) {
   bool digits = mti.size() == 4;
   for (char c : mti) digits = digits && is_digit(static_cast<uint8_t>(c));
   if (!digits) {
@@ -431,7 +421,7 @@ Result<Ok, EncodeError> encode_fields(const MessageSpec& spec, const Message& ms
   for (auto [de, value] : msg.fields()) {
     std::string reason = check_field_value(spec, de, value);
     if (!reason.empty()) {
-      const EncodeErrc code = !spec.field(de).defined() ? EncodeErrc::kUndefinedField
+      const EncodeErrc code = !spec.field(de).defined()      ? EncodeErrc::kUndefinedField
                               : reason.starts_with("length") ? EncodeErrc::kBadLength
                                                              : EncodeErrc::kBadCharacter;
       return EncodeError{code, de, std::move(reason)};
@@ -445,8 +435,7 @@ Result<Ok, EncodeError> encode_fields(const MessageSpec& spec, const Message& ms
 
 }  // namespace
 
-Result<Ok, DecodeError> decode_into(const MessageSpec& spec, std::span<const uint8_t> wire,
-                                    Message& out) {
+Result<Ok, DecodeError> decode_into(const MessageSpec& spec, std::span<const uint8_t> wire, Message& out) {
   return Decoder(spec, wire, out).run();
 }
 
@@ -473,8 +462,7 @@ std::string check_field_value(const MessageSpec& spec, int de, std::string_view 
   return check_characters(spec, f, value);
 }
 
-Result<Ok, EncodeError> encode_into(const MessageSpec& spec, const Message& msg,
-                                    std::vector<uint8_t>& out) {
+Result<Ok, EncodeError> encode_into(const MessageSpec& spec, const Message& msg, std::vector<uint8_t>& out) {
   const size_t original_size = out.size();
   Result<Ok, EncodeError> result = write_mti(spec, msg.mti(), out);
   if (result.ok()) {

@@ -58,12 +58,11 @@ struct EncodeError {
   std::string reason;
 };
 
-[[nodiscard]] Result<Message, DecodeError> decode(const MessageSpec& spec,
-                                                  std::span<const uint8_t> wire);
+[[nodiscard]] Result<Message, DecodeError> decode(const MessageSpec& spec, std::span<const uint8_t> wire);
 // Hot-path form: decodes into `out`, reusing its buffer. On error `out` holds what was read
 // so far, the failing field included: use salvage() to answer a malformed message.
-[[nodiscard]] Result<Ok, DecodeError> decode_into(const MessageSpec& spec,
-                                                  std::span<const uint8_t> wire, Message& out);
+[[nodiscard]] Result<Ok, DecodeError> decode_into(const MessageSpec& spec, std::span<const uint8_t> wire,
+                                                  Message& out);
 
 // For a message decode() refused: reads into `out` the MTI and every field that can still be
 // located and is valid on its own, so that a server can answer with response code 30 (format
@@ -75,8 +74,7 @@ struct EncodeError {
 // itself is not readable (then `out` is empty).
 bool salvage(const MessageSpec& spec, std::span<const uint8_t> wire, Message& out);
 
-[[nodiscard]] Result<std::vector<uint8_t>, EncodeError> encode(const MessageSpec& spec,
-                                                               const Message& msg);
+[[nodiscard]] Result<std::vector<uint8_t>, EncodeError> encode(const MessageSpec& spec, const Message& msg);
 // Appends the encoded message to `out` (no reallocation when its capacity suffices). On
 // error `out` is restored to its original size.
 [[nodiscard]] Result<Ok, EncodeError> encode_into(const MessageSpec& spec, const Message& msg,

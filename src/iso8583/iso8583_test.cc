@@ -31,9 +31,7 @@ struct Vector {
   size_t index;
   json entry;
   std::string spec_override;
-  std::string spec() const {
-    return spec_override.empty() ? entry.value("spec", "") : spec_override;
-  }
+  std::string spec() const { return spec_override.empty() ? entry.value("spec", "") : spec_override; }
   bool valid() const { return entry.at("valid").get<bool>(); }
   std::vector<uint8_t> wire() const { return bytes_of(entry.at("raw_hex").get<std::string>()); }
 };
@@ -50,8 +48,8 @@ const std::vector<Vector>& all_vectors() {
       // every fluidpay vector also runs under the fluidpay variant, and those carrying
       // DE62/63 run only there.
       const bool fluidpay = entry.value("variant", "") == "ascii93-fluidpay";
-      const bool fixed_62_63 = entry.contains("fields") &&
-                               (entry["fields"].contains("62") || entry["fields"].contains("63"));
+      const bool fixed_62_63 =
+          entry.contains("fields") && (entry["fields"].contains("62") || entry["fields"].contains("63"));
       if (!(fluidpay && fixed_62_63)) out.push_back({i, entry, ""});
       if (fluidpay) out.push_back({i, entry, "iso93ascii-fluidpay"});
     }
@@ -153,8 +151,8 @@ TEST_P(MessageVectors, EveryProperPrefixIsRejectedWithoutACrash) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Published, MessageVectors,
-                         testing::ValuesIn(vectors_where(is_spec_message)), vector_name);
+INSTANTIATE_TEST_SUITE_P(Published, MessageVectors, testing::ValuesIn(vectors_where(is_spec_message)),
+                         vector_name);
 
 TEST(MessageVectors, EverySpecHasValidVectors) {
   std::map<std::string, int> valid_per_spec;
@@ -172,8 +170,7 @@ TEST_P(TlvVectors, WalkAsPublished) {
   Result<std::vector<TlvItem>, TlvError> items = parse_tlv(data);
   if (!v.valid()) {
     ASSERT_FALSE(items.ok());
-    EXPECT_NE(v.entry.at("expected_error").get<std::string>().find(items.error().reason),
-              std::string::npos)
+    EXPECT_NE(v.entry.at("expected_error").get<std::string>().find(items.error().reason), std::string::npos)
         << items.error().reason;
     return;
   }
@@ -189,7 +186,10 @@ TEST_P(TlvVectors, WalkAsPublished) {
 
 TEST(Tlv, ConstructedTagsAreWalkedIntoAndLongFormLengthsRead) {
   // 70 (constructed) { 9F02 len 81 06 = 6 bytes }, then 5F34 01 02 at top level.
-  const std::vector<uint8_t> data = bytes_of("700A" "9F028106000000012345" "5F340102");
+  const std::vector<uint8_t> data = bytes_of(
+      "700A"
+      "9F028106000000012345"
+      "5F340102");
   Result<std::vector<TlvItem>, TlvError> items = parse_tlv(data);
   ASSERT_TRUE(items.ok()) << items.error().reason;
   ASSERT_EQ(items->size(), 3u);
@@ -201,14 +201,16 @@ TEST(Tlv, ConstructedTagsAreWalkedIntoAndLongFormLengthsRead) {
 }
 
 TEST(Tlv, AChildThatOverrunsItsParentIsAnErrorWithTheOffset) {
-  Result<std::vector<TlvItem>, TlvError> items = parse_tlv(bytes_of("7004" "9F0206000000" "00"));
+  Result<std::vector<TlvItem>, TlvError> items =
+      parse_tlv(bytes_of("7004"
+                         "9F0206000000"
+                         "00"));
   ASSERT_FALSE(items.ok());
   EXPECT_EQ(items.error().code, TlvErrc::kTruncatedValue);
   EXPECT_EQ(items.error().offset, 5u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Published, TlvVectors, testing::ValuesIn(vectors_where(is_tlv)),
-                         vector_name);
+INSTANTIATE_TEST_SUITE_P(Published, TlvVectors, testing::ValuesIn(vectors_where(is_tlv)), vector_name);
 
 // ---------------------------------------------------------------------------------------------
 // Random valid messages: encode -> decode gives the message back, decode -> encode the bytes.
@@ -347,19 +349,29 @@ TEST(NumericFields, OddFixedNumericsPadLeftOn87BinaryAndRightOn93BinaryAndCup) {
   Message msg;
   msg.set_mti("0800");
   msg.set(19, "858");
-  EXPECT_EQ(to_hex(*encode(spec("iso87binary"), msg)), "08000000200000000000" "0858");
+  EXPECT_EQ(to_hex(*encode(spec("iso87binary"), msg)),
+            "08000000200000000000"
+            "0858");
   msg.set_mti("1800");
-  EXPECT_EQ(to_hex(*encode(spec("iso93binary"), msg)), "18000000200000000000" "8580");
+  EXPECT_EQ(to_hex(*encode(spec("iso93binary"), msg)),
+            "18000000200000000000"
+            "8580");
   msg.set_mti("0800");
-  EXPECT_EQ(to_hex(*encode(spec("cup-bcd"), msg)), "08000000200000000000" "8580");
+  EXPECT_EQ(to_hex(*encode(spec("cup-bcd"), msg)),
+            "08000000200000000000"
+            "8580");
 }
 
 std::vector<uint8_t> ascii(std::string_view text) { return {text.begin(), text.end()}; }
 
 // 0100 with DE 2, 3, 4, 5, 7 (bitmap 7A00...) in iso87ascii.
 std::string small_0100(std::string_view bitmap) {
-  return "0100" + std::string(bitmap) + "164242424242424242" "123456" "000000000100" +
-         "000000000200" "0611191024";
+  return "0100" + std::string(bitmap) +
+         "164242424242424242"
+         "123456"
+         "000000000100" +
+         "000000000200"
+         "0611191024";
 }
 
 TEST(Bitmap, LowerCaseHexDecodesLikeUpperCaseAndIsWrittenUpperCase) {
@@ -396,8 +408,9 @@ TEST(Bitmap, AnEmptySecondaryBitmapFromTheNpmPeerIsAcceptedAndSentBackTheSameWay
 }
 
 TEST(Bitmap, Bit65WouldAnnounceATertiaryBitmapAndIsRejected) {
-  Result<Message, DecodeError> bad =
-      decode(spec("iso87ascii"), ascii("0800" "8000000000000000" "8000000000000000"));
+  Result<Message, DecodeError> bad = decode(spec("iso87ascii"), ascii("0800"
+                                                                      "8000000000000000"
+                                                                      "8000000000000000"));
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().code, DecodeErrc::kTertiaryBitmap);
   EXPECT_EQ(bad.error().field, 65);
@@ -405,8 +418,10 @@ TEST(Bitmap, Bit65WouldAnnounceATertiaryBitmapAndIsRejected) {
 
 TEST(Bitmap, AFieldTheSpecDoesNotDefineIsRejected) {
   // CUP POS terminals use DE 2-64 only: a DE70 is not something holdfast should guess at.
-  Result<Message, DecodeError> bad =
-      decode(spec("cup-bcd"), bytes_of("0800" "8000000000000000" "0400000000000000" "0301"));
+  Result<Message, DecodeError> bad = decode(spec("cup-bcd"), bytes_of("0800"
+                                                                      "8000000000000000"
+                                                                      "0400000000000000"
+                                                                      "0301"));
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(describe(bad.error()), "field 70 at offset 18: not defined by spec cup-bcd");
 }
@@ -454,9 +469,13 @@ TEST(Strictness, ANonAsciiByteInAPanIsAnErrorAtThatByte) {
 
 TEST(Strictness, ANonZeroBcdPadNibbleIsRejected) {
   // DE19 "858" left-padded on iso87binary: 08 58 is fine, 18 58 is not.
-  EXPECT_TRUE(decode(spec("iso87binary"), bytes_of("0800" "0000200000000000" "0858")).ok());
-  Result<Message, DecodeError> bad =
-      decode(spec("iso87binary"), bytes_of("0800" "0000200000000000" "1858"));
+  EXPECT_TRUE(decode(spec("iso87binary"), bytes_of("0800"
+                                                   "0000200000000000"
+                                                   "0858"))
+                  .ok());
+  Result<Message, DecodeError> bad = decode(spec("iso87binary"), bytes_of("0800"
+                                                                          "0000200000000000"
+                                                                          "1858"));
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().code, DecodeErrc::kBadPadding);
 }
@@ -533,8 +552,7 @@ TEST(Json, ErrorsNameTheField) {
     Result<Message, JsonError> msg = from_json(spec("iso87ascii"), doc);
     return msg.ok() ? std::string("accepted") : msg.error().reason;
   };
-  EXPECT_EQ(reason({{"mti", "0100"}, {"fields", {{"3", "12345"}}}}),
-            "field 3: length 5, fixed length is 6");
+  EXPECT_EQ(reason({{"mti", "0100"}, {"fields", {{"3", "12345"}}}}), "field 3: length 5, fixed length is 6");
   EXPECT_EQ(reason({{"mti", "0100"}, {"fields", {{"52", "XYZ"}}}}), "field 52: not hex");
   EXPECT_EQ(reason({{"mti", "0100"}, {"fields", {{"65", "00"}}}}),
             "field 65: not defined by spec iso87ascii");

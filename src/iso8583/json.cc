@@ -20,8 +20,7 @@ int parse_field_number(std::string_view key) {
   return de;
 }
 
-Result<Ok, JsonError> set_field(const MessageSpec& spec, int de, const nlohmann::json& value,
-                                Message& msg) {
+Result<Ok, JsonError> set_field(const MessageSpec& spec, int de, const nlohmann::json& value, Message& msg) {
   if (!value.is_string()) return JsonError{de, "field " + std::to_string(de) + ": not a string"};
   const std::string& text = value.get_ref<const std::string&>();
   if (spec.field(de).type == FieldType::kB) {

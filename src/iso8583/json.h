@@ -22,8 +22,7 @@ struct JsonError {
 };
 
 nlohmann::json to_json(const MessageSpec& spec, const Message& msg);
-[[nodiscard]] Result<Message, JsonError> from_json(const MessageSpec& spec,
-                                                   const nlohmann::json& doc);
+[[nodiscard]] Result<Message, JsonError> from_json(const MessageSpec& spec, const nlohmann::json& doc);
 
 // describe(const DecodeError&) lives in codec.h and is available through this header.
 

@@ -4,9 +4,7 @@
 
 namespace holdfast::iso8583 {
 
-bool Message::has(int de) const {
-  return de >= kMinField && de <= kMaxField && present_bit(de);
-}
+bool Message::has(int de) const { return de >= kMinField && de <= kMaxField && present_bit(de); }
 
 std::string_view Message::get(int de) const {
   if (!has(de)) return {};
@@ -52,9 +50,7 @@ void Message::reset() {
   empty_secondary_bitmap_ = false;
 }
 
-int Message::field_count() const {
-  return std::popcount(present_[0]) + std::popcount(present_[1]);
-}
+int Message::field_count() const { return std::popcount(present_[0]) + std::popcount(present_[1]); }
 
 int Message::next_field(int de) const {
   for (int from = de + 1; from <= kMaxField;) {

@@ -23,9 +23,9 @@ enum class FieldType : uint8_t {
   kN,          // digits
   kAn,         // printable ASCII (an and ans are checked alike: 0x20..0x7E)
   kAns,
-  kB,          // bytes
-  kZ,          // track 2/3: digits and '=' (BCD nibble D on BCD links)
-  kXn,         // amount: sign 'C' or 'D' then digits
+  kB,   // bytes
+  kZ,   // track 2/3: digits and '=' (BCD nibble D on BCD links)
+  kXn,  // amount: sign 'C' or 'D' then digits
 };
 
 // Number of length digits in front of the value; kFixed has none.

@@ -197,51 +197,63 @@ constexpr bool consistent(const MessageSpec& spec) {
 }
 
 constexpr MessageSpec kIso87Ascii{
-    "iso87ascii",          DigitEncoding::kAscii,       BitmapEncoding::kAsciiHex,
-    DigitEncoding::kAscii, DigitEncoding::kAscii,       PadSide::kLeft,
-    PadSide::kRight,       FixedBinaryForm::kAsciiHex,  true,
+    "iso87ascii",          DigitEncoding::kAscii,      BitmapEncoding::kAsciiHex,
+    DigitEncoding::kAscii, DigitEncoding::kAscii,      PadSide::kLeft,
+    PadSide::kRight,       FixedBinaryForm::kAsciiHex, true,
     fields_1987()};
-constexpr MessageSpec kIso87BinBitmap{
-    "iso87binbitmap",      DigitEncoding::kAscii, BitmapEncoding::kBinary,
-    DigitEncoding::kAscii, DigitEncoding::kAscii, PadSide::kLeft,
-    PadSide::kRight,       FixedBinaryForm::kRaw, true,
-    iso87binbitmap_fields()};
-constexpr MessageSpec kIso87Binary{
-    "iso87binary",       DigitEncoding::kBcd, BitmapEncoding::kBinary,
-    DigitEncoding::kBcd, DigitEncoding::kBcd, PadSide::kLeft,
-    PadSide::kRight,     FixedBinaryForm::kRaw, true,
-    with_ascii_currency_codes(fields_1987())};
+constexpr MessageSpec kIso87BinBitmap{"iso87binbitmap",       DigitEncoding::kAscii, BitmapEncoding::kBinary,
+                                      DigitEncoding::kAscii,  DigitEncoding::kAscii, PadSide::kLeft,
+                                      PadSide::kRight,        FixedBinaryForm::kRaw, true,
+                                      iso87binbitmap_fields()};
+constexpr MessageSpec kIso87Binary{"iso87binary",
+                                   DigitEncoding::kBcd,
+                                   BitmapEncoding::kBinary,
+                                   DigitEncoding::kBcd,
+                                   DigitEncoding::kBcd,
+                                   PadSide::kLeft,
+                                   PadSide::kRight,
+                                   FixedBinaryForm::kRaw,
+                                   true,
+                                   with_ascii_currency_codes(fields_1987())};
 constexpr MessageSpec kIso93Ascii{
     "iso93ascii",          DigitEncoding::kAscii,      BitmapEncoding::kAsciiHex,
     DigitEncoding::kAscii, DigitEncoding::kAscii,      PadSide::kLeft,
     PadSide::kRight,       FixedBinaryForm::kAsciiHex, true,
     iso93ascii_fields()};
-constexpr MessageSpec kIso93AsciiFluidpay{
-    "iso93ascii-fluidpay", DigitEncoding::kAscii,      BitmapEncoding::kAsciiHex,
-    DigitEncoding::kAscii, DigitEncoding::kAscii,      PadSide::kLeft,
-    PadSide::kRight,       FixedBinaryForm::kAsciiHex, true,
-    iso93ascii_fluidpay_fields()};
-constexpr MessageSpec kIso93Binary{
-    "iso93binary",       DigitEncoding::kBcd, BitmapEncoding::kBinary,
-    DigitEncoding::kBcd, DigitEncoding::kBcd, PadSide::kRight,
-    PadSide::kRight,     FixedBinaryForm::kRaw, true,
-    with_ascii_currency_codes(fields_1993())};
-constexpr MessageSpec kCupBcd{
-    "cup-bcd",           DigitEncoding::kBcd, BitmapEncoding::kBinary,
-    DigitEncoding::kBcd, DigitEncoding::kBcd, PadSide::kRight,
-    PadSide::kRight,     FixedBinaryForm::kRaw, false,
-    cup_fields()};
+constexpr MessageSpec kIso93AsciiFluidpay{"iso93ascii-fluidpay",
+                                          DigitEncoding::kAscii,
+                                          BitmapEncoding::kAsciiHex,
+                                          DigitEncoding::kAscii,
+                                          DigitEncoding::kAscii,
+                                          PadSide::kLeft,
+                                          PadSide::kRight,
+                                          FixedBinaryForm::kAsciiHex,
+                                          true,
+                                          iso93ascii_fluidpay_fields()};
+constexpr MessageSpec kIso93Binary{"iso93binary",
+                                   DigitEncoding::kBcd,
+                                   BitmapEncoding::kBinary,
+                                   DigitEncoding::kBcd,
+                                   DigitEncoding::kBcd,
+                                   PadSide::kRight,
+                                   PadSide::kRight,
+                                   FixedBinaryForm::kRaw,
+                                   true,
+                                   with_ascii_currency_codes(fields_1993())};
+constexpr MessageSpec kCupBcd{"cup-bcd",           DigitEncoding::kBcd,   BitmapEncoding::kBinary,
+                              DigitEncoding::kBcd, DigitEncoding::kBcd,   PadSide::kRight,
+                              PadSide::kRight,     FixedBinaryForm::kRaw, false,
+                              cup_fields()};
 
-static_assert(consistent(kIso87Ascii) && consistent(kIso87BinBitmap) &&
-              consistent(kIso87Binary) && consistent(kIso93Ascii) &&
-              consistent(kIso93AsciiFluidpay) && consistent(kIso93Binary) &&
+static_assert(consistent(kIso87Ascii) && consistent(kIso87BinBitmap) && consistent(kIso87Binary) &&
+              consistent(kIso93Ascii) && consistent(kIso93AsciiFluidpay) && consistent(kIso93Binary) &&
               consistent(kCupBcd));
 
-constexpr const MessageSpec* kAllSpecs[] = {&kIso87Ascii,  &kIso87BinBitmap,     &kIso87Binary,
-                                            &kIso93Ascii,  &kIso93AsciiFluidpay, &kIso93Binary,
+constexpr const MessageSpec* kAllSpecs[] = {&kIso87Ascii, &kIso87BinBitmap,     &kIso87Binary,
+                                            &kIso93Ascii, &kIso93AsciiFluidpay, &kIso93Binary,
                                             &kCupBcd};
-constexpr std::string_view kSpecNames[] = {"iso87ascii",  "iso87binbitmap",      "iso87binary",
-                                           "iso93ascii",  "iso93ascii-fluidpay", "iso93binary",
+constexpr std::string_view kSpecNames[] = {"iso87ascii", "iso87binbitmap",      "iso87binary",
+                                           "iso93ascii", "iso93ascii-fluidpay", "iso93binary",
                                            "cup-bcd"};
 static_assert(std::size(kAllSpecs) == std::size(kSpecNames));
 

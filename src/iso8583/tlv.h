@@ -18,10 +18,10 @@
 namespace holdfast::iso8583 {
 
 struct TlvItem {
-  uint32_t tag;        // the tag bytes big-endian: 0x9F02, 0x5F2A, 0x82
+  uint32_t tag;  // the tag bytes big-endian: 0x9F02, 0x5F2A, 0x82
   bool constructed;
-  int depth;           // 0 for top level
-  size_t offset;       // of the first tag byte in the walked buffer
+  int depth;      // 0 for top level
+  size_t offset;  // of the first tag byte in the walked buffer
   std::span<const uint8_t> value;
 };
 

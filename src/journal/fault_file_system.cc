@@ -18,8 +18,7 @@ std::string parent_dir(const std::string& path) {
 
 class FaultWritableFile final : public WritableFile {
  public:
-  FaultWritableFile(FaultInjectingFileSystem* fs, std::string path,
-                    std::unique_ptr<WritableFile> base)
+  FaultWritableFile(FaultInjectingFileSystem* fs, std::string path, std::unique_ptr<WritableFile> base)
       : fs_(fs), path_(std::move(path)), base_(std::move(base)) {}
 
   JournalResult<Ok> append(std::span<const uint8_t> data) override {
@@ -72,8 +71,8 @@ uint64_t FaultInjectingFileSystem::random_below(uint64_t bound) {
   return std::uniform_int_distribution<uint64_t>(0, bound - 1)(rng_);
 }
 
-JournalResult<std::unique_ptr<WritableFile>> FaultInjectingFileSystem::open_writable(
-    const std::string& path, OpenMode mode) {
+JournalResult<std::unique_ptr<WritableFile>> FaultInjectingFileSystem::open_writable(const std::string& path,
+                                                                                     OpenMode mode) {
   if (dead_at_this_operation()) return injected("open", path);
   const bool existed = base_->file_size(path).ok();
   auto file = base_->open_writable(path, mode);
@@ -84,8 +83,7 @@ JournalResult<std::unique_ptr<WritableFile>> FaultInjectingFileSystem::open_writ
     files_[path] = FileState{*size, *size};  // whatever was there before counts as durable
   }
   if (!existed) created_not_dir_synced_.insert(path);
-  return std::unique_ptr<WritableFile>(
-      new FaultWritableFile(this, path, std::move(file.value())));
+  return std::unique_ptr<WritableFile>(new FaultWritableFile(this, path, std::move(file.value())));
 }
 
 JournalResult<std::unique_ptr<ReadableFile>> FaultInjectingFileSystem::open_readable(
@@ -108,8 +106,7 @@ JournalResult<Ok> FaultInjectingFileSystem::truncate(const std::string& path, ui
   return Ok{};
 }
 
-JournalResult<Ok> FaultInjectingFileSystem::rename(const std::string& from,
-                                                   const std::string& to) {
+JournalResult<Ok> FaultInjectingFileSystem::rename(const std::string& from, const std::string& to) {
   if (dead_at_this_operation() || std::exchange(fail_next_rename_, false)) return injected("rename", from);
   if (auto r = base_->rename(from, to); !r) return r;
   if (auto node = files_.extract(from)) {
@@ -131,8 +128,7 @@ JournalResult<Ok> FaultInjectingFileSystem::remove(const std::string& path) {
 JournalResult<Ok> FaultInjectingFileSystem::sync_dir(const std::string& dir) {
   if (dead_at_this_operation() || std::exchange(fail_next_dir_sync_, false)) return injected("fsync", dir);
   if (auto r = base_->sync_dir(dir); !r) return r;
-  std::erase_if(created_not_dir_synced_,
-                [&](const std::string& path) { return parent_dir(path) == dir; });
+  std::erase_if(created_not_dir_synced_, [&](const std::string& path) { return parent_dir(path) == dir; });
   return Ok{};
 }
 

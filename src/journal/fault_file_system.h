@@ -66,8 +66,7 @@ class FaultInjectingFileSystem final : public FileSystem {
   bool dead_at_this_operation();
   uint64_t random_below(uint64_t bound);  // REQUIRES: bound > 0
 
-  JournalResult<std::unique_ptr<WritableFile>> open_writable(const std::string& path,
-                                                             OpenMode mode) override;
+  JournalResult<std::unique_ptr<WritableFile>> open_writable(const std::string& path, OpenMode mode) override;
   JournalResult<std::unique_ptr<ReadableFile>> open_readable(const std::string& path) override;
   JournalResult<uint64_t> file_size(const std::string& path) override;
   JournalResult<std::vector<std::string>> list(const std::string& dir) override;

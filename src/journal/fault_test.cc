@@ -130,7 +130,6 @@ TEST(JournalFaults, FailedDirectoryFsyncWhenRotatingStopsTheJournal) {
   EXPECT_EQ(j->last_committed_sequence(), 1u);
 }
 
-
 // A power cut at every mutating operation in turn (creating, writing and syncing segments,
 // rotating, writing, renaming and pruning snapshots), then the un-synced bytes dropped or torn:
 // every acknowledged entry and the newest acknowledged snapshot are there after reopening.

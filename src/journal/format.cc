@@ -11,8 +11,7 @@
 
 namespace holdfast::journal {
 
-void encode_entry(uint64_t sequence, std::span<const uint8_t> payload,
-                  std::vector<uint8_t>* out) {
+void encode_entry(uint64_t sequence, std::span<const uint8_t> payload, std::vector<uint8_t>* out) {
   HF_REQUIRE(payload.size() <= kMaxPayloadBytes);
   const size_t start = out->size();
   ByteWriter w(out);
@@ -33,8 +32,8 @@ EntryHeader decode_entry_header(std::span<const uint8_t> header) {
   HF_REQUIRE(header.size() == kEntryHeaderBytes);
   ByteReader r(header);
   EntryHeader h;
-  const bool ok = r.u32(&h.magic) && r.u16(&h.version) && r.u16(&h.reserved) &&
-                  r.u64(&h.sequence) && r.u32(&h.payload_length) && r.u32(&h.crc);
+  const bool ok = r.u32(&h.magic) && r.u16(&h.version) && r.u16(&h.reserved) && r.u64(&h.sequence) &&
+                  r.u32(&h.payload_length) && r.u32(&h.crc);
   HF_ASSERT(ok && r.at_end());
   return h;
 }
@@ -49,8 +48,7 @@ uint32_t entry_crc(std::span<const uint8_t> header, std::span<const uint8_t> pay
   return crc32c_extend(crc, payload.data(), payload.size());
 }
 
-std::vector<uint8_t> encode_snapshot_header(uint64_t last_applied_sequence,
-                                            std::span<const uint8_t> state) {
+std::vector<uint8_t> encode_snapshot_header(uint64_t last_applied_sequence, std::span<const uint8_t> state) {
   std::vector<uint8_t> out;
   out.reserve(kSnapshotHeaderBytes);
   ByteWriter w(&out);
@@ -132,6 +130,5 @@ std::optional<uint64_t> parse_segment_file_name(std::string_view name) {
 std::optional<uint64_t> parse_snapshot_file_name(std::string_view name) {
   return parse_numbered_name(name, kSnapshotPrefix, kSnapshotSuffix);
 }
-
 
 }  // namespace holdfast::journal

@@ -79,8 +79,7 @@ struct SnapshotHeader {
 };
 
 // Encodes a snapshot header for `state`.
-std::vector<uint8_t> encode_snapshot_header(uint64_t last_applied_sequence,
-                                            std::span<const uint8_t> state);
+std::vector<uint8_t> encode_snapshot_header(uint64_t last_applied_sequence, std::span<const uint8_t> state);
 // REQUIRES: header.size() == kSnapshotHeaderBytes.
 SnapshotHeader decode_snapshot_header(std::span<const uint8_t> header);
 // REQUIRES: header.size() == kSnapshotHeaderBytes.
@@ -88,7 +87,7 @@ uint32_t snapshot_crc(std::span<const uint8_t> header, std::span<const uint8_t> 
 
 // File names. Numbers are 20 zero-padded decimal digits: wide enough for any u64, so names sort
 // in numeric order and never need to widen (12 digits would run out after 10^12 entries).
-std::string segment_file_name(uint64_t first_sequence);    // journal-<20 digits>.log
+std::string segment_file_name(uint64_t first_sequence);     // journal-<20 digits>.log
 std::string snapshot_file_name(uint64_t last_applied_seq);  // snapshot-<20 digits>.snap
 inline constexpr std::string_view kSnapshotTempSuffix = ".tmp";
 inline constexpr std::string_view kLockFileName = "LOCK";

@@ -36,8 +36,7 @@ Journal::Journal(std::string dir, const JournalOptions& options, FileSystem* fs)
 
 Journal::~Journal() = default;
 
-JournalResult<std::unique_ptr<Journal>> Journal::open(const std::string& dir,
-                                                      const JournalOptions& options) {
+JournalResult<std::unique_ptr<Journal>> Journal::open(const std::string& dir, const JournalOptions& options) {
   HF_REQUIRE(options.segment_target_bytes > 0);
   HF_REQUIRE(options.snapshots_to_keep >= 1);
   HF_REQUIRE(options.max_batch_bytes >= kEntryHeaderBytes + kMaxPayloadBytes);
@@ -97,10 +96,9 @@ JournalResult<Ok> Journal::verify_segment(size_t index, uint64_t* expected) {
   if (!opened) return opened.error();
   SegmentReader reader = std::move(opened.value());
   if (segment.first_sequence != *expected) {
-    return journal_error(JournalErrc::sequence_gap,
-                         where(reader, 0) + "segment name says first sequence " +
-                             std::to_string(segment.first_sequence) + ", expected " +
-                             std::to_string(*expected));
+    return journal_error(JournalErrc::sequence_gap, where(reader, 0) + "segment name says first sequence " +
+                                                        std::to_string(segment.first_sequence) +
+                                                        ", expected " + std::to_string(*expected));
   }
   EntryView entry;
   for (;;) {
@@ -113,18 +111,17 @@ JournalResult<Ok> Journal::verify_segment(size_t index, uint64_t* expected) {
                              where(reader, reader.offset()) + reader.damage_reason());
       }
       if (!last) {
-        return journal_error(reader.damage() == Damage::incomplete ? JournalErrc::truncated_segment
-                                                                   : JournalErrc::corrupt_entry,
-                             where(reader, reader.offset()) + reader.damage_reason() +
-                                 " in a segment that is not the last");
+        return journal_error(
+            reader.damage() == Damage::incomplete ? JournalErrc::truncated_segment
+                                                  : JournalErrc::corrupt_entry,
+            where(reader, reader.offset()) + reader.damage_reason() + " in a segment that is not the last");
       }
       return cut_torn_tail(&reader);
     }
     if (entry.sequence != *expected) {
-      return journal_error(JournalErrc::sequence_gap,
-                           where(reader, entry.offset) + "sequence " +
-                               std::to_string(entry.sequence) + ", expected " +
-                               std::to_string(*expected));
+      return journal_error(JournalErrc::sequence_gap, where(reader, entry.offset) + "sequence " +
+                                                          std::to_string(entry.sequence) + ", expected " +
+                                                          std::to_string(*expected));
     }
     ++*expected;
   }
@@ -140,10 +137,9 @@ JournalResult<Ok> Journal::cut_torn_tail(SegmentReader* reader) {
   auto later = reader->find_valid_entry_after(offset);
   if (!later) return later.error();
   if (later->has_value()) {
-    return journal_error(JournalErrc::corrupt_entry,
-                         where(*reader, offset) + reader->damage_reason() +
-                             ", yet a valid entry follows at offset " +
-                             std::to_string(**later) + " (not a torn tail)");
+    return journal_error(JournalErrc::corrupt_entry, where(*reader, offset) + reader->damage_reason() +
+                                                         ", yet a valid entry follows at offset " +
+                                                         std::to_string(**later) + " (not a torn tail)");
   }
   if (auto r = fs_->truncate(reader->path(), offset); !r) return r;
   report_.torn_bytes_cut = reader->file_size() - offset;
@@ -199,8 +195,7 @@ JournalResult<Ok> Journal::commit() {
   counters_.commits += 1;
   counters_.entries_committed += pending_entries_;
   counters_.bytes_written += batch_.size();
-  counters_.largest_batch_entries = std::max<uint64_t>(counters_.largest_batch_entries,
-                                                       pending_entries_);
+  counters_.largest_batch_entries = std::max<uint64_t>(counters_.largest_batch_entries, pending_entries_);
   committed_sequence_ = next_sequence_ - 1;
   batch_.clear();
   pending_entries_ = 0;
@@ -236,9 +231,8 @@ JournalResult<Ok> Journal::replay(uint64_t from_sequence, const ReplayFn& fn) {
   HF_REQUIRE(from_sequence >= 1);
   if (from_sequence < first_sequence() || from_sequence > committed_sequence_ + 1) {
     return journal_error(JournalErrc::out_of_range,
-                         "replay from " + std::to_string(from_sequence) + ": journal " + dir_ +
-                             " holds " + std::to_string(first_sequence()) + ".." +
-                             std::to_string(committed_sequence_));
+                         "replay from " + std::to_string(from_sequence) + ": journal " + dir_ + " holds " +
+                             std::to_string(first_sequence()) + ".." + std::to_string(committed_sequence_));
   }
   for (size_t i = 0; i < segments_.size(); ++i) {
     const bool later_segment_starts_at_or_before =
@@ -257,8 +251,7 @@ std::string Journal::segment_path_of(uint64_t sequence) const {
   return path;
 }
 
-JournalResult<Ok> Journal::replay_segment(size_t index, uint64_t from_sequence,
-                                          const ReplayFn& fn) {
+JournalResult<Ok> Journal::replay_segment(size_t index, uint64_t from_sequence, const ReplayFn& fn) {
   auto opened = SegmentReader::open(fs_, segments_[index].path);
   if (!opened) return opened.error();
   SegmentReader reader = std::move(opened.value());
@@ -270,14 +263,12 @@ JournalResult<Ok> Journal::replay_segment(size_t index, uint64_t from_sequence,
     if (*outcome == ReadOutcome::end) break;
     if (*outcome == ReadOutcome::damaged) {
       return journal_error(JournalErrc::corrupt_entry,
-                           where(reader, reader.offset()) + reader.damage_reason() +
-                               " during replay");
+                           where(reader, reader.offset()) + reader.damage_reason() + " during replay");
     }
     if (entry.sequence != expected) {
-      return journal_error(JournalErrc::sequence_gap,
-                           where(reader, entry.offset) + "sequence " +
-                               std::to_string(entry.sequence) + ", expected " +
-                               std::to_string(expected));
+      return journal_error(JournalErrc::sequence_gap, where(reader, entry.offset) + "sequence " +
+                                                          std::to_string(entry.sequence) + ", expected " +
+                                                          std::to_string(expected));
     }
     if (entry.sequence >= from_sequence) fn(entry.sequence, entry.payload);
     ++expected;

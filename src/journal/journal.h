@@ -86,8 +86,7 @@ class Journal {
   // temp files, verifies every segment and truncates a torn tail of the last segment.
   // REQUIRES: options.segment_target_bytes > 0, options.snapshots_to_keep >= 1,
   //           options.max_batch_bytes >= one maximal entry.
-  static JournalResult<std::unique_ptr<Journal>> open(const std::string& dir,
-                                                      const JournalOptions& options);
+  static JournalResult<std::unique_ptr<Journal>> open(const std::string& dir, const JournalOptions& options);
   ~Journal();
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;

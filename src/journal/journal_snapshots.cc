@@ -6,8 +6,7 @@
 
 namespace holdfast::journal {
 
-JournalResult<Ok> Journal::write_snapshot(uint64_t last_applied_sequence,
-                                          std::span<const uint8_t> state) {
+JournalResult<Ok> Journal::write_snapshot(uint64_t last_applied_sequence, std::span<const uint8_t> state) {
   HF_REQUIRE(last_applied_sequence <= committed_sequence_);
   if (auto r = write_snapshot_file(fs_, dir_, last_applied_sequence, state); !r) return r;
   return prune_snapshots();
@@ -33,8 +32,7 @@ JournalResult<std::optional<Snapshot>> Journal::load_latest_snapshot() {
   }
   if (!snapshot.skipped.empty()) {
     return journal_error(JournalErrc::corrupt_snapshot,
-                         "no valid snapshot in " + dir_ + "; newest corrupt: " +
-                             snapshot.skipped.front());
+                         "no valid snapshot in " + dir_ + "; newest corrupt: " + snapshot.skipped.front());
   }
   return std::optional<Snapshot>();
 }
@@ -59,8 +57,7 @@ JournalResult<Ok> Journal::prune_snapshots() {
 // never deleted, so the journal always knows its next sequence from a file.
 JournalResult<Ok> Journal::delete_covered_segments(uint64_t covered_through) {
   size_t deletable = 0;
-  while (deletable + 1 < segments_.size() &&
-         segments_[deletable + 1].first_sequence - 1 <= covered_through) {
+  while (deletable + 1 < segments_.size() && segments_[deletable + 1].first_sequence - 1 <= covered_through) {
     ++deletable;
   }
   for (size_t i = 0; i < deletable; ++i) {

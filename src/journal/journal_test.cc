@@ -212,8 +212,7 @@ TEST(Journal, SequenceGapInsideASegmentIsAnError) {
   auto j = Journal::open(dir.path(), {});
   ASSERT_FALSE(j.ok());
   EXPECT_EQ(j.error().code, JournalErrc::sequence_gap);
-  EXPECT_NE(j.error().message.find("sequence 4, expected 3"), std::string::npos)
-      << j.error().message;
+  EXPECT_NE(j.error().message.find("sequence 4, expected 3"), std::string::npos) << j.error().message;
 }
 
 TEST(Journal, MissingMiddleSegmentIsASequenceGap) {
@@ -273,7 +272,6 @@ TEST(Journal, ASecondProcessIsRefusedTheLock) {
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0) << "the child process should have seen 'locked'";
 }
-
 
 // A snapshot child (fork without exec) inherits every descriptor of the server for a moment,
 // LOCK's included. When the server dies by SIGKILL in that moment the child lingers a little

@@ -22,8 +22,7 @@ constexpr mode_t kFileMode = 0600;
 constexpr mode_t kDirMode = 0700;
 
 JournalError posix_error(const char* what, const std::string& path, int err) {
-  return journal_error(JournalErrc::io,
-                       std::string(what) + " " + path + ": " + std::strerror(err));
+  return journal_error(JournalErrc::io, std::string(what) + " " + path + ": " + std::strerror(err));
 }
 
 // Owns a file descriptor.
@@ -74,8 +73,8 @@ class PosixReadableFile final : public ReadableFile {
   JournalResult<size_t> read_at(uint64_t offset, std::span<uint8_t> out) override {
     size_t total = 0;
     while (total < out.size()) {
-      const ssize_t n = ::pread(fd_.get(), out.data() + total, out.size() - total,
-                                static_cast<off_t>(offset + total));
+      const ssize_t n =
+          ::pread(fd_.get(), out.data() + total, out.size() - total, static_cast<off_t>(offset + total));
       if (n < 0) {
         if (errno == EINTR) continue;
         return posix_error("pread", path_, errno);

@@ -12,8 +12,7 @@ namespace holdfast::journal {
 static_assert(kReadWindowBytes >= kEntryHeaderBytes + kMaxPayloadBytes,
               "the read window must hold a whole entry");
 
-SegmentReader::SegmentReader(std::string path, std::unique_ptr<ReadableFile> file,
-                             uint64_t file_size)
+SegmentReader::SegmentReader(std::string path, std::unique_ptr<ReadableFile> file, uint64_t file_size)
     : path_(std::move(path)), file_(std::move(file)), size_(file_size) {
   HF_REQUIRE(file_ != nullptr);
 }
@@ -55,8 +54,8 @@ JournalResult<ReadOutcome> SegmentReader::next(EntryView* out) {
   auto header_bytes = bytes_at(offset_, kEntryHeaderBytes);
   if (!header_bytes) return header_bytes.error();
   if (header_bytes->size() < kEntryHeaderBytes) {
-    return mark_damaged(Damage::incomplete, "incomplete entry header (" +
-                                                std::to_string(size_ - offset_) + " bytes left)");
+    return mark_damaged(Damage::incomplete,
+                        "incomplete entry header (" + std::to_string(size_ - offset_) + " bytes left)");
   }
   const EntryHeader h = decode_entry_header(*header_bytes);
   if (h.magic != kEntryMagic) return mark_damaged(Damage::bad_header, "bad entry magic");

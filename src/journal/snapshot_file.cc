@@ -15,8 +15,7 @@ JournalError corrupt(const std::string& path, std::string reason) {
 
 }  // namespace
 
-JournalResult<Ok> write_snapshot_file(FileSystem* fs, const std::string& dir,
-                                      uint64_t last_applied_sequence,
+JournalResult<Ok> write_snapshot_file(FileSystem* fs, const std::string& dir, uint64_t last_applied_sequence,
                                       std::span<const uint8_t> state) {
   HF_REQUIRE(state.size() <= kMaxSnapshotBytes);
   const std::string final_path = dir + "/" + snapshot_file_name(last_applied_sequence);
@@ -46,8 +45,8 @@ JournalResult<std::vector<uint8_t>> read_snapshot_file(FileSystem* fs, const std
   const SnapshotHeader h = decode_snapshot_header(header);
   if (h.magic != kSnapshotMagic) return corrupt(path, "bad snapshot magic");
   if (h.state_length != *size - kSnapshotHeaderBytes || h.state_length > kMaxSnapshotBytes) {
-    return corrupt(path, "state length " + std::to_string(h.state_length) +
-                             " disagrees with file size " + std::to_string(*size));
+    return corrupt(path, "state length " + std::to_string(h.state_length) + " disagrees with file size " +
+                             std::to_string(*size));
   }
   std::vector<uint8_t> state(static_cast<size_t>(h.state_length));
   if (auto got = (*file)->read_at(kSnapshotHeaderBytes, state); !got || *got != state.size()) {

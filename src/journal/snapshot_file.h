@@ -17,8 +17,7 @@ namespace holdfast::journal {
 // fsyncs the directory. A crash at any point leaves either no new snapshot or a complete one
 // (a left-over .tmp file is removed by the next Journal::open).
 // REQUIRES: state.size() <= kMaxSnapshotBytes.
-JournalResult<Ok> write_snapshot_file(FileSystem* fs, const std::string& dir,
-                                      uint64_t last_applied_sequence,
+JournalResult<Ok> write_snapshot_file(FileSystem* fs, const std::string& dir, uint64_t last_applied_sequence,
                                       std::span<const uint8_t> state);
 
 // Reads and verifies <path>: size, magic, version, checksum, and that the header's sequence

@@ -68,8 +68,7 @@ inline void append_commands(Journal* j, uint64_t first, uint64_t last, size_t si
 }
 
 // Every (sequence, payload) replayed from `from`.
-inline std::vector<std::pair<uint64_t, std::vector<uint8_t>>> replay_all(Journal* j,
-                                                                         uint64_t from = 1) {
+inline std::vector<std::pair<uint64_t, std::vector<uint8_t>>> replay_all(Journal* j, uint64_t from = 1) {
   std::vector<std::pair<uint64_t, std::vector<uint8_t>>> out;
   auto r = j->replay(from, [&](uint64_t seq, std::span<const uint8_t> p) {
     out.emplace_back(seq, std::vector<uint8_t>(p.begin(), p.end()));

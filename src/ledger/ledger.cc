@@ -83,9 +83,7 @@ Ledger::Slot* Ledger::find_slot(HoldId id) {
   return &slot;
 }
 
-const Ledger::Slot* Ledger::find_slot(HoldId id) const {
-  return const_cast<Ledger*>(this)->find_slot(id);
-}
+const Ledger::Slot* Ledger::find_slot(HoldId id) const { return const_cast<Ledger*>(this)->find_slot(id); }
 
 const Hold* Ledger::find_hold(HoldId id) const {
   const Slot* slot = find_slot(id);
@@ -116,8 +114,7 @@ void Ledger::index_expiry(Slot& slot) {
 
 void Ledger::end_hold(Slot& slot) {
   HF_ASSERT(slot.live && slot.hold.remaining_minor == 0);
-  if (slot.irregular)
-    irregular_.erase({slot.hold.expires_at.us, slot.hold.sequence, slot.hold.id.value});
+  if (slot.irregular) irregular_.erase({slot.hold.expires_at.us, slot.hold.sequence, slot.hold.id.value});
   const uint32_t* index = slot_of_.find(slot.hold.id.value);
   HF_ASSERT(index != nullptr && &slots_[*index] == &slot);
   free_slots_.push_back(*index);
@@ -152,7 +149,7 @@ int64_t Ledger::post_from_hold(HoldId id, int64_t amount_minor) {
   int64_t unused = 0;
   if (add_overflows(accounts_[debit].debits_posted, moved, &unused) ||
       add_overflows(accounts_[credit].credits_posted, moved, &unused))
-    return 0;  // checked first: pending and posted move together or not at all
+    return 0;                                 // checked first: pending and posted move together or not at all
   HF_ASSERT(apply_pending(hold, moved, -1));  // pending only shrinks here
   hold.remaining_minor -= moved;
   if (hold.remaining_minor == 0) end_hold(*slot);
@@ -219,8 +216,7 @@ void Ledger::pop_expiry(const ExpiryEntry* entry) {
   HF_UNREACHABLE();
 }
 
-size_t Ledger::expire_due(Timestamp now, size_t max_holds,
-                          std::vector<std::pair<HoldId, int64_t>>* expired) {
+size_t Ledger::expire_due(Timestamp now, size_t max_holds, std::vector<std::pair<HoldId, int64_t>>* expired) {
   size_t ended = 0;
   while (ended < max_holds) {
     const ExpiryEntry* entry = earliest_expiry();
@@ -252,8 +248,7 @@ bool Ledger::books_balance() const {
   Wide held = 0;
   for (const auto& slot : slots_)
     if (slot.live) held += slot.hold.remaining_minor;
-  return debits_pending == credits_pending && debits_posted == credits_posted &&
-         held == debits_pending;
+  return debits_pending == credits_pending && debits_posted == credits_posted && held == debits_pending;
 }
 
 void Ledger::serialize(ByteWriter& out) const {
@@ -296,8 +291,9 @@ bool Ledger::deserialize(ByteReader& in) {
   for (uint64_t i = 0; i < count; ++i) {
     LedgerAccount a;
     uint8_t kind = 0;
-    if (!in.u8(&kind) || kind >= kAccountKindCount || !in.u16(&a.currency.code) || !in.i64(&a.debits_pending) ||
-        !in.i64(&a.debits_posted) || !in.i64(&a.credits_pending) || !in.i64(&a.credits_posted))
+    if (!in.u8(&kind) || kind >= kAccountKindCount || !in.u16(&a.currency.code) ||
+        !in.i64(&a.debits_pending) || !in.i64(&a.debits_posted) || !in.i64(&a.credits_pending) ||
+        !in.i64(&a.credits_posted))
       return false;
     a.kind = static_cast<AccountKind>(kind);
     accounts_.push_back(a);
@@ -324,7 +320,7 @@ bool Ledger::deserialize(ByteReader& in) {
         accounts_[h.debit_account].currency != accounts_[h.credit_account].currency ||
         h.id.value != h.sequence || h.id.value == 0 || slot_of_.find(h.id.value) != nullptr ||
         h.remaining_minor <= 0 || h.remaining_minor > h.amount_minor)
-      return false;  // what place_hold requires of every hold
+      return false;           // what place_hold requires of every hold
     int64_t duration_us = 0;  // index_expiry files holds by duration
     if (__builtin_sub_overflow(h.expires_at.us, h.placed_at.us, &duration_us)) return false;
     slot_of_.put(h.id.value, static_cast<uint32_t>(i));

@@ -20,8 +20,8 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <deque>
+#include <optional>
 #include <set>
 #include <tuple>
 #include <utility>
@@ -40,16 +40,16 @@ struct HoldId {
 };
 
 enum class AccountKind : uint8_t {
-  cardholder = 0,       // debit-normal: what the cardholder owes the issuer
-  scheme_settlement,    // credit-normal: what the issuer owes the scheme for cleared spend
+  cardholder = 0,         // debit-normal: what the cardholder owes the issuer
+  scheme_settlement,      // credit-normal: what the issuer owes the scheme for cleared spend
   chargeback_receivable,  // debit-normal: chargebacks filed, due back from acquirers
-  issuer_loss,          // debit-normal (expense): chargebacks lost, compensation borne
-  fee_income,           // credit-normal: cross-border fees charged to cardholders
+  issuer_loss,            // debit-normal (expense): chargebacks lost, compensation borne
+  fee_income,             // credit-normal: cross-border fees charged to cardholders
   // Cardholder disputes (engine_disputes.cc).
-  dispute_provisional,  // debit-normal: provisional credits given on open claims, not yet due from anyone
-  goodwill_expense,     // debit-normal (expense): fee waivers granted as compensation
-  reward_points,        // credit-normal, in points (currency 0): one per card account, points owed
-  reward_points_issued, // debit-normal, in points (currency 0): points given as compensation
+  dispute_provisional,   // debit-normal: provisional credits given on open claims, not yet due from anyone
+  goodwill_expense,      // debit-normal (expense): fee waivers granted as compensation
+  reward_points,         // credit-normal, in points (currency 0): one per card account, points owed
+  reward_points_issued,  // debit-normal, in points (currency 0): points given as compensation
 };
 constexpr int kAccountKindCount = 9;
 
@@ -68,7 +68,7 @@ enum class HoldEnd : uint8_t { reversed = 0, expired, posted };
 
 struct Hold {
   HoldId id;
-  uint64_t sequence = 0;        // placement order: ties in expiry time expire in this order
+  uint64_t sequence = 0;  // placement order: ties in expiry time expire in this order
   uint32_t debit_account = 0;
   uint32_t credit_account = 0;
   int64_t amount_minor = 0;     // as authorised
@@ -90,8 +90,8 @@ class Ledger {
   // Places a hold of `amount_minor` debiting `debit_account` (pending) and crediting
   // `credit_account` (pending). REQUIRES: amount_minor > 0, same currency on both accounts.
   // Returns the new hold's id, or nullopt on overflow.
-  std::optional<HoldId> place_hold(uint32_t debit_account, uint32_t credit_account,
-                                   int64_t amount_minor, Timestamp now, Timestamp expires_at);
+  std::optional<HoldId> place_hold(uint32_t debit_account, uint32_t credit_account, int64_t amount_minor,
+                                   Timestamp now, Timestamp expires_at);
   const Hold* find_hold(HoldId id) const;
   // Releases up to `amount_minor` of the hold (a partial or full reversal); the hold ends when
   // nothing remains. Returns the amount released (0 if the hold is unknown or already ended).
@@ -166,7 +166,7 @@ class Ledger {
     }
   };
   std::vector<Slot> slots_;
-  std::vector<uint32_t> free_slots_;  // LIFO: deterministic reuse
+  std::vector<uint32_t> free_slots_;                                       // LIFO: deterministic reuse
   FlatHashMap<uint64_t, uint32_t, HoldIdHash> slot_of_{UINT32_MAX, 1024};  // live hold id -> slot
   size_t live_holds_ = 0;
   uint64_t next_sequence_ = 1;

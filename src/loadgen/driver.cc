@@ -46,7 +46,8 @@ class TransmissionClock {
       second_ = t;
       std::tm utc{};
       gmtime_r(&t, &utc);
-      value_ = static_cast<uint64_t>(utc.tm_mon + 1) * 100'000'000ULL + static_cast<uint64_t>(utc.tm_mday) * 1'000'000ULL +
+      value_ = static_cast<uint64_t>(utc.tm_mon + 1) * 100'000'000ULL +
+               static_cast<uint64_t>(utc.tm_mday) * 1'000'000ULL +
                static_cast<uint64_t>(utc.tm_hour) * 10'000ULL + static_cast<uint64_t>(utc.tm_min) * 100ULL +
                static_cast<uint64_t>(utc.tm_sec);
       text_ = fmt::format("{:010}", value_);
@@ -94,7 +95,10 @@ struct Approved {
 
 struct Conn {
   Conn(int fd_in, uint64_t acquirer_in, server::Framing framing)
-      : fd(fd_in), acquirer(acquirer_in), acquirer_text(std::to_string(acquirer_in)), reader(framing, 65'535) {}
+      : fd(fd_in),
+        acquirer(acquirer_in),
+        acquirer_text(std::to_string(acquirer_in)),
+        reader(framing, 65'535) {}
   int fd;
   uint64_t acquirer;
   std::string acquirer_text;
@@ -184,7 +188,9 @@ class Worker {
               if (at >= measure_start_) ++result_.not_sent;
               continue;
             }
-            if (at >= measure_start_) result_.max_send_lag_us = std::max(result_.max_send_lag_us, static_cast<double>(now - at) / 1e3);
+            if (at >= measure_start_)
+              result_.max_send_lag_us =
+                  std::max(result_.max_send_lag_us, static_cast<double>(now - at) / 1e3);
             emit(c, at, now);
           }
         }
@@ -457,7 +463,8 @@ Result<int, LoadgenError> connect_to(const std::string& address, uint16_t port) 
   const asio::ip::address a = asio::ip::make_address(address);
   const int family = a.is_v6() ? AF_INET6 : AF_INET;
   const int fd = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return LoadgenError{LoadgenErrc::connect_failed, std::string("socket: ") + std::strerror(errno)};
+  if (fd < 0)
+    return LoadgenError{LoadgenErrc::connect_failed, std::string("socket: ") + std::strerror(errno)};
   int rc = -1;
   if (a.is_v6()) {
     sockaddr_in6 sa{};
@@ -477,7 +484,8 @@ Result<int, LoadgenError> connect_to(const std::string& address, uint16_t port) 
   if (rc != 0) {
     const std::string why = std::strerror(errno);
     ::close(fd);
-    return LoadgenError{LoadgenErrc::connect_failed, fmt::format("cannot connect to {}:{}: {}", address, port, why)};
+    return LoadgenError{LoadgenErrc::connect_failed,
+                        fmt::format("cannot connect to {}:{}: {}", address, port, why)};
   }
   const int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -501,9 +509,12 @@ Result<LoadgenResult, LoadgenError> run(const LoadgenOptions& o) {
   const auto* spec = iso8583::find_spec(o.spec);
   if (spec == nullptr) return bad("unknown spec " + o.spec);
   if (o.connections < 1 || o.connections > 4096) return bad("connections must be 1..4096");
-  if (o.threads < 1 || o.threads > 64 || o.threads > o.connections) return bad("threads must be 1..min(64, connections)");
-  if (!o.max_throughput && !(o.rate > 0 && o.rate <= 10'000'000)) return bad("rate must be in (0, 10,000,000]");
-  if (o.max_throughput && (o.in_flight < 1 || o.in_flight > 100'000)) return bad("in-flight must be 1..100,000");
+  if (o.threads < 1 || o.threads > 64 || o.threads > o.connections)
+    return bad("threads must be 1..min(64, connections)");
+  if (!o.max_throughput && !(o.rate > 0 && o.rate <= 10'000'000))
+    return bad("rate must be in (0, 10,000,000]");
+  if (o.max_throughput && (o.in_flight < 1 || o.in_flight > 100'000))
+    return bad("in-flight must be 1..100,000");
   if (!(o.duration_s > 0 && o.duration_s <= 86'400)) return bad("duration must be in (0, 86400] s");
   if (!(o.warmup_s >= 0 && o.warmup_s <= 3600)) return bad("warm-up must be in [0, 3600] s");
   if (!(o.drain_s >= 0 && o.drain_s <= 600)) return bad("drain must be in [0, 600] s");
@@ -511,7 +522,8 @@ Result<LoadgenResult, LoadgenError> run(const LoadgenOptions& o) {
   if (o.reversal_fraction < 0 || o.advice_fraction < 0 || o.reversal_fraction + o.advice_fraction > 1)
     return bad("mix fractions must be >= 0 and sum to at most 1");
   if (o.portfolio.cards < 1 || o.portfolio.cards >= 1'000'000'000) return bad("cards must be 1..999,999,999");
-  if (o.min_amount_minor < 1 || o.max_amount_minor < o.min_amount_minor || o.max_amount_minor > 999'999'999'999)
+  if (o.min_amount_minor < 1 || o.max_amount_minor < o.min_amount_minor ||
+      o.max_amount_minor > 999'999'999'999)
     return bad("amounts must satisfy 1 <= min <= max <= 999999999999");
   if (o.portfolio.card_prefix.size() != 6) return bad("card prefix must be 6 digits");
 
@@ -525,8 +537,8 @@ Result<LoadgenResult, LoadgenError> run(const LoadgenOptions& o) {
   // DE 32 per connection: a per-run base so that a rerun on the same data directory within the
   // same second does not look like duplicate transmissions.
   std::mt19937_64 seeder(o.seed);
-  const uint64_t run_base =
-      (static_cast<uint64_t>(std::time(nullptr)) % 100'000) * 10'000 + (std::random_device{}() % 100) * 100'000'000ULL;
+  const uint64_t run_base = (static_cast<uint64_t>(std::time(nullptr)) % 100'000) * 10'000 +
+                            (std::random_device{}() % 100) * 100'000'000ULL;
   std::vector<std::vector<std::unique_ptr<Conn>>> per_worker(o.threads);
   for (uint32_t i = 0; i < o.connections; ++i) {
     auto fd = connect_to(*address, o.port);
@@ -535,7 +547,8 @@ Result<LoadgenResult, LoadgenError> run(const LoadgenOptions& o) {
         for (auto& c : w) ::close(c->fd);
       return fd.error();
     }
-    per_worker[i % o.threads].push_back(std::make_unique<Conn>(*fd, 10'000'000'000ULL + run_base + i, o.framing));
+    per_worker[i % o.threads].push_back(
+        std::make_unique<Conn>(*fd, 10'000'000'000ULL + run_base + i, o.framing));
   }
 
   const int64_t start_ns = now_ns() + 50'000'000;

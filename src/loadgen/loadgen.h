@@ -36,9 +36,9 @@ using LoadgenError = Error<LoadgenErrc>;
 // The generated portfolio: one card range, `cards` accounts with one card each.
 struct PortfolioOptions {
   uint64_t cards = 1000;
-  std::string card_prefix = "622588";      // 6 digits, one card range
-  uint64_t first_account_id = 7'000'000;   // account i = first_account_id + i
-  uint64_t first_card_id = 7'000'000;      // card i = first_card_id + i
+  std::string card_prefix = "622588";              // 6 digits, one card range
+  uint64_t first_account_id = 7'000'000;           // account i = first_account_id + i
+  uint64_t first_card_id = 7'000'000;              // card i = first_card_id + i
   int64_t credit_limit_minor = 1'000'000'000'000;  // big: nearly every authorisation approves
   std::string currency = "156";
   std::string expiry_yymm = "3012";
@@ -74,11 +74,11 @@ struct LoadgenOptions {
   server::Framing framing = server::Framing::len2;
   std::string spec = "iso87binbitmap";
 
-  double rate = 10'000;     // open loop: requests per second, all connections together
-  double duration_s = 10;   // measured period, after the warm-up
-  double warmup_s = 1;      // sent and answered, not measured
+  double rate = 10'000;    // open loop: requests per second, all connections together
+  double duration_s = 10;  // measured period, after the warm-up
+  double warmup_s = 1;     // sent and answered, not measured
   uint32_t connections = 4;
-  uint32_t threads = 1;     // worker threads (connections are split between them)
+  uint32_t threads = 1;         // worker threads (connections are split between them)
   bool max_throughput = false;  // closed loop
   uint32_t in_flight = 64;      // closed loop: requests outstanding per connection
 
@@ -87,8 +87,8 @@ struct LoadgenOptions {
   double reversal_fraction = 0;
   double advice_fraction = 0;
 
-  uint32_t timeout_ms = 5000;   // a request unanswered this long is a timeout
-  double drain_s = 5;           // after the last send, how long to wait for replies
+  uint32_t timeout_ms = 5000;  // a request unanswered this long is a timeout
+  double drain_s = 5;          // after the last send, how long to wait for replies
   // Open loop: while this many bytes per connection are queued but not yet written (the server
   // stopped reading), further requests on it are not sent (counted as not_sent): bounds memory.
   uint64_t max_backlog_bytes = 64ULL << 20;
@@ -116,7 +116,7 @@ struct KindCounts {
 struct LoadgenResult {
   std::string mode;  // "open" | "max"
   double target_rate = 0;
-  double duration_s = 0;       // measured period
+  double duration_s = 0;  // measured period
   uint32_t connections = 0;
   // Measured period only (requests scheduled, or for max sent, after the warm-up):
   std::array<KindCounts, kKinds> kinds{};
@@ -125,11 +125,11 @@ struct LoadgenResult {
   uint64_t approved = 0;
   uint64_t declined = 0;
   std::array<uint64_t, 100> response_codes{};  // DE 39 "00".."99" (measured replies)
-  uint64_t timeouts = 0;        // no reply within timeout_ms (a late reply is counted as late too)
-  uint64_t late_replies = 0;    // replies to requests already counted as timeouts
-  uint64_t unanswered = 0;      // still outstanding when the drain ended, not yet timed out
-  uint64_t not_sent = 0;        // backlog bound hit (open loop)
-  uint64_t unmatched = 0;       // replies matching no request
+  uint64_t timeouts = 0;      // no reply within timeout_ms (a late reply is counted as late too)
+  uint64_t late_replies = 0;  // replies to requests already counted as timeouts
+  uint64_t unanswered = 0;    // still outstanding when the drain ended, not yet timed out
+  uint64_t not_sent = 0;      // backlog bound hit (open loop)
+  uint64_t unmatched = 0;     // replies matching no request
   uint64_t decode_errors = 0;
   uint64_t connection_errors = 0;
   uint64_t warmup_sent = 0;

@@ -1,8 +1,8 @@
 // The generated portfolio and loopback resolution.
 #include <chrono>
 
-#include <asio.hpp>
 #include <fmt/format.h>
+#include <asio.hpp>
 
 #include "client/client.h"
 #include "loadgen/loadgen.h"
@@ -45,8 +45,11 @@ std::vector<nlohmann::json> portfolio_requests(const PortfolioOptions& o) {
                  {"prefix_low", o.card_prefix},
                  {"prefix_high", o.card_prefix},
                  {"product",
-                  {{"name", "loadgen"}, {"issuer_country", o.currency}, {"allow_card_not_present", true},
-                   {"allow_cross_border", true}, {"allow_cash", true}}}});
+                  {{"name", "loadgen"},
+                   {"issuer_country", o.currency},
+                   {"allow_card_not_present", true},
+                   {"allow_cross_border", true},
+                   {"allow_cash", true}}}});
   for (uint64_t i = 0; i < o.cards; ++i) {
     out.push_back({{"op", "open_account"},
                    {"id", o.first_account_id + i},
@@ -97,7 +100,8 @@ Result<LoadReport, LoadgenError> load_portfolio(const std::string& host, uint16_
   LoadReport report;
   // A rerun on the same data directory: the accounts exist, so the range does too.
   {
-    const std::string probe = nlohmann::json{{"op", "get_account"}, {"account_id", o.first_account_id}}.dump() + "\n";
+    const std::string probe =
+        nlohmann::json{{"op", "get_account"}, {"account_id", o.first_account_id}}.dump() + "\n";
     auto w = connection->write_all(reinterpret_cast<const uint8_t*>(probe.data()), probe.size());
     auto line = w.ok() ? connection->read_line(30'000) : Result<std::string, client::ClientError>(w.error());
     if (!line.ok()) return LoadgenError{LoadgenErrc::admin_failed, "admin port: " + line.error().message};
@@ -115,7 +119,8 @@ Result<LoadReport, LoadgenError> load_portfolio(const std::string& host, uint16_
     const size_t end = std::min(requests.size(), begin + kBatch);
     buffer.clear();
     for (size_t i = begin; i < end; ++i) buffer += requests[i].dump() + "\n";
-    if (auto w = connection->write_all(reinterpret_cast<const uint8_t*>(buffer.data()), buffer.size()); !w.ok())
+    if (auto w = connection->write_all(reinterpret_cast<const uint8_t*>(buffer.data()), buffer.size());
+        !w.ok())
       return LoadgenError{LoadgenErrc::admin_failed, "admin port: " + w.error().message};
     for (size_t i = begin; i < end; ++i) {
       auto line = connection->read_line(60'000);

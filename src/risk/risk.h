@@ -33,7 +33,14 @@ namespace holdfast::risk {
 // ---------------------------------------------------------------------------------------------
 // Errors (operating errors: malformed snapshot bytes, rule text). Text names offset or line:col.
 enum class RiskErrc : uint8_t {
-  truncated, bad_magic, bad_version, bad_value, capacity, checksum, trailing_bytes, syntax,
+  truncated,
+  bad_magic,
+  bad_version,
+  bad_value,
+  capacity,
+  checksum,
+  trailing_bytes,
+  syntax,
 };
 using RiskError = Error<RiskErrc>;
 
@@ -57,7 +64,14 @@ struct EntityIds {
 // the feature vector so rules can name them).
 enum class Channel : uint8_t { card_present = 0, card_not_present };
 enum class EntryMode : uint8_t {
-  unknown = 0, manual, magstripe, chip, contactless_chip, contactless_magstripe, ecommerce, fallback,
+  unknown = 0,
+  manual,
+  magstripe,
+  chip,
+  contactless_chip,
+  contactless_magstripe,
+  ecommerce,
+  fallback,
   credential_on_file,
 };
 // Same order as engine::CheckResult.
@@ -72,8 +86,8 @@ struct Message {
   uint16_t home_country = 0;  // the cardholder's country; cross_border = country != home_country
   Channel channel = Channel::card_present;
   EntryMode entry_mode = EntryMode::unknown;
-  bool advice = false;      // approved elsewhere (stand-in, offline): cannot be refused
-  bool chip_card = false;   // the card has a chip (service code 2xx/6xx)
+  bool advice = false;     // approved elsewhere (stand-in, offline): cannot be refused
+  bool chip_card = false;  // the card has a chip (service code 2xx/6xx)
   Check cvv2 = Check::not_present;
   Check pin = Check::not_present;
   Check cryptogram = Check::not_present;
@@ -82,8 +96,8 @@ struct Message {
 // What the engine finally answered (recorded after the decision).
 enum class Outcome : uint8_t {
   approved = 0,
-  declined,            // any refusal other than the one below
-  declined_over_limit, // over the open-to-buy, the uplift was refused
+  declined,             // any refusal other than the one below
+  declined_over_limit,  // over the open-to-buy, the uplift was refused
 };
 struct Observation {
   Message message;
@@ -107,29 +121,30 @@ struct TokenProvisioning {
 // kind (same layout for each), then the extra block for card and token ("holders"), then token
 // provisioning. Units are in the names: _10m.._30d windows, _days, _hours, _pct (percent).
 // docs/rules.md lists each with its meaning.
-#define HF_RISK_ENTITY_FEATURES(X, P, C)                                                         \
-  X(P##_attempts_10m) X(P##_attempts_1h) X(P##_attempts_24h) X(P##_attempts_7d) X(P##_attempts_30d) \
-  X(P##_amount_10m) X(P##_amount_1h) X(P##_amount_24h) X(P##_amount_7d) X(P##_amount_30d)         \
-  X(P##_declines_1h) X(P##_declines_24h) X(P##_distinct_##C##_1h) X(P##_distinct_##C##_24h)      \
-  X(P##_dormancy_days) X(P##_age_days) X(P##_known)
+#define HF_RISK_ENTITY_FEATURES(X, P, C)                                                              \
+  X(P##_attempts_10m)                                                                                 \
+  X(P##_attempts_1h) X(P##_attempts_24h) X(P##_attempts_7d) X(P##_attempts_30d) X(P##_amount_10m)     \
+      X(P##_amount_1h) X(P##_amount_24h) X(P##_amount_7d) X(P##_amount_30d) X(P##_declines_1h)        \
+          X(P##_declines_24h) X(P##_distinct_##C##_1h) X(P##_distinct_##C##_24h) X(P##_dormancy_days) \
+              X(P##_age_days) X(P##_known)
 
-#define HF_RISK_HOLDER_FEATURES(X, P)                                                              \
-  X(P##_distinct_countries_24h) X(P##_distinct_countries_30d) X(P##_distinct_mccs_24h)           \
-  X(P##_new_merchant) X(P##_new_country) X(P##_new_device)                                       \
-  X(P##_cnp_share_pct) X(P##_cross_border_share_pct) X(P##_history_count)                        \
-  X(P##_cvv2_fail_streak) X(P##_pin_fail_streak) X(P##_cryptogram_fail_streak)                   \
-  X(P##_over_limit_24h) X(P##_amount_max) X(P##_amount_vs_max_pct) X(P##_amount_vs_mean_pct)
+#define HF_RISK_HOLDER_FEATURES(X, P)                                                                        \
+  X(P##_distinct_countries_24h)                                                                              \
+  X(P##_distinct_countries_30d) X(P##_distinct_mccs_24h) X(P##_new_merchant) X(P##_new_country)              \
+      X(P##_new_device) X(P##_cnp_share_pct) X(P##_cross_border_share_pct) X(P##_history_count)              \
+          X(P##_cvv2_fail_streak) X(P##_pin_fail_streak) X(P##_cryptogram_fail_streak) X(P##_over_limit_24h) \
+              X(P##_amount_max) X(P##_amount_vs_max_pct) X(P##_amount_vs_mean_pct)
 
-#define HF_RISK_FEATURES(X)                                                                        \
-  X(amount) X(mcc) X(country) X(cross_border) X(channel) X(entry_mode) X(is_token) X(is_advice)  \
-  X(chip_card) X(chip_card_stripe_read) X(cvv2) X(pin) X(cryptogram)                            \
-  X(card) X(token) X(account) X(merchant) X(terminal) X(device)                                  \
-  HF_RISK_ENTITY_FEATURES(X, card, merchants) HF_RISK_ENTITY_FEATURES(X, token, merchants)       \
-  HF_RISK_ENTITY_FEATURES(X, account, cards) HF_RISK_ENTITY_FEATURES(X, merchant, cards)         \
-  HF_RISK_ENTITY_FEATURES(X, terminal, cards) HF_RISK_ENTITY_FEATURES(X, device, cards)          \
-  HF_RISK_HOLDER_FEATURES(X, card) HF_RISK_HOLDER_FEATURES(X, token)                             \
-  X(token_age_hours) X(token_provisioned_abroad) X(token_wallet_score)          \
-  X(token_provisioning_stepped_up)
+#define HF_RISK_FEATURES(X)                                                                                \
+  X(amount)                                                                                                \
+  X(mcc) X(country) X(cross_border) X(channel) X(entry_mode) X(is_token) X(is_advice) X(chip_card)         \
+      X(chip_card_stripe_read) X(cvv2) X(pin) X(cryptogram) X(card) X(token) X(account) X(merchant)        \
+          X(terminal) X(device) HF_RISK_ENTITY_FEATURES(X, card, merchants)                                \
+              HF_RISK_ENTITY_FEATURES(X, token, merchants) HF_RISK_ENTITY_FEATURES(X, account, cards)      \
+                  HF_RISK_ENTITY_FEATURES(X, merchant, cards) HF_RISK_ENTITY_FEATURES(X, terminal, cards)  \
+                      HF_RISK_ENTITY_FEATURES(X, device, cards) HF_RISK_HOLDER_FEATURES(X, card)           \
+                          HF_RISK_HOLDER_FEATURES(X, token) X(token_age_hours) X(token_provisioned_abroad) \
+                              X(token_wallet_score) X(token_provisioning_stepped_up)
 
 enum class Feature : uint16_t {
 #define HF_RISK_X(name) name,
@@ -267,7 +282,7 @@ class RuleSet {
   std::vector<RuleInfo> rules_;
   std::vector<Compiled> compiled_;
   std::vector<Instr> code_;
-  std::vector<int64_t> list_values_;                 // each list sorted, back to back
+  std::vector<int64_t> list_values_;                  // each list sorted, back to back
   std::vector<std::pair<uint32_t, uint32_t>> lists_;  // (begin, end) in list_values_
 };
 
@@ -280,7 +295,7 @@ const char* rule_set_state_name(RuleSetState s) noexcept;
 struct RuleSetVersion {
   uint32_t version = 0;  // > 0
   RuleSetState state = RuleSetState::draft;
-  std::string source;    // the rule text, compiled on load
+  std::string source;  // the rule text, compiled on load
 };
 
 std::vector<uint8_t> encode_rule_set_version(const RuleSetVersion& v);

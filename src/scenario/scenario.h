@@ -38,7 +38,7 @@ const std::vector<ScenarioInfo>& scenarios();
 struct ScenarioReport {
   std::string scenario;
   engine::EngineMode mode = engine::EngineMode::holdfast;
-  Currency currency;                 // the victim account's currency
+  Currency currency;  // the victim account's currency
   int64_t credit_limit_minor = 0;
   // Money. gross_fraud: fraudulent spend posted to the victim's account. recovered: what
   // chargebacks brought back or have booked as due from acquirers. issuer_loss: the rest, which
@@ -49,10 +49,10 @@ struct ScenarioReport {
   int64_t issuer_loss_minor = 0;
   int64_t max_over_limit_minor = 0;  // the most the account was ever drained beyond its limit
   // Counts.
-  uint32_t fraud_attempts = 0;       // purchases the fraudster tried
-  uint32_t fraud_completed = 0;      // ... that went through (approved online or completed offline)
-  uint32_t online_declined = 0;      // fraud authorisations holdfast (or legacy) declined
-  uint32_t offline_blocked = 0;      // offline attempts that failed because the token was suspended
+  uint32_t fraud_attempts = 0;   // purchases the fraudster tried
+  uint32_t fraud_completed = 0;  // ... that went through (approved online or completed offline)
+  uint32_t online_declined = 0;  // fraud authorisations holdfast (or legacy) declined
+  uint32_t offline_blocked = 0;  // offline attempts that failed because the token was suspended
   uint32_t presentments = 0;
   uint32_t unauthorised_items = 0;
   uint32_t chargebacks_raised = 0;
@@ -62,7 +62,7 @@ struct ScenarioReport {
   uint32_t legitimate_declined = 0;
   std::optional<Timestamp> card_blocked_at;
   uint32_t tokens_suspended = 0;
-  bool books_balanced = true;        // checked after every command
+  bool books_balanced = true;  // checked after every command
 };
 
 nlohmann::json to_json(const ScenarioReport& report);

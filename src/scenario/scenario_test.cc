@@ -18,7 +18,9 @@ ScenarioReport run(const char* name, EngineMode mode) {
   return report.value();
 }
 
-Timestamp day(int y, int m, int d) { return Timestamp::from_seconds(days_from_civil(y, m, d) * kSecondsPerDay); }
+Timestamp day(int y, int m, int d) {
+  return Timestamp::from_seconds(days_from_civil(y, m, d) * kSecondsPerDay);
+}
 
 TEST(OfflineBurst, TheLegacyIssuerLosesTheWholeBurstOnACny600Card) {
   const ScenarioReport legacy = run("seed-offline-burst", EngineMode::legacy);
@@ -107,7 +109,8 @@ TEST(LatePresentment, HoldfastChargesBackTheLateItemsThatPutTheAccountOverItsLim
 TEST(Scenarios, AReportIsAFunctionOfTheScenarioAndTheMode) {
   for (const auto& s : scenarios())
     for (EngineMode mode : {EngineMode::holdfast, EngineMode::legacy})
-      EXPECT_EQ(to_json(run(s.name.c_str(), mode)).dump(), to_json(run(s.name.c_str(), mode)).dump()) << s.name;
+      EXPECT_EQ(to_json(run(s.name.c_str(), mode)).dump(), to_json(run(s.name.c_str(), mode)).dump())
+          << s.name;
 }
 
 TEST(Scenarios, AnUnknownNameIsRefusedWithTheKnownOnes) {
@@ -118,7 +121,8 @@ TEST(Scenarios, AnUnknownNameIsRefusedWithTheKnownOnes) {
 
 TEST(Scenarios, TheJsonReportCarriesTheFieldsOperatorsCompare) {
   const auto j = to_json(run("seed-late-presentment", EngineMode::holdfast));
-  for (const char* field : {"issuer_loss_minor", "gross_fraud_minor", "chargebacks_raised", "card_blocked_at", "currency"})
+  for (const char* field :
+       {"issuer_loss_minor", "gross_fraud_minor", "chargebacks_raised", "card_blocked_at", "currency"})
     EXPECT_TRUE(j.contains(field)) << field;
   EXPECT_EQ(j["currency"], "CNY");
   EXPECT_EQ(j["mode"], "holdfast");

@@ -66,7 +66,8 @@ ScenarioReport finish(World& w, const Victim& v) {
 }
 
 Timestamp after_days(Timestamp t, double days) {
-  return Timestamp::from_seconds(t.seconds() + static_cast<int64_t>(days * static_cast<double>(kSecondsPerDay)));
+  return Timestamp::from_seconds(t.seconds() +
+                                 static_cast<int64_t>(days * static_cast<double>(kSecondsPerDay)));
 }
 
 std::string rrn_for(int n) {
@@ -98,7 +99,8 @@ ScenarioReport offline_burst(engine::EngineMode mode) {
   const std::string& victim_pan = victim.pan;
   // The cardholder's last own purchase, at home, long ago: the card then lies unused.
   w.at(at(-200, 12), [&w, victim_pan] {
-    online_purchase(w, Purchase{victim_pan, 120 * kCny100, kChina, 5411, Channel::card_present, 71, false}, 1, 2);
+    online_purchase(w, Purchase{victim_pan, 120 * kCny100, kChina, 5411, Channel::card_present, 71, false}, 1,
+                    2);
   });
   // Stolen PAN, expiry and CVV2 are bound into a phone wallet and left dormant for months.
   const std::string token_pan = "5204730000001234";
@@ -117,8 +119,9 @@ ScenarioReport offline_burst(engine::EngineMode mode) {
     const auto day = static_cast<int64_t>(wave);
     const int check = n++;
     w.at(at(day, 9, 30), [&w, victim_pan, check] {
-      online_purchase(w, Purchase{victim_pan, (check == 100 ? 500 : 300) * kCny100, kUsa, 5999,
-                                  Channel::card_not_present, 10, true},
+      online_purchase(w,
+                      Purchase{victim_pan, (check == 100 ? 500 : 300) * kCny100, kUsa, 5999,
+                               Channel::card_not_present, 10, true},
                       check, 2);
     });
     for (size_t i = 0; i < waves[wave].size(); ++i) {
@@ -141,7 +144,8 @@ ScenarioReport offline_burst(engine::EngineMode mode) {
         }
         w.count_attempt(p, true);
         if (advises)
-          w.at(Timestamp::from_seconds(made.seconds() + 5 * kMinute), [&w, p, item] { w.advice(p, rrn_for(item), kNoApproval); });
+          w.at(Timestamp::from_seconds(made.seconds() + 5 * kMinute),
+               [&w, p, item] { w.advice(p, rrn_for(item), kNoApproval); });
         w.at(after_days(made, present_after),
              [&w, p, made, item] { w.present(p, made, kNoApproval, rrn_for(item)); });
       });
@@ -162,11 +166,13 @@ ScenarioReport uplift_abuse(engine::EngineMode mode) {
   w.add_card(traveller_account, traveller_pan);
 
   w.at(at(-180, 12), [&w, victim_pan] {
-    online_purchase(w, Purchase{victim_pan, 90 * kCny100, kChina, 5411, Channel::card_present, 71, false}, 1, 2);
+    online_purchase(w, Purchase{victim_pan, 90 * kCny100, kChina, 5411, Channel::card_present, 71, false}, 1,
+                    2);
   });
   for (int week = 1; week <= 8; ++week)
     w.at(at(-7 * week, 19), [&w, traveller_pan, week] {
-      online_purchase(w, Purchase{traveller_pan, 50 * kCny100, kChina, 5411, Channel::card_present, 71, false},
+      online_purchase(w,
+                      Purchase{traveller_pan, 50 * kCny100, kChina, 5411, Channel::card_present, 71, false},
                       10 + week, 2);
     });
   // The fraudster provisions the stolen card into a wallet ten days before using it.
@@ -185,8 +191,8 @@ ScenarioReport uplift_abuse(engine::EngineMode mode) {
   const std::vector<Try> tries = {
       {0, 480, false, Channel::card_not_present, 10, 5732},  // key-entered / e-commerce (DE 22 010)
       {10, 650, false, Channel::card_not_present, 10, 5732},
-      {20, 700, true, Channel::card_present, 71, 5311},      // phone wallet at a department store
-      {35, 900, false, Channel::card_present, 901, 5944},    // cloned stripe of a chip card (fallback)
+      {20, 700, true, Channel::card_present, 71, 5311},    // phone wallet at a department store
+      {35, 900, false, Channel::card_present, 901, 5944},  // cloned stripe of a chip card (fallback)
       {50, 520, false, Channel::card_not_present, 10, 5999},
       {70, 610, true, Channel::card_present, 71, 5411},
   };
@@ -194,13 +200,16 @@ ScenarioReport uplift_abuse(engine::EngineMode mode) {
   for (const Try& t : tries) {
     const int rrn = n++;
     w.at(at(0, 20, t.minute), [&w, t, rrn, victim_pan, token_pan] {
-      online_purchase(w, Purchase{t.token ? token_pan : victim_pan, t.yuan * kCny100, kUsa, t.mcc, t.channel, t.entry, true},
-                      rrn, 3);
+      online_purchase(
+          w,
+          Purchase{t.token ? token_pan : victim_pan, t.yuan * kCny100, kUsa, t.mcc, t.channel, t.entry, true},
+          rrn, 3);
     });
   }
   // The traveller, abroad the same evening, dines beyond the limit with the chip card.
   w.at(at(0, 19), [&w, traveller_pan] {
-    online_purchase(w, Purchase{traveller_pan, 900 * kCny100, kUsa, 5812, Channel::card_present, 51, false}, 300, 2);
+    online_purchase(w, Purchase{traveller_pan, 900 * kCny100, kUsa, 5812, Channel::card_present, 51, false},
+                    300, 2);
   });
   return finish(w, victim);
 }
@@ -218,7 +227,8 @@ ScenarioReport late_presentment(engine::EngineMode mode) {
   for (const auto& [day, after] : buys) {
     const int rrn = n++;
     w.at(at(day, 10), [&w, victim_pan, rrn, after = after] {
-      online_purchase(w, Purchase{victim_pan, 550 * kCny100, kUsa, 5999, Channel::card_not_present, 10, true}, rrn, after);
+      online_purchase(w, Purchase{victim_pan, 550 * kCny100, kUsa, 5999, Channel::card_not_present, 10, true},
+                      rrn, after);
     });
   }
   return finish(w, victim);
@@ -233,7 +243,8 @@ const std::vector<ScenarioInfo>& scenarios() {
        "contactless purchases abroad (CNY 20,000) presented 1-29 days later"},
       {"seed-uplift-abuse",
        "a dormant CNY 600 card and a token provisioned 10 days earlier spend abroad beyond the limit, "
-       "counting on a temporary uplift; a genuine traveller with the same product dines abroad the same evening"},
+       "counting on a temporary uplift; a genuine traveller with the same product dines abroad the same "
+       "evening"},
       {"seed-late-presentment",
        "card-not-present purchases whose merchants present after the 7-day holds expired, re-using the "
        "limit four times over"},
@@ -243,9 +254,12 @@ const std::vector<ScenarioInfo>& scenarios() {
 
 Result<ScenarioReport, std::string> run_scenario(std::string_view name, engine::EngineMode mode) {
   ScenarioReport report;
-  if (name == "seed-offline-burst") report = offline_burst(mode);
-  else if (name == "seed-uplift-abuse") report = uplift_abuse(mode);
-  else if (name == "seed-late-presentment") report = late_presentment(mode);
+  if (name == "seed-offline-burst")
+    report = offline_burst(mode);
+  else if (name == "seed-uplift-abuse")
+    report = uplift_abuse(mode);
+  else if (name == "seed-late-presentment")
+    report = late_presentment(mode);
   else {
     std::string known;
     for (const auto& s : scenarios()) known += (known.empty() ? "" : ", ") + s.name;
@@ -267,7 +281,8 @@ nlohmann::json to_json(const ScenarioReport& r) {
   j["issuer_loss_minor"] = r.issuer_loss_minor;
   j["max_over_limit_minor"] = r.max_over_limit_minor;
   j["chargebacks_raised"] = r.chargebacks_raised;
-  j["card_blocked_at"] = r.card_blocked_at ? nlohmann::json(disputes::format_utc(*r.card_blocked_at)) : nlohmann::json();
+  j["card_blocked_at"] =
+      r.card_blocked_at ? nlohmann::json(disputes::format_utc(*r.card_blocked_at)) : nlohmann::json();
   j["tokens_suspended"] = r.tokens_suspended;
   j["fraud_attempts"] = r.fraud_attempts;
   j["fraud_completed"] = r.fraud_completed;

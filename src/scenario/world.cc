@@ -46,8 +46,8 @@ uint64_t transmission_time(Timestamp t) {
   const CivilDate date = civil_from_days(s / kSecondsPerDay);
   const int64_t sod = s % kSecondsPerDay;
   return static_cast<uint64_t>(date.month) * 100'000'000ull + static_cast<uint64_t>(date.day) * 1'000'000ull +
-         static_cast<uint64_t>(sod / 3600) * 10'000ull +
-         static_cast<uint64_t>(sod / 60 % 60) * 100ull + static_cast<uint64_t>(sod % 60);
+         static_cast<uint64_t>(sod / 3600) * 10'000ull + static_cast<uint64_t>(sod / 60 % 60) * 100ull +
+         static_cast<uint64_t>(sod % 60);
 }
 
 }  // namespace
@@ -108,7 +108,8 @@ engine::Reply World::apply_at(Timestamp t, engine::CommandBody body) {
     if (e.kind == engine::EventKind::uplift_granted) ++report_.uplifts_granted;
     if (e.kind == engine::EventKind::uplift_refused) ++report_.uplifts_refused;
     if (e.kind == engine::EventKind::token_suspended) ++report_.tokens_suspended;
-    if (e.kind == engine::EventKind::card_protected && !report_.card_blocked_at) report_.card_blocked_at = now_;
+    if (e.kind == engine::EventKind::card_protected && !report_.card_blocked_at)
+      report_.card_blocked_at = now_;
   }
   if (watched_account_ != 0) {
     const cards::Account* a = engine_.find_account(cards::AccountId{watched_account_});
@@ -162,8 +163,8 @@ uint64_t World::add_token(uint64_t card_id, const std::string& token_pan) {
 }
 
 namespace {
-engine::CardMessage message_for(const Purchase& p, const gateway::PanHasher& hasher, Timestamp now, uint32_t stan,
-                                const std::string& rrn) {
+engine::CardMessage message_for(const Purchase& p, const gateway::PanHasher& hasher, Timestamp now,
+                                uint32_t stan, const std::string& rrn) {
   engine::CardMessage m;
   m.key = engine::MessageKey{12345, stan, transmission_time(now)};
   m.pan_hash = hasher.hash(p.pan);
@@ -197,7 +198,8 @@ engine::Reply World::authorize(const Purchase& p, const std::string& rrn) {
   return apply(m);
 }
 
-engine::Reply World::advice(const Purchase& p, const std::string& rrn, const std::array<char, 6>& approval_code) {
+engine::Reply World::advice(const Purchase& p, const std::string& rrn,
+                            const std::array<char, 6>& approval_code) {
   engine::CardMessage m = message_for(p, hasher_, now_, next_stan_++, rrn);
   m.kind = engine::MessageKind::authorization_advice;
   m.mti = 120;
@@ -206,8 +208,8 @@ engine::Reply World::advice(const Purchase& p, const std::string& rrn, const std
   return apply(m);
 }
 
-engine::Reply World::present(const Purchase& p, Timestamp transaction_time, const std::array<char, 6>& approval_code,
-                             const std::string& rrn) {
+engine::Reply World::present(const Purchase& p, Timestamp transaction_time,
+                             const std::array<char, 6>& approval_code, const std::string& rrn) {
   const uint64_t n = next_record_++;
   engine::Presentment c;
   c.kind = engine::PresentmentKind::first_presentment;

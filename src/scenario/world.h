@@ -23,12 +23,12 @@ inline constexpr int64_t kCnyPerUsdTimes100 = 720;
 
 // Where and how a purchase is made.
 struct Purchase {
-  std::string pan;                 // the card's or the token's number
-  int64_t cny_minor = 0;           // billing amount (the account's currency)
+  std::string pan;        // the card's or the token's number
+  int64_t cny_minor = 0;  // billing amount (the account's currency)
   uint16_t country = kUsa;
   uint16_t mcc = 5411;
   engine::Channel channel = engine::Channel::card_present;
-  uint16_t pos_entry_mode = 71;    // 07 contactless chip, PIN not entered
+  uint16_t pos_entry_mode = 71;  // 07 contactless chip, PIN not entered
   bool fraud = true;
 };
 
@@ -58,8 +58,8 @@ class World {
   engine::Reply authorize(const Purchase& p, const std::string& rrn);
   engine::Reply advice(const Purchase& p, const std::string& rrn, const std::array<char, 6>& approval_code);
   // A clearing record; `transaction_time` is when the purchase was made.
-  engine::Reply present(const Purchase& p, Timestamp transaction_time, const std::array<char, 6>& approval_code,
-                        const std::string& rrn);
+  engine::Reply present(const Purchase& p, Timestamp transaction_time,
+                        const std::array<char, 6>& approval_code, const std::string& rrn);
 
   // The victim's account: its exposure beyond the limit is tracked after every command.
   void watch(uint64_t account_id) { watched_account_ = account_id; }

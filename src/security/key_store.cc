@@ -15,10 +15,10 @@
 #include <map>
 #include <sstream>
 
-#include <nlohmann/json.hpp>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <nlohmann/json.hpp>
 
 #include "crypto/digits.h"
 #include "crypto/keys.h"
@@ -66,13 +66,10 @@ bool key_size_ok(KeyType type, size_t n, crypto::PinBlockFormat format) {
     case KeyType::pvk:
     case KeyType::imk_ac:
     case KeyType::imk_dcvv:
-    case KeyType::imk_cvc3:
-      return n == 16;
+    case KeyType::imk_cvc3: return n == 16;
     case KeyType::zpk:
-      return format == crypto::PinBlockFormat::kIso4 ? (n == 16 || n == 24 || n == 32)
-                                                      : (n == 16 || n == 24);
-    case KeyType::pan:
-      return n == 32;
+      return format == crypto::PinBlockFormat::kIso4 ? (n == 16 || n == 24 || n == 32) : (n == 16 || n == 24);
+    case KeyType::pan: return n == 32;
   }
   return false;
 }
@@ -81,8 +78,7 @@ bool is_aes(KeyType type, crypto::PinBlockFormat format) {
   return type == KeyType::pan || (type == KeyType::zpk && format == crypto::PinBlockFormat::kIso4);
 }
 
-Result<std::string, KeyError> kcv_for(KeyType type, crypto::PinBlockFormat format,
-                                      crypto::ByteSpan key) {
+Result<std::string, KeyError> kcv_for(KeyType type, crypto::PinBlockFormat format, crypto::ByteSpan key) {
   auto kcv = is_aes(type, format) ? crypto::kcv_aes(key, 3) : crypto::kcv_des(key, 3);
   if (!kcv) return KeyError{"cannot compute a key check value (wrong key length)"};
   return crypto::unpack_nibbles(*kcv);
@@ -137,8 +133,7 @@ KeyEntry entry_metadata(const json& e) {
   k.scope = str(e, "scope", false);
   if (!all_digits(k.scope)) throw Fail{"key " + k.id + ": scope must be digits"};
   auto v = e.find("version");
-  if (v == e.end() || !v->is_number_unsigned() || v->get<uint64_t>() == 0 ||
-      v->get<uint64_t>() > 1'000'000) {
+  if (v == e.end() || !v->is_number_unsigned() || v->get<uint64_t>() == 0 || v->get<uint64_t>() > 1'000'000) {
     throw Fail{"key " + k.id + ": version must be a positive integer"};
   }
   k.version = static_cast<uint32_t>(v->get<uint64_t>());
@@ -220,7 +215,7 @@ const char* key_type_name(KeyType t) noexcept {
 
 std::optional<KeyType> parse_key_type(std::string_view name) noexcept {
   for (KeyType t : {KeyType::cvk, KeyType::pvk, KeyType::imk_ac, KeyType::zpk, KeyType::pan,
-                     KeyType::imk_dcvv, KeyType::imk_cvc3}) {
+                    KeyType::imk_dcvv, KeyType::imk_cvc3}) {
     if (name == key_type_name(t)) return t;
   }
   return std::nullopt;
@@ -267,8 +262,8 @@ Result<Ok, KeyError> create_master_key_file(const std::string& path) {
     OPENSSL_cleanse(hex.data(), hex.size());
     return KeyError{errno_text("cannot create master key file", path)};
   }
-  const bool ok = ::write(f.fd, hex.data(), hex.size()) == static_cast<ssize_t>(hex.size()) &&
-                  ::fsync(f.fd) == 0;
+  const bool ok =
+      ::write(f.fd, hex.data(), hex.size()) == static_cast<ssize_t>(hex.size()) && ::fsync(f.fd) == 0;
   OPENSSL_cleanse(hex.data(), hex.size());
   if (!ok) {
     ::unlink(path.c_str());
@@ -289,11 +284,10 @@ Result<crypto::Bytes, KeyError> wrap_key(const Secret& kek, KeyType type, crypto
   EVP_CIPHER_CTX_set_flags(ctx, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
   crypto::Bytes out(plain_secret.size() + 16);
   int n = 0, m = 0;
-  const bool ok =
-      EVP_EncryptInit_ex(ctx, EVP_aes_256_wrap_pad(), nullptr, kek.span().data(), nullptr) == 1 &&
-      EVP_EncryptUpdate(ctx, out.data(), &n, plain_secret.span().data(),
-                        static_cast<int>(plain_secret.size())) == 1 &&
-      EVP_EncryptFinal_ex(ctx, out.data() + n, &m) == 1;
+  const bool ok = EVP_EncryptInit_ex(ctx, EVP_aes_256_wrap_pad(), nullptr, kek.span().data(), nullptr) == 1 &&
+                  EVP_EncryptUpdate(ctx, out.data(), &n, plain_secret.span().data(),
+                                    static_cast<int>(plain_secret.size())) == 1 &&
+                  EVP_EncryptFinal_ex(ctx, out.data() + n, &m) == 1;
   EVP_CIPHER_CTX_free(ctx);
   if (!ok) return KeyError{"key wrap failed"};
   out.resize(static_cast<size_t>(n + m));
@@ -347,8 +341,7 @@ Result<KeyStore, KeyError> KeyStore::parse(std::string_view json_text, const Sec
   if (kek.size() != 32) return KeyError{"the master key must be 32 bytes"};
   KeyStore s;
   try {
-    if (str(root, "format") != kFormat || !root.contains("version") ||
-        root["version"] != kFormatVersion) {
+    if (str(root, "format") != kFormat || !root.contains("version") || root["version"] != kFormatVersion) {
       throw Fail{std::string("not a ") + kFormat + " version 1 file"};
     }
     s.kek_kcv_ = str(root, "master_key_kcv");
@@ -373,8 +366,8 @@ Result<KeyStore, KeyError> KeyStore::parse(std::string_view json_text, const Sec
       if (!kcv || *kcv != k.kcv) throw Fail{"key " + k.id + ": key check value does not match"};
       k.key = std::move(*key);
       if (k.active && ++active_per_scope[{static_cast<int>(k.type), k.scope}] > 1) {
-        throw Fail{"key " + k.id + ": two active versions of " + key_type_name(k.type) +
-                   " scope \"" + k.scope + "\""};
+        throw Fail{"key " + k.id + ": two active versions of " + key_type_name(k.type) + " scope \"" +
+                   k.scope + "\""};
       }
       s.entries_.push_back(std::move(k));
     }
@@ -400,8 +393,7 @@ Result<std::vector<KeyEntry>, KeyError> KeyStore::list(const std::string& path) 
   return out;
 }
 
-Result<std::string, KeyError> KeyStore::add(const Secret& kek, const AddOptions& o,
-                                            crypto::ByteSpan key) {
+Result<std::string, KeyError> KeyStore::add(const Secret& kek, const AddOptions& o, crypto::ByteSpan key) {
   if (kek_kcv(kek) != kek_kcv_) return KeyError{"the master key does not match this key store"};
   if (!all_digits(o.scope) || o.scope.size() > 19) return KeyError{"scope must be up to 19 digits"};
   if (o.type == KeyType::pan && !o.scope.empty()) return KeyError{"a pan key has the scope \"\" (all cards)"};
@@ -459,8 +451,9 @@ Result<Ok, KeyError> KeyStore::activate(const std::string& id) {
 std::string KeyStore::to_json() const {
   json keys = json::array();
   for (const KeyEntry& k : entries_) {
-    json e{{"id", k.id}, {"type", key_type_name(k.type)}, {"scope", k.scope},
-           {"version", k.version}, {"active", k.active}, {"kcv", k.kcv},
+    json e{{"id", k.id},           {"type", key_type_name(k.type)},
+           {"scope", k.scope},     {"version", k.version},
+           {"active", k.active},   {"kcv", k.kcv},
            {"created", k.created}, {"wrapped", k.wrapped}};
     if (k.type == KeyType::pvk) {
       e["pvki"] = k.pvki;
@@ -475,7 +468,9 @@ std::string KeyStore::to_json() const {
     if (k.type == KeyType::zpk) e["pin_block_format"] = std::to_string(static_cast<int>(k.pin_block_format));
     keys.push_back(std::move(e));
   }
-  json root{{"format", kFormat}, {"version", kFormatVersion}, {"master_key_kcv", kek_kcv_},
+  json root{{"format", kFormat},
+            {"version", kFormatVersion},
+            {"master_key_kcv", kek_kcv_},
             {"keys", std::move(keys)}};
   return root.dump(2) + "\n";
 }
@@ -486,8 +481,7 @@ Result<Ok, KeyError> KeyStore::save(const std::string& path) const {
   {
     Fd f{::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)};
     if (f.fd < 0) return KeyError{errno_text("cannot create", tmp)};
-    if (::write(f.fd, text.data(), text.size()) != static_cast<ssize_t>(text.size()) ||
-        ::fsync(f.fd) != 0) {
+    if (::write(f.fd, text.data(), text.size()) != static_cast<ssize_t>(text.size()) || ::fsync(f.fd) != 0) {
       return KeyError{errno_text("cannot write", tmp)};
     }
   }

@@ -54,11 +54,11 @@ struct KeyError {
 };
 
 enum class KeyType : uint8_t {
-  cvk = 1,     // CVK pair A||B (16 bytes): CVV1, CVV2, iCVV
-  pvk = 2,     // PVK pair A||B (16 bytes) + PVKI: Visa PVV
-  imk_ac = 3,  // issuer master key for application cryptograms (16 bytes TDES, or SM4)
-  zpk = 4,     // zone PIN key of one acquirer: TDES 16/24 bytes (ISO 0/1/3) or AES (ISO 4)
-  pan = 5,     // AES-256 key encrypting PANs at rest (AES-256-GCM)
+  cvk = 1,       // CVK pair A||B (16 bytes): CVV1, CVV2, iCVV
+  pvk = 2,       // PVK pair A||B (16 bytes) + PVKI: Visa PVV
+  imk_ac = 3,    // issuer master key for application cryptograms (16 bytes TDES, or SM4)
+  zpk = 4,       // zone PIN key of one acquirer: TDES 16/24 bytes (ISO 0/1/3) or AES (ISO 4)
+  pan = 5,       // AES-256 key encrypting PANs at rest (AES-256-GCM)
   imk_dcvv = 6,  // issuer master key for Visa dCVV (16 bytes TDES; card key: option A/B, PSN 00)
   imk_cvc3 = 7,  // issuer master key for Mastercard CVC3 (16 bytes TDES; card key with the PSN)
 };
@@ -79,18 +79,18 @@ struct Ibm3624Settings {
 };
 
 struct KeyEntry {
-  std::string id;        // "<type>/<scope>/v<version>", e.g. "cvk/622588/v2"
+  std::string id;  // "<type>/<scope>/v<version>", e.g. "cvk/622588/v2"
   KeyType type = KeyType::cvk;
-  std::string scope;     // PAN prefix digits (cvk, pvk, imk_ac, pan; "" = all) or acquirer id (zpk)
+  std::string scope;  // PAN prefix digits (cvk, pvk, imk_ac, pan; "" = all) or acquirer id (zpk)
   uint32_t version = 1;
   bool active = false;
-  std::string kcv;       // 6 hex characters (TDES KCV for DES keys, AES KCV for AES keys)
-  std::string pvki;      // pvk: the one-digit PIN verification key index
+  std::string kcv;          // 6 hex characters (TDES KCV for DES keys, AES KCV for AES keys)
+  std::string pvki;         // pvk: the one-digit PIN verification key index
   Ibm3624Settings ibm3624;  // pvk: IBM 3624 offset verification settings
   crypto::PinBlockFormat pin_block_format = crypto::PinBlockFormat::kIso0;  // zpk
-  std::string created;   // ISO 8601 UTC, informational
-  Secret key;            // clear key (in memory only; empty in a listing read without the KEK)
-  std::string wrapped;   // hex of the RFC 5649 wrap, as stored
+  std::string created;                                                      // ISO 8601 UTC, informational
+  Secret key;           // clear key (in memory only; empty in a listing read without the KEK)
+  std::string wrapped;  // hex of the RFC 5649 wrap, as stored
 };
 
 // The master key (KEK): 64 hex characters in a file (whitespace ignored) or, when `path` is
@@ -130,8 +130,7 @@ class KeyStore {
     crypto::PinBlockFormat pin_block_format = crypto::PinBlockFormat::kIso0;
     bool activate = true;
   };
-  Result<std::string, KeyError> add(const Secret& kek, const AddOptions& options,
-                                    crypto::ByteSpan key);
+  Result<std::string, KeyError> add(const Secret& kek, const AddOptions& options, crypto::ByteSpan key);
   // Makes the entry with `id` the active version of its scope.
   Result<Ok, KeyError> activate(const std::string& id);
   // Writes the store (wrapped keys only) atomically: temp file, fsync, rename.

@@ -36,8 +36,7 @@ bool encrypt_pan(const KeyStore& keys, std::string_view pan, engine::EncryptedPa
   Ctx ctx;
   int n = 0, m = 0;
   const bool ok =
-      ctx.p != nullptr &&
-      EVP_EncryptInit_ex(ctx.p, EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
+      ctx.p != nullptr && EVP_EncryptInit_ex(ctx.p, EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
       EVP_CIPHER_CTX_ctrl(ctx.p, EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(kNonce), nullptr) == 1 &&
       EVP_EncryptInit_ex(ctx.p, nullptr, nullptr, key->key.span().data(), nonce) == 1 &&
       EVP_EncryptUpdate(ctx.p, nullptr, &n, aad(), static_cast<int>(kAad.size())) == 1 &&
@@ -62,8 +61,7 @@ std::optional<std::string> decrypt_pan(const KeyStore& keys, const uint8_t* data
     unsigned char plain[19 + 16];
     int n = 0, m = 0;
     const bool ok =
-        ctx.p != nullptr &&
-        EVP_DecryptInit_ex(ctx.p, EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
+        ctx.p != nullptr && EVP_DecryptInit_ex(ctx.p, EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
         EVP_CIPHER_CTX_ctrl(ctx.p, EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(kNonce), nullptr) == 1 &&
         EVP_DecryptInit_ex(ctx.p, nullptr, nullptr, key->key.span().data(), data) == 1 &&
         EVP_DecryptUpdate(ctx.p, nullptr, &n, aad(), static_cast<int>(kAad.size())) == 1 &&

@@ -27,8 +27,8 @@ namespace holdfast::security {
 namespace {
 
 using crypto::Bytes;
-using engine::CheckResult;
 using engine::CardVerificationKind;
+using engine::CheckResult;
 
 Bytes hx(std::string_view hex) {
   auto b = crypto::pack_nibbles(hex);
@@ -120,7 +120,8 @@ void expect_no_key_text(const std::string& message) {
 
 std::string temp_path(const std::string& name) {
   return (std::filesystem::temp_directory_path() /
-          (name + "-" + std::to_string(::getpid()) + "-" + std::to_string(std::rand()))).string();
+          (name + "-" + std::to_string(::getpid()) + "-" + std::to_string(std::rand())))
+      .string();
 }
 
 TEST(securityKeyStore, SavedStoreLoadsBackWithTheSameKcvsAndNoClearKeyInTheFile) {
@@ -250,30 +251,37 @@ TEST(securityVerify, Cvv1FromAStripeAndIcvvFromAChip) {
   // cvv-jmeter-101: service code 101 -> CVV1 662. Track: PVKI 1, PVV 7211, CVV 662.
   const std::string cvv1 = vector_by_id("cvv-jmeter-101")["out"]["cvv"];
   const std::string track = std::string(kPan) + "=9911101" + "17211" + cvv1 + "00000";
-  auto r = verify(track_request(track, "902"), card, range, context(&store, 902, engine::Channel::card_present));
+  auto r =
+      verify(track_request(track, "902"), card, range, context(&store, 902, engine::Channel::card_present));
   EXPECT_EQ(r.card_verification_kind, CardVerificationKind::cvv1);
   EXPECT_EQ(r.card_verification, CheckResult::match);
   EXPECT_FALSE(r.chip_card);
   std::string bad = track;
   bad[std::string(kPan).size() + 1 + 7 + 5] = cvv1[0] == '9' ? '0' : static_cast<char>(cvv1[0] + 1);
-  EXPECT_EQ(verify(track_request(bad, "902"), card, range, context(&store, 902, engine::Channel::card_present))
-                .card_verification, CheckResult::mismatch);
+  EXPECT_EQ(
+      verify(track_request(bad, "902"), card, range, context(&store, 902, engine::Channel::card_present))
+          .card_verification,
+      CheckResult::mismatch);
   EXPECT_EQ(verify(track_request(std::string(kPan) + "9911101", "902"), card, range,
-                   context(&store, 902, engine::Channel::card_present)).card_verification,
+                   context(&store, 902, engine::Channel::card_present))
+                .card_verification,
             CheckResult::malformed);
   EXPECT_EQ(verify(track_request(std::string(kPan) + "=9911201", "902"), card, range,
-                   context(&store, 902, engine::Channel::card_present)).card_verification,
+                   context(&store, 902, engine::Channel::card_present))
+                .card_verification,
             CheckResult::malformed);  // no discretionary data to check
   // Chip read: iCVV (service code 999 in the computation), the card's track says 201.
   const auto icvv = crypto::compute_cvv({kPan, "9911", "999"}, hx(kCvk.substr(0, 16)), hx(kCvk.substr(16)));
   ASSERT_TRUE(icvv.ok());
   const std::string chip_track = std::string(kPan) + "=9911201" + "17211" + *icvv + "0";
-  auto c = verify(track_request(chip_track, "051"), card, range, context(&store, 51, engine::Channel::card_present));
+  auto c = verify(track_request(chip_track, "051"), card, range,
+                  context(&store, 51, engine::Channel::card_present));
   EXPECT_EQ(c.card_verification_kind, CardVerificationKind::icvv);
   EXPECT_EQ(c.card_verification, CheckResult::match);
   EXPECT_TRUE(c.chip_card);
   // The same track read by stripe checks CVV1 with service code 201: the iCVV does not match.
-  auto s = verify(track_request(chip_track, "902"), card, range, context(&store, 902, engine::Channel::card_present));
+  auto s = verify(track_request(chip_track, "902"), card, range,
+                  context(&store, 902, engine::Channel::card_present));
   EXPECT_EQ(s.card_verification_kind, CardVerificationKind::cvv1);
   EXPECT_EQ(s.card_verification, CheckResult::mismatch);
 }
@@ -313,14 +321,15 @@ TEST(securityVerify, Track1CarriesCvv1AndIcvvLikeTrack2) {
   EXPECT_EQ(c.card_verification, CheckResult::match);
   EXPECT_TRUE(c.chip_card);
   // Unreadable track 1: malformed, whatever the fault.
-  for (const std::string& bad : {std::string("%A") + kPan + "^NAME^9911101172116620?",  // format A
-                                 std::string("B") + kPan + "^9911101172116620",         // no name field
-                                 std::string("B") + kPan + "^X^9911101172116620",       // name too short
-                                 std::string("B") + kPan + "^NAME^99111",                // no service code
-                                 std::string("B") + kPan + "^NAME^9911101",              // no CVV
-                                 std::string("B") + kPan + "^NAME^9911101172116620?12",  // after LRC
-                                 std::string("B4444333322221112^NAME^9911101172116620"),  // not the PAN of DE 2
-                                 std::string("B") + kPan + "^NAME^991110117211662" + std::string(60, '0')}) {
+  for (const std::string& bad :
+       {std::string("%A") + kPan + "^NAME^9911101172116620?",    // format A
+        std::string("B") + kPan + "^9911101172116620",           // no name field
+        std::string("B") + kPan + "^X^9911101172116620",         // name too short
+        std::string("B") + kPan + "^NAME^99111",                 // no service code
+        std::string("B") + kPan + "^NAME^9911101",               // no CVV
+        std::string("B") + kPan + "^NAME^9911101172116620?12",   // after LRC
+        std::string("B4444333322221112^NAME^9911101172116620"),  // not the PAN of DE 2
+        std::string("B") + kPan + "^NAME^991110117211662" + std::string(60, '0')}) {
     iso8583::Message m = track1_request(bad, "902");
     m.set(2, kPan);
     EXPECT_EQ(verify(m, card, range, stripe).card_verification, CheckResult::malformed) << bad;
@@ -333,8 +342,10 @@ TEST(securityVerify, Track1CarriesCvv1AndIcvvLikeTrack2) {
   both.set(45, wrong);
   EXPECT_EQ(verify(both, card, range, stripe).card_verification, CheckResult::mismatch);
   // Without keys the value is carried but not checked.
-  EXPECT_EQ(verify(track1_request(body, "902"), card, range, context(nullptr, 902, engine::Channel::card_present))
-                .card_verification, CheckResult::not_checked);
+  EXPECT_EQ(
+      verify(track1_request(body, "902"), card, range, context(nullptr, 902, engine::Channel::card_present))
+          .card_verification,
+      CheckResult::not_checked);
 }
 
 // Contactless magstripe mode (DE 22 91x). CVC3 data: pyemv's published CVC3 test (issuer key
@@ -376,7 +387,8 @@ TEST(securityVerify, DynamicCvvAndCvc3InContactlessMagstripeMode) {
   EXPECT_EQ(verify(track_request(wrong, "912"), card, range, ctx).card_verification, CheckResult::mismatch);
   std::string other_un = t2;
   other_un[29] = '8';  // UN 898: the card's value was for another challenge
-  EXPECT_EQ(verify(track_request(other_un, "912"), card, range, ctx).card_verification, CheckResult::mismatch);
+  EXPECT_EQ(verify(track_request(other_un, "912"), card, range, ctx).card_verification,
+            CheckResult::mismatch);
   // A counter the card already used (seen in an earlier ARQC) is a replay.
   cards::Card used = card;
   used.has_atc = true;
@@ -384,10 +396,12 @@ TEST(securityVerify, DynamicCvvAndCvc3InContactlessMagstripeMode) {
   EXPECT_EQ(verify(track_request(t2, "912"), used, range, ctx).card_verification, CheckResult::mismatch);
   used.last_atc = 93;
   EXPECT_EQ(verify(track_request(t2, "912"), used, range, ctx).card_verification, CheckResult::match);
-  EXPECT_EQ(verify(track_request("5123456789012345=3512101488899", "912"), card, range, ctx).card_verification,
-            CheckResult::malformed);  // too short for CVC3, UN and ATC
+  EXPECT_EQ(
+      verify(track_request("5123456789012345=3512101488899", "912"), card, range, ctx).card_verification,
+      CheckResult::malformed);  // too short for CVC3, UN and ATC
   EXPECT_EQ(verify(track_request("5123456789012345=35121014888999999900", "912"), card, range, ctx)
-                .card_verification, CheckResult::malformed);  // ATC 99999 > 65535
+                .card_verification,
+            CheckResult::malformed);  // ATC 99999 > 65535
 
   // Visa dCVV (track 2): PVKI, PVV, dCVV, ATC.
   const std::string v2 = "4761739001010010=1220101" + std::string("1") + "0000" + "802" + "0001" + "0";
@@ -396,16 +410,21 @@ TEST(securityVerify, DynamicCvvAndCvc3InContactlessMagstripeMode) {
   EXPECT_EQ(v.atc, 1);
   std::string next_atc = v2;
   next_atc[35] = '2';  // ATC 0002 with the dCVV of 0001
-  EXPECT_EQ(verify(track_request(next_atc, "912"), card, range, ctx).card_verification, CheckResult::mismatch);
+  EXPECT_EQ(verify(track_request(next_atc, "912"), card, range, ctx).card_verification,
+            CheckResult::mismatch);
   EXPECT_EQ(verify(track_request(v2.substr(0, 34), "912"), card, range, ctx).card_verification,
             CheckResult::malformed);
 
   // No key for the card's range, or no key store: carried, not checked.
   const std::string cvv1 = vector_by_id("cvv-jmeter-101")["out"]["cvv"];
-  EXPECT_EQ(verify(track_request(std::string(kPan) + "=9911101" + "17211" + cvv1 + "00000", "912"), card, range, ctx)
-                .card_verification, CheckResult::not_checked);
-  EXPECT_EQ(verify(track_request(t2, "912"), card, range, context(nullptr, 912, engine::Channel::card_present))
-                .card_verification, CheckResult::not_checked);
+  EXPECT_EQ(verify(track_request(std::string(kPan) + "=9911101" + "17211" + cvv1 + "00000", "912"), card,
+                   range, ctx)
+                .card_verification,
+            CheckResult::not_checked);
+  EXPECT_EQ(
+      verify(track_request(t2, "912"), card, range, context(nullptr, 912, engine::Channel::card_present))
+          .card_verification,
+      CheckResult::not_checked);
 }
 
 std::string pin_block(const std::string& pin, const std::string& zpk, const std::string& pan = kPan) {
@@ -508,7 +527,8 @@ TEST(securityVerify, PinByIbm3624OffsetWhenTheProductSaysSo) {
   const std::string w_offset = w["out"]["offset"];
   std::copy(w_offset.begin(), w_offset.end(), card.pin_offset.begin());
   m.set(52, pin_block(w["in"]["pin"].get<std::string>(), kZpk, pan));
-  EXPECT_EQ(verify(m, card, range, context(&*loaded, 21, engine::Channel::card_present)).pin, CheckResult::match);
+  EXPECT_EQ(verify(m, card, range, context(&*loaded, 21, engine::Channel::card_present)).pin,
+            CheckResult::match);
   EXPECT_EQ(verify(m, card, range, ctx).pin, CheckResult::mismatch);  // default settings: another PIN
 
   // Bad settings are refused, naming the setting.
@@ -545,7 +565,8 @@ TEST(securityVerify, PinBlocksOfEveryZoneFormatAreTranslatedThenVerified) {
   m.set(52, pin_block(pin, kZpk));  // 8 bytes for a format 4 zone
   EXPECT_EQ(verify(m, card, range, ctx).pin, CheckResult::malformed);
   m.set(32, "333333");
-  auto clear3 = crypto::encode_pin_block(crypto::PinBlockFormat::kIso3, pin, kPan, std::string(14 - pin.size(), 'A'));
+  auto clear3 =
+      crypto::encode_pin_block(crypto::PinBlockFormat::kIso3, pin, kPan, std::string(14 - pin.size(), 'A'));
   ASSERT_TRUE(clear3.ok());
   m.set(52, raw(*crypto::des_ecb_encrypt(hx(kZpk), *clear3)));
   EXPECT_EQ(verify(m, card, range, ctx).pin, CheckResult::match);
@@ -631,7 +652,8 @@ TEST(securityVerify, ArqcInDe55WithTheMethodFromTheIad) {
     // The response: tag 91 (method 2 for CVN 18: ARPC(4) || CSU(4); method 1 for CVN 10).
     iso8583::Message request = chip_request(icc(e, arqc));
     std::string de55;
-    ASSERT_TRUE(response_icc_data(request, *iso8583::find_spec("iso87binbitmap"), {'0', '0'}, "01", store, &de55));
+    ASSERT_TRUE(
+        response_icc_data(request, *iso8583::find_spec("iso87binbitmap"), {'0', '0'}, "01", store, &de55));
     ASSERT_GE(de55.size(), 2u);
     EXPECT_EQ(static_cast<uint8_t>(de55[0]), 0x91);
     EXPECT_EQ(de55.size(), iad == "06011203A00000" ? 10u : 12u);
@@ -647,7 +669,8 @@ TEST(securityVerify, ArqcInDe55WithTheMethodFromTheIad) {
             CheckResult::not_present);
   EXPECT_EQ(verify(cnp_request(""), card, range, ctx).cryptogram, CheckResult::not_present);
   EXPECT_EQ(verify(chip_request(icc(Emv{"06011203A00000"}, arqc_hex(kImk, Emv{"06011203A00000"}))), card,
-                   range, context(nullptr, 51, engine::Channel::card_present)).cryptogram,
+                   range, context(nullptr, 51, engine::Channel::card_present))
+                .cryptogram,
             CheckResult::not_checked);
 }
 
@@ -669,7 +692,8 @@ TEST(securityRotation, OldVersionsKeepVerifyingAndTheNewOneIsActive) {
   const auto ctx = context(&store, 10, engine::Channel::card_not_present);
   // A CVV2 printed under v1 and one printed under v2 both verify.
   const std::string old_cvv2 = vector_by_id("cvv-jmeter-000")["out"]["cvv"];
-  auto new_cvv2 = crypto::compute_cvv({kPan, "9911", "000"}, hx(new_cvk.substr(0, 16)), hx(new_cvk.substr(16)));
+  auto new_cvv2 =
+      crypto::compute_cvv({kPan, "9911", "000"}, hx(new_cvk.substr(0, 16)), hx(new_cvk.substr(16)));
   EXPECT_EQ(verify(cnp_request("R9203" + old_cvv2), card, {}, ctx).card_verification, CheckResult::match);
   EXPECT_EQ(verify(cnp_request("R9203" + *new_cvv2), card, {}, ctx).card_verification, CheckResult::match);
   // Saved and reloaded, still one active version per scope; activation can go back.

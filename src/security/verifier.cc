@@ -21,15 +21,13 @@
 namespace holdfast::security {
 namespace {
 
-using engine::CheckResult;
-using crypto::ByteSpan;
 using crypto::Bytes;
+using crypto::ByteSpan;
+using engine::CheckResult;
 
 bool digits(std::string_view s) { return !s.empty() && crypto::is_digits(s); }
 
-ByteSpan bytes_of(std::string_view s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
+ByteSpan bytes_of(std::string_view s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
 
 // Wipes a std::string that held a PIN or a clear block on every path out.
 struct Wipe {
@@ -43,9 +41,7 @@ std::string two_digits(unsigned v) {
   return std::string{static_cast<char>('0' + v / 10 % 10), static_cast<char>('0' + v % 10)};
 }
 
-std::string expiry_digits(uint16_t yymm) {
-  return two_digits(yymm / 100u) + two_digits(yymm % 100u);
-}
+std::string expiry_digits(uint16_t yymm) { return two_digits(yymm / 100u) + two_digits(yymm % 100u); }
 
 enum class Parse { absent, ok, malformed };
 
@@ -63,8 +59,7 @@ Track read_track(const iso8583::Message& m, int field) {
   Track t;
   t.field = field;
   if (!m.has(field)) return t;
-  auto parsed =
-      field == 35 ? crypto::parse_track2(m.get(field)) : crypto::parse_track1(m.get(field));
+  auto parsed = field == 35 ? crypto::parse_track2(m.get(field)) : crypto::parse_track1(m.get(field));
   if (!parsed) {
     t.state = Parse::malformed;
     return t;
@@ -156,8 +151,8 @@ CheckResult with_card_keys(const std::vector<const KeyEntry*>& imks, std::string
 //   Visa dCVV:       discretionary = PVKI(1) PVV(4) dCVV(3) ATC(4), when it has an imk_dcvv key
 //                    (card key: option A/B with PSN 00).
 // *atc receives the card's counter as the track gives it.
-CheckResult check_dynamic(const KeyStore* keys, const Track& t, std::string_view pan,
-                          std::string_view psn, uint16_t* atc) {
+CheckResult check_dynamic(const KeyStore* keys, const Track& t, std::string_view pan, std::string_view psn,
+                          uint16_t* atc) {
   if (t.state == Parse::malformed || t.data.pan != pan) return CheckResult::malformed;
   if (keys == nullptr) return CheckResult::not_checked;
   const std::string_view d = t.data.discretionary;
@@ -172,8 +167,8 @@ CheckResult check_dynamic(const KeyStore* keys, const Track& t, std::string_view
     *atc = static_cast<uint16_t>(value);
     // The card MACs its static track: the one received with the dynamic digits as zeros.
     std::string static_track(t.data.body);
-    static_track.replace(static_cast<size_t>(d.data() - t.data.body.data()), kDynamicDigits,
-                         kDynamicDigits, '0');
+    static_track.replace(static_cast<size_t>(d.data() - t.data.body.data()), kDynamicDigits, kDynamicDigits,
+                         '0');
     Bytes track_template;
     if (t.field == 35) {
       auto packed = crypto::track2_template_bytes(static_track);
@@ -184,12 +179,11 @@ CheckResult check_dynamic(const KeyStore* keys, const Track& t, std::string_view
     }
     const Bytes un_bcd = *crypto::pack_nibbles("00000" + std::string(un));
     const Bytes atc_bytes{static_cast<uint8_t>(value >> 8), static_cast<uint8_t>(value & 0xFF)};
-    return with_card_keys(imks, pan, psn,
-                          [&](const Bytes& key) -> crypto::CryptoResult<bool> {
-                            auto iv = crypto::compute_ivcvc3(key, track_template);
-                            if (!iv) return iv.error();
-                            return crypto::verify_cvc3(key, *iv, un_bcd, atc_bytes, cvc3);
-                          });
+    return with_card_keys(imks, pan, psn, [&](const Bytes& key) -> crypto::CryptoResult<bool> {
+      auto iv = crypto::compute_ivcvc3(key, track_template);
+      if (!iv) return iv.error();
+      return crypto::verify_cvc3(key, *iv, un_bcd, atc_bytes, cvc3);
+    });
   }
   const auto imks = keys->for_card(KeyType::imk_dcvv, pan);
   if (imks.empty()) return CheckResult::not_checked;
@@ -223,9 +217,9 @@ std::string cvv2_expiry(const iso8583::Message& m, const cards::Card& card, cons
   return std::string(m.get(14));
 }
 
-void check_card_verification(const iso8583::Message& m, std::string_view pan,
-                             const cards::Card& card, const cards::Token* token,
-                             const VerifyContext& ctx, engine::SecurityResults* out) {
+void check_card_verification(const iso8583::Message& m, std::string_view pan, const cards::Card& card,
+                             const cards::Token* token, const VerifyContext& ctx,
+                             engine::SecurityResults* out) {
   const Track tracks[] = {read_track(m, 35), read_track(m, 45)};
   bool any_track = false;
   for (const Track& t : tracks) {
@@ -257,8 +251,8 @@ void check_card_verification(const iso8583::Message& m, std::string_view pan,
       out->card_verification = result;
       return;
     }
-    out->card_verification_kind = chip_read ? engine::CardVerificationKind::icvv
-                                            : engine::CardVerificationKind::cvv1;
+    out->card_verification_kind =
+        chip_read ? engine::CardVerificationKind::icvv : engine::CardVerificationKind::cvv1;
     CheckResult result = CheckResult::not_present;
     for (const Track& t : tracks) {
       if (t.state == Parse::absent) continue;
@@ -267,8 +261,7 @@ void check_card_verification(const iso8583::Message& m, std::string_view pan,
         continue;
       }
       result = worse(result, check_cvv(ctx.keys, pan, t.data.expiry_yymm,
-                                       chip_read ? crypto::kIcvvServiceCode : t.data.service_code,
-                                       t.cvv));
+                                       chip_read ? crypto::kIcvvServiceCode : t.data.service_code, t.cvv));
     }
     out->card_verification = result;
     return;
@@ -331,9 +324,8 @@ std::string pin_from_block(const KeyStore& keys, std::string_view block, std::st
 
 // The card's PIN reference and the PVKs' verdict on `pin`: Visa PVV or IBM 3624 offset, as the
 // card's product says.
-CheckResult verify_pin(const std::vector<const KeyEntry*>& pvks, std::string_view pan,
-                       std::string_view pin, cards::PinVerification method,
-                       std::string_view reference) {
+CheckResult verify_pin(const std::vector<const KeyEntry*>& pvks, std::string_view pan, std::string_view pin,
+                       cards::PinVerification method, std::string_view reference) {
   for (const KeyEntry* k : pvks) {
     crypto::CryptoResult<bool> r = false;
     if (method == cards::PinVerification::ibm3624_offset) {
@@ -367,7 +359,8 @@ CheckResult check_pin(const iso8583::Message& m, std::string_view block_pan, std
   std::string_view reference;
   if (method == cards::PinVerification::ibm3624_offset) {
     const auto& o = card.pin_offset;
-    reference = std::string_view(o.data(), static_cast<size_t>(std::find(o.begin(), o.end(), '\0') - o.begin()));
+    reference =
+        std::string_view(o.data(), static_cast<size_t>(std::find(o.begin(), o.end(), '\0') - o.begin()));
   } else {
     reference = std::string_view(card.pin_verification_value.data(), card.pin_verification_value.size());
     if (card.pin_verification_value[0] == '\0') reference = {};
@@ -445,9 +438,8 @@ CheckResult read_icc(const Bytes& icc, IccData* d) {
 }
 
 // Returns the IMK entry whose ARQC verifies, nullptr otherwise; *result says why.
-const KeyEntry* verify_icc(const KeyStore* keys, std::string_view pan, std::string_view psn,
-                           const IccData& d, CheckResult* result,
-                           crypto::CryptogramVersion* version) {
+const KeyEntry* verify_icc(const KeyStore* keys, std::string_view pan, std::string_view psn, const IccData& d,
+                           CheckResult* result, crypto::CryptogramVersion* version) {
   if (keys == nullptr) {
     *result = CheckResult::not_checked;
     return nullptr;
@@ -498,8 +490,7 @@ std::string_view request_pan(const iso8583::Message& m) {
 }  // namespace
 
 engine::SecurityResults verify(const iso8583::Message& request, const cards::Card& card,
-                               const cards::CardRange& range, const VerifyContext& ctx,
-                               const TokenUse* use) {
+                               const cards::CardRange& range, const VerifyContext& ctx, const TokenUse* use) {
   engine::SecurityResults out;
   const std::string_view pan = request_pan(request);
   if (!digits(pan)) return out;
@@ -524,8 +515,8 @@ engine::SecurityResults verify(const iso8583::Message& request, const cards::Car
 }
 
 bool response_icc_data(const iso8583::Message& request, const iso8583::MessageSpec& spec,
-                       std::array<char, 2> response_code, std::string_view psn,
-                       const KeyStore& keys, std::string* de55) {
+                       std::array<char, 2> response_code, std::string_view psn, const KeyStore& keys,
+                       std::string* de55) {
   if (!request.has(55) || !spec.field(55).defined()) return false;
   const std::string_view pan = request_pan(request);
   if (!digits(pan)) return false;
@@ -538,8 +529,8 @@ bool response_icc_data(const iso8583::Message& request, const iso8583::MessageSp
   if (imk == nullptr) return false;  // only a verified ARQC is answered with an ARPC
   using V = crypto::CryptogramVersion;
   if (v == V::kPbocCvn01Sm4) return false;  // SM4 ARPC is not implemented in src/crypto
-  const auto option = pan.size() > 16 && v != V::kVisaCvn10 ? crypto::MasterKeyOption::kB
-                                                            : crypto::MasterKeyOption::kA;
+  const auto option =
+      pan.size() > 16 && v != V::kVisaCvn10 ? crypto::MasterKeyOption::kB : crypto::MasterKeyOption::kA;
   auto mk = crypto::derive_icc_master_key(imk->key.span(), pan, psn, option);
   if (!mk) return false;
   Bytes key;
@@ -589,8 +580,8 @@ bool response_icc_data(const iso8583::Message& request, const iso8583::MessageSp
 void SecurityStage::check(const engine::Engine& engine, iso8583::Message& request,
                           engine::CardMessage* message) const {
   if (!message->has_pan) return;
-  const bool carries = request.has(35) || request.has(45) || request.has(48) || request.has(52) ||
-                       request.has(55);
+  const bool carries =
+      request.has(35) || request.has(45) || request.has(48) || request.has(52) || request.has(55);
   if (!carries) return;
   // The number is a card's, or a wallet token's standing for its card.
   const cards::Token* token = nullptr;

@@ -54,9 +54,9 @@
 namespace holdfast::security {
 
 struct VerifyContext {
-  const KeyStore* keys = nullptr;            // nullptr: every carried value is not_checked
+  const KeyStore* keys = nullptr;              // nullptr: every carried value is not_checked
   const iso8583::MessageSpec* spec = nullptr;  // how DE 55 travels (b = raw, else hex text)
-  uint16_t pos_entry_mode = 0;               // DE 22 as the gateway read it (3 digits)
+  uint16_t pos_entry_mode = 0;                 // DE 22 as the gateway read it (3 digits)
   engine::Channel channel = engine::Channel::card_present;
 };
 
@@ -77,8 +77,8 @@ engine::SecurityResults verify(const iso8583::Message& request, const cards::Car
 // ARPC || CSU (method 2), chosen from the IAD (README.md). `psn` as on file (2 digits).
 // Returns false (and leaves *de55 alone) when there is nothing to add.
 bool response_icc_data(const iso8583::Message& request, const iso8583::MessageSpec& spec,
-                       std::array<char, 2> response_code, std::string_view psn,
-                       const KeyStore& keys, std::string* de55);
+                       std::array<char, 2> response_code, std::string_view psn, const KeyStore& keys,
+                       std::string* de55);
 
 // The server's single entry point.
 class SecurityStage {
@@ -90,8 +90,7 @@ class SecurityStage {
   // `request` and writes the results into message->security. When the request
   // carries ICC data, the card's PSN is noted in the in-memory request (DE 23, never echoed)
   // for the response's ARPC.
-  void check(const engine::Engine& engine, iso8583::Message& request,
-             engine::CardMessage* message) const;
+  void check(const engine::Engine& engine, iso8583::Message& request, engine::CardMessage* message) const;
   // I/O thread: adds DE 55 (tag 91) to `response` when the request's ARQC verifies and the
   // spec defines DE 55.
   void add_arpc(const iso8583::Message& request, std::array<char, 2> response_code,

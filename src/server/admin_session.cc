@@ -82,8 +82,7 @@ void AdminSession::handle_line(std::string_view line) {
     return;
   }
   // Logged by op only: an issue_card request carries a clear PAN.
-  auto command = gateway::parse_admin_command(request, *ctx_.pan_hasher,
-                                              security::pan_encryptor(ctx_.keys));
+  auto command = gateway::parse_admin_command(request, *ctx_.pan_hasher, security::pan_encryptor(ctx_.keys));
   if (!command) {
     ServerMetrics::bump(ctx_.metrics->format_errors);
     send_error(error_json(command.error().reason, command.error().field));

@@ -20,8 +20,7 @@ class AdminSession final : public Session {
  public:
   AdminSession(asio::ip::tcp::socket socket, const SessionContext& context);
 
-  void deliver_iso(std::unique_ptr<iso8583::Message> request,
-                   const engine::Reply& reply) override;
+  void deliver_iso(std::unique_ptr<iso8583::Message> request, const engine::Reply& reply) override;
   void deliver_line(std::string line) override;
 
  protected:

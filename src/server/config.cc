@@ -22,23 +22,23 @@ ConfigError bad_value(std::string key, std::string why) {
 
 // Reads an unsigned integer member within [low, high] into *out; absent members keep *out.
 template <typename T>
-std::optional<ConfigError> read_uint(const json& obj, const std::string& prefix,
-                                     const char* name, uint64_t low, uint64_t high, T* out) {
+std::optional<ConfigError> read_uint(const json& obj, const std::string& prefix, const char* name,
+                                     uint64_t low, uint64_t high, T* out) {
   auto it = obj.find(name);
   if (it == obj.end()) return std::nullopt;
   const std::string key = prefix + name;
   if (!it->is_number_unsigned()) return bad_value(key, "expected a non-negative integer");
   const auto v = it->get<uint64_t>();
   if (v < low || v > high) {
-    return bad_value(key, "must be between " + std::to_string(low) + " and " +
-                              std::to_string(high) + ", got " + std::to_string(v));
+    return bad_value(key, "must be between " + std::to_string(low) + " and " + std::to_string(high) +
+                              ", got " + std::to_string(v));
   }
   *out = static_cast<T>(v);
   return std::nullopt;
 }
 
-std::optional<ConfigError> read_string(const json& obj, const std::string& prefix,
-                                       const char* name, std::string* out) {
+std::optional<ConfigError> read_string(const json& obj, const std::string& prefix, const char* name,
+                                       std::string* out) {
   auto it = obj.find(name);
   if (it == obj.end()) return std::nullopt;
   if (!it->is_string()) return bad_value(prefix + name, "expected a string");
@@ -46,8 +46,8 @@ std::optional<ConfigError> read_string(const json& obj, const std::string& prefi
   return std::nullopt;
 }
 
-std::optional<ConfigError> read_bool(const json& obj, const std::string& prefix,
-                                     const char* name, bool* out) {
+std::optional<ConfigError> read_bool(const json& obj, const std::string& prefix, const char* name,
+                                     bool* out) {
   auto it = obj.find(name);
   if (it == obj.end()) return std::nullopt;
   if (!it->is_boolean()) return bad_value(prefix + name, "expected true or false");
@@ -99,7 +99,8 @@ std::optional<ConfigError> read_tolerance_rules(const json& obj, engine::EngineC
     const json& rule = (*it)[i];
     const std::string prefix = "engine.clearing_tolerance_rules[" + std::to_string(i) + "].";
     if (!rule.is_object()) return bad_value(prefix, "expected an object");
-    if (auto e = check_known(rule, prefix, {"mcc_low", "mcc_high", "card_present_bp", "card_not_present_bp"})) return e;
+    if (auto e = check_known(rule, prefix, {"mcc_low", "mcc_high", "card_present_bp", "card_not_present_bp"}))
+      return e;
     for (const char* k : {"mcc_low", "mcc_high", "card_present_bp", "card_not_present_bp"})
       if (!rule.contains(k)) return bad_value(prefix + k, "missing");
     engine::ClearingToleranceRule r;
@@ -125,7 +126,8 @@ std::optional<ConfigError> read_scheme_rules(const json& obj, engine::EngineConf
   if (text.str().size() > engine::limits::kMaxSchemeRulesBytes) {
     return bad_value("engine.scheme_rules_file", path + " is " + std::to_string(text.str().size()) +
                                                      " bytes; the rules are journaled whole, at most " +
-                                                     std::to_string(engine::limits::kMaxSchemeRulesBytes) + " bytes");
+                                                     std::to_string(engine::limits::kMaxSchemeRulesBytes) +
+                                                     " bytes");
   }
   auto rules = disputes::load_rules(text.str());
   if (!rules.ok()) return bad_value("engine.scheme_rules_file", path + ": " + rules.error().message);
@@ -137,20 +139,26 @@ std::optional<ConfigError> read_engine_clearing(const json& e, engine::EngineCon
   const std::string p = "engine.";
   std::string mode = engine::engine_mode_name(out->mode);
   if (auto err = read_string(e, p, "mode", &mode)) return err;
-  if (mode == "holdfast") out->mode = engine::EngineMode::holdfast;
-  else if (mode == "legacy") out->mode = engine::EngineMode::legacy;
-  else return bad_value("engine.mode", "expected \"holdfast\" or \"legacy\", got \"" + mode + "\"");
+  if (mode == "holdfast")
+    out->mode = engine::EngineMode::holdfast;
+  else if (mode == "legacy")
+    out->mode = engine::EngineMode::legacy;
+  else
+    return bad_value("engine.mode", "expected \"holdfast\" or \"legacy\", got \"" + mode + "\"");
   if (auto err = read_tolerance_rules(e, out)) return err;
   if (auto err = read_uint(e, p, "default_tolerance_bp", 0, 100'000, &out->default_tolerance_bp)) return err;
   if (auto err = read_uint(e, p, "currency_drift_bp", 0, 100'000, &out->currency_drift_bp)) return err;
-  if (auto err = read_bool(e, p, "late_chargeback_only_over_limit", &out->late_chargeback_only_over_limit)) return err;
-  if (auto err = read_uint(e, p, "clearing_record_retention_days", 1, 3660, &out->clearing_record_retention_days))
+  if (auto err = read_bool(e, p, "late_chargeback_only_over_limit", &out->late_chargeback_only_over_limit))
+    return err;
+  if (auto err =
+          read_uint(e, p, "clearing_record_retention_days", 1, 3660, &out->clearing_record_retention_days))
     return err;
   if (auto err = read_uint(e, p, "burst_items", 0, 1000, &out->burst_items)) return err;
   if (auto err = read_uint(e, p, "burst_window_s", 1, 366u * 86400u, &out->burst_window_s)) return err;
   if (auto err = read_uint(e, p, "local_time_margin_s", 0, 86400, &out->local_time_margin_s)) return err;
   if (auto err = read_uint(e, p, "legacy_refresh_hour", 0, 23, &out->legacy_refresh_hour)) return err;
-  if (auto err = read_uint(e, p, "legacy_uplift_multiplier_bp", 10'000, 1'000'000, &out->legacy_uplift_multiplier_bp))
+  if (auto err = read_uint(e, p, "legacy_uplift_multiplier_bp", 10'000, 1'000'000,
+                           &out->legacy_uplift_multiplier_bp))
     return err;
   return read_scheme_rules(e, out);
 }
@@ -161,27 +169,25 @@ std::optional<ConfigError> read_engine(const json& root, engine::EngineConfig* o
   if (!it->is_object()) return bad_value("engine", "expected an object");
   const json& e = *it;
   const std::string p = "engine.";
-  if (auto err = check_known(e, p, {"default_hold_days", "mcc_hold_rules",
-                                    "message_record_retention_days", "max_message_records",
-                                    "max_expiries_per_tick", "require_sign_on", "mode",
-                                    "clearing_tolerance_rules", "default_tolerance_bp", "currency_drift_bp",
-                                    "late_chargeback_only_over_limit", "clearing_record_retention_days",
-                                    "burst_items", "burst_window_s", "local_time_margin_s", "legacy_refresh_hour",
-                                    "legacy_uplift_multiplier_bp", "scheme_rules_file"})) {
+  if (auto err = check_known(
+          e, p,
+          {"default_hold_days", "mcc_hold_rules", "message_record_retention_days", "max_message_records",
+           "max_expiries_per_tick", "require_sign_on", "mode", "clearing_tolerance_rules",
+           "default_tolerance_bp", "currency_drift_bp", "late_chargeback_only_over_limit",
+           "clearing_record_retention_days", "burst_items", "burst_window_s", "local_time_margin_s",
+           "legacy_refresh_hour", "legacy_uplift_multiplier_bp", "scheme_rules_file"})) {
     return err;
   }
   if (auto err = read_uint(e, p, "default_hold_days", 1, 366, &out->default_hold_days)) return err;
   if (auto err = read_mcc_rules(e, out)) return err;
-  if (auto err = read_uint(e, p, "message_record_retention_days", 1, 3660,
-                           &out->message_record_retention_days)) {
+  if (auto err =
+          read_uint(e, p, "message_record_retention_days", 1, 3660, &out->message_record_retention_days)) {
     return err;
   }
-  if (auto err = read_uint(e, p, "max_message_records", 1, 1'000'000'000,
-                           &out->max_message_records)) {
+  if (auto err = read_uint(e, p, "max_message_records", 1, 1'000'000'000, &out->max_message_records)) {
     return err;
   }
-  if (auto err = read_uint(e, p, "max_expiries_per_tick", 1, 100'000'000,
-                           &out->max_expiries_per_tick)) {
+  if (auto err = read_uint(e, p, "max_expiries_per_tick", 1, 100'000'000, &out->max_expiries_per_tick)) {
     return err;
   }
   if (auto err = read_bool(e, p, "require_sign_on", &out->require_sign_on)) return err;
@@ -206,8 +212,7 @@ std::optional<ConfigError> read_iso(const json& root, ServerConfig* c) {
     for (std::string_view n : iso8583::spec_names()) names += (names.empty() ? "" : ", ") + std::string(n);
     return bad_value("spec", "unknown message spec \"" + c->spec + "\" (known: " + names + ")");
   }
-  if (auto e = read_uint(root, "", "max_frame_bytes", 20, max_length(c->framing),
-                         &c->max_frame_bytes)) {
+  if (auto e = read_uint(root, "", "max_frame_bytes", 20, max_length(c->framing), &c->max_frame_bytes)) {
     return e;
   }
   if (c->max_frame_bytes > max_length(c->framing)) {
@@ -220,8 +225,7 @@ std::optional<ConfigError> read_iso(const json& root, ServerConfig* c) {
 std::optional<ConfigError> read_limits(const json& root, ServerConfig* c) {
   constexpr uint64_t kU32 = std::numeric_limits<uint32_t>::max();
   if (auto e = read_uint(root, "", "io_threads", 1, 256, &c->io_threads)) return e;
-  if (auto e = read_uint(root, "", "engine_queue_capacity", 1, 16'777'216,
-                         &c->engine_queue_capacity)) {
+  if (auto e = read_uint(root, "", "engine_queue_capacity", 1, 16'777'216, &c->engine_queue_capacity)) {
     return e;
   }
   if (auto e = read_uint(root, "", "max_batch", 1, 1'000'000, &c->max_batch)) return e;
@@ -229,8 +233,8 @@ std::optional<ConfigError> read_limits(const json& root, ServerConfig* c) {
                          &c->max_in_flight_per_connection)) {
     return e;
   }
-  if (auto e = read_uint(root, "", "snapshot_every_commands", 1,
-                         std::numeric_limits<uint64_t>::max(), &c->snapshot_every_commands)) {
+  if (auto e = read_uint(root, "", "snapshot_every_commands", 1, std::numeric_limits<uint64_t>::max(),
+                         &c->snapshot_every_commands)) {
     return e;
   }
   if (auto e = read_uint(root, "", "snapshot_interval_s", 0, 86'400 * 7, &c->snapshot_interval_s)) {
@@ -252,12 +256,28 @@ Result<ServerConfig, ConfigError> parse_server_config(std::string_view json_text
   if (root.is_discarded()) return ConfigError{ConfigErrc::bad_json, "", "config is not valid JSON"};
   if (!root.is_object()) return ConfigError{ConfigErrc::bad_json, "", "config must be a JSON object"};
   if (auto e = check_known(root, "",
-                           {"iso_address", "iso_port", "framing", "spec", "max_frame_bytes",
-                            "admin_address", "admin_port", "max_admin_line_bytes", "io_threads",
-                            "engine_queue_capacity", "max_batch", "max_in_flight_per_connection",
-                            "snapshot_every_commands", "snapshot_interval_s", "snapshot_fork",
-                            "tick_interval_ms", "stats_log_interval_s",
-                            "shutdown_grace_ms", "pan_key_file", "key_store_file", "master_key_file", "engine"})) {
+                           {"iso_address",
+                            "iso_port",
+                            "framing",
+                            "spec",
+                            "max_frame_bytes",
+                            "admin_address",
+                            "admin_port",
+                            "max_admin_line_bytes",
+                            "io_threads",
+                            "engine_queue_capacity",
+                            "max_batch",
+                            "max_in_flight_per_connection",
+                            "snapshot_every_commands",
+                            "snapshot_interval_s",
+                            "snapshot_fork",
+                            "tick_interval_ms",
+                            "stats_log_interval_s",
+                            "shutdown_grace_ms",
+                            "pan_key_file",
+                            "key_store_file",
+                            "master_key_file",
+                            "engine"})) {
     return *e;
   }
   ServerConfig c;

@@ -82,7 +82,8 @@ TEST(Config, ASchemeRulesFileIsCheckedAtStartUpAndTheErrorNamesTheJsonPath) {
 // Issue 8 item 2: the scheme rules are journaled whole in one Configure command; a file past
 // the bound stopped start-up with an abort in the journal. Now the configuration names it.
 TEST(Config, SchemeRulesAndRuleListsPastTheCommandBoundsAreConfigErrors) {
-  std::ifstream shipped(std::string(HOLDFAST_TESTDATA_DIR) + "/../config/scheme-rules.json", std::ios::binary);
+  std::ifstream shipped(std::string(HOLDFAST_TESTDATA_DIR) + "/../config/scheme-rules.json",
+                        std::ios::binary);
   std::string rules((std::istreambuf_iterator<char>(shipped)), std::istreambuf_iterator<char>());
   const std::string path = ::testing::TempDir() + "/large-scheme-rules.json";
   auto write = [&](size_t size) {
@@ -97,12 +98,14 @@ TEST(Config, SchemeRulesAndRuleListsPastTheCommandBoundsAreConfigErrors) {
   auto past = parse_server_config(R"({"engine": {"scheme_rules_file": ")" + path + R"("}})");
   ASSERT_FALSE(past.ok());
   EXPECT_EQ(past.error().key, "engine.scheme_rules_file");
-  EXPECT_NE(past.error().message.find(std::to_string(engine::limits::kMaxSchemeRulesBytes)), std::string::npos)
+  EXPECT_NE(past.error().message.find(std::to_string(engine::limits::kMaxSchemeRulesBytes)),
+            std::string::npos)
       << past.error().message;
 
   nlohmann::json rule{{"mcc_low", 4000}, {"mcc_high", 4999}, {"hold_days", 9}};
   nlohmann::json config{{"engine", {{"mcc_hold_rules", nlohmann::json::array()}}}};
-  for (size_t i = 0; i <= engine::limits::kMaxMccHoldRules; ++i) config["engine"]["mcc_hold_rules"].push_back(rule);
+  for (size_t i = 0; i <= engine::limits::kMaxMccHoldRules; ++i)
+    config["engine"]["mcc_hold_rules"].push_back(rule);
   auto too_many = parse_server_config(config.dump());
   ASSERT_FALSE(too_many.ok());
   EXPECT_EQ(too_many.error().key, "engine.mcc_hold_rules");
@@ -113,22 +116,21 @@ TEST(Config, ErrorsNameTheKey) {
     const char* json;
     const char* key;
   };
-  for (const Case& c : {Case{R"({"iso_prot": 1})", "iso_prot"},
-                        Case{R"({"iso_port": 70000})", "iso_port"},
-                        Case{R"({"framing": "len3"})", "framing"},
-                        Case{R"({"spec": "iso2003"})", "spec"},
-                        Case{R"({"io_threads": 0})", "io_threads"},
-                        Case{R"({"engine": {"default_hold_days": "7"}})", "engine.default_hold_days"},
-                        Case{R"({"engine": {"hold": 1}})", "engine.hold"},
-                        Case{R"({"engine": {"mcc_hold_rules": [{"mcc_low": 1}]}})",
-                             "engine.mcc_hold_rules[0].mcc_high"},
-                        Case{R"({"engine": {"mode": "t+1"}})", "engine.mode"},
-                        Case{R"({"engine": {"burst_window_s": 0}})", "engine.burst_window_s"},
-                        Case{R"({"engine": {"local_time_margin_s": 86401}})", "engine.local_time_margin_s"},
-                        Case{R"({"engine": {"clearing_tolerance_rules": [{"mcc_low": 5812, "mcc_high": 5812,
-                             "card_present_bp": 2000}]}})", "engine.clearing_tolerance_rules[0].card_not_present_bp"},
-                        Case{R"({"engine": {"scheme_rules_file": "/nonexistent/rules.json"}})",
-                             "engine.scheme_rules_file"}}) {
+  for (const Case& c :
+       {Case{R"({"iso_prot": 1})", "iso_prot"}, Case{R"({"iso_port": 70000})", "iso_port"},
+        Case{R"({"framing": "len3"})", "framing"}, Case{R"({"spec": "iso2003"})", "spec"},
+        Case{R"({"io_threads": 0})", "io_threads"},
+        Case{R"({"engine": {"default_hold_days": "7"}})", "engine.default_hold_days"},
+        Case{R"({"engine": {"hold": 1}})", "engine.hold"},
+        Case{R"({"engine": {"mcc_hold_rules": [{"mcc_low": 1}]}})", "engine.mcc_hold_rules[0].mcc_high"},
+        Case{R"({"engine": {"mode": "t+1"}})", "engine.mode"},
+        Case{R"({"engine": {"burst_window_s": 0}})", "engine.burst_window_s"},
+        Case{R"({"engine": {"local_time_margin_s": 86401}})", "engine.local_time_margin_s"},
+        Case{R"({"engine": {"clearing_tolerance_rules": [{"mcc_low": 5812, "mcc_high": 5812,
+                             "card_present_bp": 2000}]}})",
+             "engine.clearing_tolerance_rules[0].card_not_present_bp"},
+        Case{R"({"engine": {"scheme_rules_file": "/nonexistent/rules.json"}})",
+             "engine.scheme_rules_file"}}) {
     auto r = parse_server_config(c.json);
     ASSERT_FALSE(r.ok()) << c.json;
     EXPECT_EQ(r.error().key, c.key) << r.error().message;

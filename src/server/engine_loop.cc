@@ -32,8 +32,7 @@ static_assert(engine::limits::kMaxCommandBytes <= journal::kMaxPayloadBytes,
               "every command the engine's bounds allow must fit one journal entry");
 
 bool is_journaled(const EngineRequest& r) {
-  return r.kind == EngineRequest::Kind::card_message ||
-         r.kind == EngineRequest::Kind::admin_command;
+  return r.kind == EngineRequest::Kind::card_message || r.kind == EngineRequest::Kind::admin_command;
 }
 
 Timestamp wall_clock_now() {
@@ -43,9 +42,7 @@ Timestamp wall_clock_now() {
 
 // The request a card message carries, whichever way the queue holds it.
 [[maybe_unused]] iso8583::Message* request_of(iso8583::Message& m) { return &m; }
-[[maybe_unused]] iso8583::Message* request_of(const std::unique_ptr<iso8583::Message>& m) {
-  return m.get();
-}
+[[maybe_unused]] iso8583::Message* request_of(const std::unique_ptr<iso8583::Message>& m) { return m.get(); }
 
 double ms_since(Clock::time_point t) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
@@ -148,16 +145,15 @@ Result<RecoveryReport, RecoveryError> recover(journal::Journal& journal, engine:
   if (snapshot->has_value()) {
     const journal::Snapshot& s = **snapshot;
     if (auto restored = engine.deserialize(s.state); !restored) {
-      return RecoveryError{"snapshot " + s.path + " does not deserialize into engine state: " +
-                           restored.error().message};
+      return RecoveryError{"snapshot " + s.path +
+                           " does not deserialize into engine state: " + restored.error().message};
     }
     report.snapshot_loaded = true;
     report.snapshot_sequence = s.last_applied_sequence;
   }
   std::string replay_error;
   std::vector<engine::Event> events;
-  auto replayed = journal.replay(report.snapshot_sequence + 1, [&](uint64_t seq,
-                                                                   std::span<const uint8_t> p) {
+  auto replayed = journal.replay(report.snapshot_sequence + 1, [&](uint64_t seq, std::span<const uint8_t> p) {
     if (!replay_error.empty()) return;
     auto command = engine::decode_command(p);
     if (!command) {
@@ -176,9 +172,9 @@ Result<RecoveryReport, RecoveryError> recover(journal::Journal& journal, engine:
   return report;
 }
 
-EngineLoop::EngineLoop(const ServerConfig& config, journal::Journal& journal,
-                       engine::Engine& engine, EngineQueue& queue, ServerMetrics& metrics,
-                       std::shared_ptr<spdlog::logger> log, uint64_t snapshot_sequence)
+EngineLoop::EngineLoop(const ServerConfig& config, journal::Journal& journal, engine::Engine& engine,
+                       EngineQueue& queue, ServerMetrics& metrics, std::shared_ptr<spdlog::logger> log,
+                       uint64_t snapshot_sequence)
     : config_(config),
       journal_(journal),
       engine_(engine),
@@ -296,16 +292,15 @@ size_t EngineLoop::check_security(std::vector<EngineRequest>& batch, size_t from
     if (r.kind != EngineRequest::Kind::card_message) continue;
     if (issued) break;
     iso8583::Message* request = request_of(r.iso_request);
-    if (request != nullptr)
-      security_->check(engine_, *request, &std::get<engine::CardMessage>(r.body));
+    if (request != nullptr) security_->check(engine_, *request, &std::get<engine::CardMessage>(r.body));
   }
   return i;
 }
 
 // Appends journaled requests from `from` on until `end` or until the journal's batch buffer
 // is full; returns one past the last request covered.
-size_t EngineLoop::append_until_full(const std::vector<EngineRequest>& batch, size_t from,
-                                     size_t end, Timestamp time) {
+size_t EngineLoop::append_until_full(const std::vector<EngineRequest>& batch, size_t from, size_t end,
+                                     Timestamp time) {
   size_t i = from;
   for (; i < end; ++i) {
     if (!is_journaled(batch[i])) continue;
@@ -335,8 +330,7 @@ void EngineLoop::commit_or_die() {
   ServerMetrics::bump(metrics_.entries_committed, entries);
 }
 
-void EngineLoop::apply_and_answer(std::vector<EngineRequest>& batch, size_t from, size_t to,
-                                  Timestamp time) {
+void EngineLoop::apply_and_answer(std::vector<EngineRequest>& batch, size_t from, size_t to, Timestamp time) {
   for (size_t i = from; i < to; ++i) {
     EngineRequest& r = batch[i];
     if (!is_journaled(r)) {
@@ -375,14 +369,11 @@ void EngineLoop::answer_query(EngineRequest& request) {
 // account and hold), so it stalls the engine for as long as that takes: on demand only.
 nlohmann::json EngineLoop::stats_json(bool audit) const {
   const engine::EngineCounters& k = engine_.counters();
-  nlohmann::json answer{{"commands", k.commands},
-                        {"card_messages", k.card_messages},
-                        {"approvals", k.approvals},
-                        {"declines", k.declines},
-                        {"duplicates", k.duplicates},
-                        {"advices_over_limit", k.advices_over_limit},
-                        {"holds_expired", k.holds_expired},
-                        {"active_holds", engine_.ledger().active_hold_count()}};
+  nlohmann::json answer{
+      {"commands", k.commands},           {"card_messages", k.card_messages},
+      {"approvals", k.approvals},         {"declines", k.declines},
+      {"duplicates", k.duplicates},       {"advices_over_limit", k.advices_over_limit},
+      {"holds_expired", k.holds_expired}, {"active_holds", engine_.ledger().active_hold_count()}};
   if (audit) {
     const auto started = Clock::now();
     answer["books_balance"] = engine_.ledger().books_balance();
@@ -439,16 +430,14 @@ bool EngineLoop::fork_snapshot() {
   if (pid < 0) {
     const int err = errno;
     ::close(fds[0]);
-    log_->warn("snapshot at sequence {}: fork failed ({}); writing it inline", sequence,
-               std::strerror(err));
+    log_->warn("snapshot at sequence {}: fork failed ({}); writing it inline", sequence, std::strerror(err));
     return false;
   }
   ::fcntl(fds[0], F_SETFL, O_NONBLOCK);
   child_ = SnapshotChild{pid, fds[0], sequence, Clock::now(), fork_ms};
-  metrics_.snapshot_fork_us_max.store(
-      std::max(metrics_.snapshot_fork_us_max.load(std::memory_order_relaxed),
-               static_cast<uint64_t>(fork_ms * 1000)),
-      std::memory_order_relaxed);
+  metrics_.snapshot_fork_us_max.store(std::max(metrics_.snapshot_fork_us_max.load(std::memory_order_relaxed),
+                                               static_cast<uint64_t>(fork_ms * 1000)),
+                                      std::memory_order_relaxed);
   return true;
 }
 
@@ -469,8 +458,7 @@ void EngineLoop::reap_snapshot(bool wait) {
   const double seconds = ms_since(child.started) / 1000;
   if (r < 0) {
     ServerMetrics::bump(metrics_.snapshot_failures);
-    log_->error("snapshot at sequence {}: waitpid failed: {}", child.sequence,
-                std::strerror(errno));
+    log_->error("snapshot at sequence {}: waitpid failed: {}", child.sequence, std::strerror(errno));
     return;
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == kChildOk) {

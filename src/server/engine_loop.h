@@ -52,16 +52,16 @@
 
 #include <sys/types.h>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/logger.h>
+#include <nlohmann/json.hpp>
 
 #include "base/result.h"
 #include "engine/engine.h"
 #include "journal/journal.h"
+#include "security/verifier.h"
 #include "server/config.h"
 #include "server/engine_queue.h"
 #include "server/metrics.h"
-#include "security/verifier.h"
 
 namespace holdfast::server {
 
@@ -116,11 +116,9 @@ class EngineLoop {
   void process(std::vector<EngineRequest>& batch);
   static void refuse_out_of_bounds(std::vector<EngineRequest>& batch);
   size_t check_security(std::vector<EngineRequest>& batch, size_t from);
-  size_t append_until_full(const std::vector<EngineRequest>& batch, size_t from, size_t end,
-                           Timestamp time);
+  size_t append_until_full(const std::vector<EngineRequest>& batch, size_t from, size_t end, Timestamp time);
   void commit_or_die();
-  void apply_and_answer(std::vector<EngineRequest>& batch, size_t from, size_t to,
-                        Timestamp time);
+  void apply_and_answer(std::vector<EngineRequest>& batch, size_t from, size_t to, Timestamp time);
   void answer_query(EngineRequest& request);
   nlohmann::json reload_keys();
   nlohmann::json stats_json(bool audit) const;

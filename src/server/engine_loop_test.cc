@@ -15,8 +15,8 @@
 #include "crypto/cvv.h"
 #include "crypto/digits.h"
 #include "crypto/emv.h"
-#include "crypto/primitives.h"
 #include "crypto/luhn.h"
+#include "crypto/primitives.h"
 #include "engine/command_codec.h"
 #include "engine/limits.h"
 #include "gateway/admin_json.h"
@@ -34,12 +34,22 @@ const std::string kPan = "622588001234567" + std::string(1, *crypto::luhn_check_
 constexpr const char* kExpiry = "2812";
 const std::string kCvk = "0123456789ABCDEFFEDCBA9876543210";
 // A wallet token for the card, in a token BIN range with keys of its own.
-const std::string kTokenPan = "489537000000001" + std::string(1, *crypto::luhn_check_digit("489537000000001"));
+const std::string kTokenPan =
+    "489537000000001" + std::string(1, *crypto::luhn_check_digit("489537000000001"));
 constexpr const char* kTokenExpiry = "2905";
 const std::string kTokenCvk = "1C2D3E4F5A6B7C8D9EAFB0C1D2E3F405";
 const std::string kTokenImk = "0123456789ABCDEFFEDCBA9876543210";
 // Terminal data of an ARQC (9F02 9F03 9F1A 95 5F2A 9A 9C 9F37 82), as src/security tests use.
-const std::string kTerminal = "000000001000" "000000000000" "0156" "0000000000" "0156" "250101" "00" "11223344" "1800";
+const std::string kTerminal =
+    "000000001000"
+    "000000000000"
+    "0156"
+    "0000000000"
+    "0156"
+    "250101"
+    "00"
+    "11223344"
+    "1800";
 constexpr const char* kVisaCvn10Iad = "06010A03A00000";
 
 crypto::Bytes hx(std::string_view h) { return *crypto::pack_nibbles(h); }
@@ -72,8 +82,8 @@ class EngineLoopTest : public ::testing::Test {
     cvk.type = security::KeyType::cvk;
     cvk.scope = "622588";
     HF_ASSERT(store->add(*kek, cvk, hx(kCvk)).ok());
-    for (const auto& [type, key] : {std::pair{security::KeyType::cvk, kTokenCvk},
-                                    std::pair{security::KeyType::imk_ac, kTokenImk}}) {
+    for (const auto& [type, key] :
+         {std::pair{security::KeyType::cvk, kTokenCvk}, std::pair{security::KeyType::imk_ac, kTokenImk}}) {
       security::KeyStore::AddOptions token_key;
       token_key.type = type;
       token_key.scope = "489537";
@@ -141,8 +151,9 @@ class EngineLoopTest : public ::testing::Test {
   }
   void run() {
     queue_.close();
-    EngineLoop loop(config_, *journal_, engine_, queue_, metrics_,
-                    std::make_shared<spdlog::logger>("loop", std::make_shared<spdlog::sinks::null_sink_mt>()));
+    EngineLoop loop(
+        config_, *journal_, engine_, queue_, metrics_,
+        std::make_shared<spdlog::logger>("loop", std::make_shared<spdlog::sinks::null_sink_mt>()));
     loop.set_security(stage_.get(), ring_.get());
     loop.run();
   }
@@ -179,12 +190,13 @@ std::string token_icc(const std::string& atc, bool corrupt = false) {
   auto mk = crypto::derive_icc_master_key(hx(kTokenImk), kTokenPan, "00", crypto::MasterKeyOption::kA);
   HF_ASSERT(mk.ok());
   const crypto::Bytes iad = hx(kVisaCvn10Iad);
-  auto ac = crypto::generate_ac(*mk, crypto::concat(terminal, crypto::Bytes(iad.begin() + 3, iad.begin() + 7)),
-                                crypto::AcPadding::kZeroIfNeeded);
+  auto ac =
+      crypto::generate_ac(*mk, crypto::concat(terminal, crypto::Bytes(iad.begin() + 3, iad.begin() + 7)),
+                          crypto::AcPadding::kZeroIfNeeded);
   HF_ASSERT(ac.ok());
   if (corrupt) (*ac)[0] ^= 0x01;
-  const std::string t = tlv("9F26", crypto::unpack_nibbles(*ac)) + tlv("9F27", "80") + tlv("9F10", kVisaCvn10Iad) +
-                        tlv("9F36", atc) + tlv("9F02", kTerminal.substr(0, 12)) +
+  const std::string t = tlv("9F26", crypto::unpack_nibbles(*ac)) + tlv("9F27", "80") +
+                        tlv("9F10", kVisaCvn10Iad) + tlv("9F36", atc) + tlv("9F02", kTerminal.substr(0, 12)) +
                         tlv("9F03", kTerminal.substr(12, 12)) + tlv("9F1A", kTerminal.substr(24, 4)) +
                         tlv("95", kTerminal.substr(28, 10)) + tlv("5F2A", kTerminal.substr(38, 4)) +
                         tlv("9A", kTerminal.substr(42, 6)) + tlv("9C", kTerminal.substr(48, 2)) +
@@ -200,7 +212,11 @@ class TokenLoopTest : public EngineLoopTest {
     admin({{"op", "create_card_range"}, {"prefix_low", "622588"}, {"prefix_high", "622588"}});
     admin({{"op", "open_account"}, {"id", 1001u}, {"currency", "156"}, {"credit_limit_minor", 100000u}});
     admin({{"op", "issue_card"}, {"id", 5001u}, {"account_id", 1001u}, {"pan", kPan}, {"expiry", kExpiry}});
-    admin({{"op", "provision_token"}, {"id", 7001u}, {"card_id", 5001u}, {"token_pan", kTokenPan}, {"wallet", 1u}});
+    admin({{"op", "provision_token"},
+           {"id", 7001u},
+           {"card_id", 5001u},
+           {"token_pan", kTokenPan},
+           {"wallet", 1u}});
   }
   void token_cvv2(int stan, const std::string& cvv2) {
     auto m = purchase(stan, kTokenPan, kTokenExpiry, "810");
@@ -273,7 +289,8 @@ TEST_F(TokenLoopTest, ATokenMessageWithoutItsCryptogramIsDeclined) {
 TEST_F(EngineLoopTest, ACardIssuedInTheSameBatchIsSeenByTheVerifier) {
   const auto cvv2 = crypto::compute_cvv({kPan, kExpiry, "000"}, hx(kCvk.substr(0, 16)), hx(kCvk.substr(16)));
   ASSERT_TRUE(cvv2.ok());
-  const std::string wrong = std::string(1, (*cvv2)[0] == '9' ? '0' : static_cast<char>((*cvv2)[0] + 1)) + cvv2->substr(1);
+  const std::string wrong =
+      std::string(1, (*cvv2)[0] == '9' ? '0' : static_cast<char>((*cvv2)[0] + 1)) + cvv2->substr(1);
   admin({{"op", "create_card_range"}, {"prefix_low", "622588"}, {"prefix_high", "622588"}});
   admin({{"op", "open_account"}, {"id", 1001u}, {"currency", "156"}, {"credit_limit_minor", 100000u}});
   admin({{"op", "issue_card"}, {"id", 5001u}, {"account_id", 1001u}, {"pan", kPan}, {"expiry", kExpiry}});
@@ -287,7 +304,6 @@ TEST_F(EngineLoopTest, ACardIssuedInTheSameBatchIsSeenByTheVerifier) {
   // Everything was journaled: three admin commands and two card messages.
   EXPECT_EQ(journal_->last_committed_sequence(), 5u);
 }
-
 
 // Issue 8 item 2: a command the admin edge accepted could be one the decoder refuses, and the
 // server could then never restart. Every command kind at the bounds of engine/limits.h goes
@@ -324,7 +340,10 @@ engine::EngineConfig config_at_bounds() {
 
 TEST_F(EngineLoopTest, EveryCommandKindAtItsBoundsIsJournaledAndReplaysAfterRestart) {
   ASSERT_TRUE(apply_engine_config(*journal_, engine_, config_at_bounds()).ok());
-  admin({{"op", "create_card_range"}, {"prefix_low", "622588"}, {"prefix_high", "622588"}, {"product", product_at_bounds()}});
+  admin({{"op", "create_card_range"},
+         {"prefix_low", "622588"},
+         {"prefix_high", "622588"},
+         {"product", product_at_bounds()}});
   admin({{"op", "open_account"}, {"id", 1001u}, {"currency", "156"}, {"credit_limit_minor", 100000u}});
   admin({{"op", "issue_card"}, {"id", 5001u}, {"account_id", 1001u}, {"pan", kPan}, {"expiry", kExpiry}});
   card_not_present(1, "000");
@@ -334,25 +353,45 @@ TEST_F(EngineLoopTest, EveryCommandKindAtItsBoundsIsJournaledAndReplaysAfterRest
       {{"op", "set_card_status"}, {"card_id", 5001u}, {"status", "active"}},
       {{"op", "reset_pin_tries"}, {"card_id", 5001u}},
       {{"op", "set_credit_limit"}, {"account_id", 1001u}, {"credit_limit_minor", 200000u}},
-      {{"op", "set_uplift"}, {"account_id", 1001u}, {"uplift_minor", 1000u}, {"expires_at_s", 1'900'000'000u}},
+      {{"op", "set_uplift"},
+       {"account_id", 1001u},
+       {"uplift_minor", 1000u},
+       {"expires_at_s", 1'900'000'000u}},
       {{"op", "provision_token"}, {"id", 7001u}, {"card_id", 5001u}, {"token_pan", token}, {"wallet", 255u}},
       {{"op", "set_token_status"}, {"token_id", 7001u}, {"status", "active"}},
       {{"op", "request_uplift"}, {"card_id", 5001u}, {"country", "840"}, {"channel", "card_present"}},
-      {{"op", "present"}, {"record_id", record_id}, {"kind", "first_presentment"}, {"pan", kPan},
-       {"amount_minor", "5000"}, {"currency", "156"}, {"mcc", "5411"}, {"country", "CHN"}, {"card_present", "N"},
+      {{"op", "present"},
+       {"record_id", record_id},
+       {"kind", "first_presentment"},
+       {"pan", kPan},
+       {"amount_minor", "5000"},
+       {"currency", "156"},
+       {"mcc", "5411"},
+       {"country", "CHN"},
+       {"card_present", "N"},
        {"local_time", "2026-11-29T10:00:00"}},
       {{"op", "open_dispute"}, {"record_id", record_id}, {"reason_code", "4837"}, {"case_id", 1u}},
-      {{"op", "open_dispute"}, {"record_id", record_id}, {"reason_code", "12345678"}},  // at the bound, refused
-      {{"op", "dispute_action"}, {"case_id", 1u}, {"action", "attach_evidence"}, {"kind", "receipt"},
-       {"from", "cardholder"}, {"description", std::string(engine::limits::kMaxEvidenceDescriptionBytes, 'd')}},
-      {{"op", "dispute_action"}, {"case_id", 1u}, {"action", "file_chargeback"}, {"amount_minor", 5000u},
+      {{"op", "open_dispute"},
+       {"record_id", record_id},
+       {"reason_code", "12345678"}},  // at the bound, refused
+      {{"op", "dispute_action"},
+       {"case_id", 1u},
+       {"action", "attach_evidence"},
+       {"kind", "receipt"},
+       {"from", "cardholder"},
+       {"description", std::string(engine::limits::kMaxEvidenceDescriptionBytes, 'd')}},
+      {{"op", "dispute_action"},
+       {"case_id", 1u},
+       {"action", "file_chargeback"},
+       {"amount_minor", 5000u},
        {"reason_code", "87654321"}},
       {{"op", "close_compensation"}, {"case_id", 1u}, {"fee_waiver_minor", 100u}, {"reward_points", 5u}},
   };
   for (const json& request : requests) admin(request);
   run();
   ASSERT_EQ(sink_->lines.size(), 3 + requests.size());
-  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(json::parse(sink_->lines[i]).value("ok", false), true) << sink_->lines[i];
+  for (size_t i = 0; i < 3; ++i)
+    EXPECT_EQ(json::parse(sink_->lines[i]).value("ok", false), true) << sink_->lines[i];
   // The settings, every admin command and one 0100.
   EXPECT_EQ(journal_->last_committed_sequence(), 1 + 3 + requests.size() + 1);
   EXPECT_FALSE(engine_.disputes().empty());  // a real case in the snapshot below
@@ -403,7 +442,9 @@ TEST_F(EngineLoopTest, AJournalEntryThatIsNotACommandNamesItsFileAndOffset) {
 // One past each bound: refused at the edge with the field and the bound, nothing journaled.
 TEST_F(EngineLoopTest, ACommandPastItsBoundsIsRefusedBeforeJournaling) {
   auto refused = [&](json product, const std::string& field) {
-    json request{{"op", "create_card_range"}, {"prefix_low", "622588"}, {"prefix_high", "622588"},
+    json request{{"op", "create_card_range"},
+                 {"prefix_low", "622588"},
+                 {"prefix_high", "622588"},
                  {"product", std::move(product)}};
     auto body = gateway::parse_admin_command(request, hasher_, security::pan_encryptor(ring_.get()));
     ASSERT_FALSE(body.ok()) << field;
@@ -425,7 +466,8 @@ TEST_F(EngineLoopTest, ACommandPastItsBoundsIsRefusedBeforeJournaling) {
   settings.scheme_rules_json.push_back(' ');
   auto applied = apply_engine_config(*journal_, engine_, settings);
   ASSERT_FALSE(applied.ok());
-  EXPECT_NE(applied.error().message.find("engine.scheme_rules_file"), std::string::npos) << applied.error().message;
+  EXPECT_NE(applied.error().message.find("engine.scheme_rules_file"), std::string::npos)
+      << applied.error().message;
 
   // A producer that skipped the edge: the engine loop answers an error and journals nothing.
   engine::CreateCardRange range;

@@ -6,9 +6,7 @@
 
 namespace holdfast::server {
 
-EngineQueue::EngineQueue(size_t capacity) : capacity_(capacity), ring_(capacity) {
-  HF_REQUIRE(capacity > 0);
-}
+EngineQueue::EngineQueue(size_t capacity) : capacity_(capacity), ring_(capacity) { HF_REQUIRE(capacity > 0); }
 
 EngineQueue::Push EngineQueue::push(EngineRequest& request, std::function<void()> on_space) {
   for (;;) {

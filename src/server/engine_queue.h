@@ -33,8 +33,7 @@ class ReplySink {
   // A card message was applied: build and send the ISO 8583 response. Called on the engine
   // thread for every reply; implementations collect replies and hop to their own executor
   // once per burst, not once per reply. `request` goes back to the connection for reuse.
-  virtual void deliver_iso(std::unique_ptr<iso8583::Message> request,
-                           const engine::Reply& reply) = 0;
+  virtual void deliver_iso(std::unique_ptr<iso8583::Message> request, const engine::Reply& reply) = 0;
   // An admin request was answered: send one JSON line.
   virtual void deliver_line(std::string line) = 0;
 };
@@ -51,7 +50,7 @@ struct EngineRequest {
   // card_message: what the response echoes. A pointer so that moving a request through the
   // queue moves 8 bytes, and the connection can reuse the message's buffer for the next one.
   std::unique_ptr<iso8583::Message> iso_request;
-  nlohmann::json query;          // admin_query: the request; admin_echo: the answer
+  nlohmann::json query;  // admin_query: the request; admin_echo: the answer
   std::shared_ptr<ReplySink> sink;
 };
 
@@ -78,8 +77,7 @@ class EngineQueue {
 
   // Moves up to `max` requests into `out` (cleared first), waiting until at least one is there,
   // `deadline` passes, or the queue is closed. Returns false when closed and empty.
-  bool pop_batch(std::vector<EngineRequest>* out, size_t max,
-                 std::chrono::steady_clock::time_point deadline);
+  bool pop_batch(std::vector<EngineRequest>* out, size_t max, std::chrono::steady_clock::time_point deadline);
 
   // Refuses further pushes and wakes everyone; requests already queued can still be popped.
   void close();

@@ -10,9 +10,7 @@ namespace {
 
 // Fields whose contents must never reach a log: PAN, track 2, track 3, track 1, PIN block,
 // ICC data. A decode reason for them may quote a byte, so only its position is logged.
-bool is_sensitive(int de) {
-  return de == 2 || de == 35 || de == 36 || de == 45 || de == 52 || de == 55;
-}
+bool is_sensitive(int de) { return de == 2 || de == 35 || de == 36 || de == 45 || de == 52 || de == 55; }
 
 constexpr size_t kReadChunkBytes = 16 * 1024;
 // Messages kept for reuse per connection (each is ~1.1 KiB plus its buffer).
@@ -44,8 +42,8 @@ bool IsoSession::ErrorLog::admit() {
 // One line for the errors not logged since the last summary; `last` describes the newest.
 void IsoSession::log_suppressed(ErrorLog& log, const char* what, std::string_view last) {
   log.last_summary = std::chrono::steady_clock::now();
-  ctx_.log->warn("connection {}: {} more {} not logged individually ({} in all){}{}", peer_,
-                 log.suppressed, what, log.seen, last.empty() ? "" : "; latest: ", last);
+  ctx_.log->warn("connection {}: {} more {} not logged individually ({} in all){}{}", peer_, log.suppressed,
+                 what, log.seen, last.empty() ? "" : "; latest: ", last);
   log.suppressed = 0;
 }
 
@@ -55,16 +53,15 @@ void IsoSession::commit_read(size_t n) { reader_.commit_written(n); }
 Session::Step IsoSession::handle_next() {
   const FrameReader::Next next = reader_.next();
   switch (next.status) {
-    case FrameReader::Status::need_more:
-      return Step::need_more;
+    case FrameReader::Status::need_more: return Step::need_more;
     case FrameReader::Status::frame:
       ServerMetrics::bump(ctx_.metrics->messages_in);
       handle_message(next.message);
       return Step::handled;
     case FrameReader::Status::oversize:
       ServerMetrics::bump(ctx_.metrics->decode_errors);
-      ctx_.log->warn("connection {}: frame length {} exceeds max_frame_bytes {}; closing",
-                     peer_, next.declared_length, ctx_.config->max_frame_bytes);
+      ctx_.log->warn("connection {}: frame length {} exceeds max_frame_bytes {}; closing", peer_,
+                     next.declared_length, ctx_.config->max_frame_bytes);
       return Step::fatal;
     case FrameReader::Status::bad_header:
       ServerMetrics::bump(ctx_.metrics->decode_errors);
@@ -103,8 +100,7 @@ void IsoSession::handle_message(std::span<const uint8_t> wire) {
     if (format_log_.admit()) {
       ctx_.log->info("connection {}: MTI {} answered with 30: {}", peer_, message->mti(),
                      card_message.error().reason);
-    } else if (std::chrono::steady_clock::now() - format_log_.last_summary >=
-               kErrorSummaryInterval) {
+    } else if (std::chrono::steady_clock::now() - format_log_.last_summary >= kErrorSummaryInterval) {
       log_suppressed(format_log_, "format errors (answered with 30)", card_message.error().reason);
     }
     answer_format_error(*message);
@@ -132,12 +128,13 @@ void IsoSession::log_decode_error(const iso8583::DecodeError& error, size_t wire
   }
   std::string what;
   if (is_sensitive(error.field)) {
-    what = fmt::format("{}-byte message does not decode with {}: field {} at offset {} is "
-                       "malformed (content withheld)",
-                       wire_size, ctx_.config->spec, error.field, error.offset);
+    what = fmt::format(
+        "{}-byte message does not decode with {}: field {} at offset {} is "
+        "malformed (content withheld)",
+        wire_size, ctx_.config->spec, error.field, error.offset);
   } else {
-    what = fmt::format("{}-byte message does not decode with {}: {}", wire_size,
-                       ctx_.config->spec, iso8583::describe(error));
+    what = fmt::format("{}-byte message does not decode with {}: {}", wire_size, ctx_.config->spec,
+                       iso8583::describe(error));
   }
   if (full) {
     ctx_.log->warn("connection {}: {}", peer_, what);
@@ -147,8 +144,7 @@ void IsoSession::log_decode_error(const iso8583::DecodeError& error, size_t wire
 }
 
 // Engine thread: one lock per reply, one strand hop per burst.
-void IsoSession::deliver_iso(std::unique_ptr<iso8583::Message> request,
-                             const engine::Reply& reply) {
+void IsoSession::deliver_iso(std::unique_ptr<iso8583::Message> request, const engine::Reply& reply) {
   bool post = false;
   {
     std::lock_guard lock(inbox_mu_);
@@ -192,8 +188,7 @@ bool IsoSession::send_response(const iso8583::Message& response, bool from_engin
     // A response we built and cannot encode is our bug; the acquirer times out and reverses.
     out.resize(start);
     ctx_.log->error("connection {}: response MTI {} does not encode: {}", peer_, response.mti(),
-                    encoded ? std::string("too long for the framing")
-                            : iso8583::describe(encoded.error()));
+                    encoded ? std::string("too long for the framing") : iso8583::describe(encoded.error()));
     reply_dropped(from_engine);
     return false;
   }

@@ -33,8 +33,7 @@ class IsoSession final : public Session {
 
   ~IsoSession() override;
 
-  void deliver_iso(std::unique_ptr<iso8583::Message> request,
-                   const engine::Reply& reply) override;
+  void deliver_iso(std::unique_ptr<iso8583::Message> request, const engine::Reply& reply) override;
   void deliver_line(std::string line) override;
 
  protected:

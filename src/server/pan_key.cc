@@ -37,13 +37,14 @@ std::string octal_mode(mode_t mode) {
 Result<Key, PanKeyError> read_key(const std::string& path) {
   Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
   if (f.fd < 0) return PanKeyError{errno_text("cannot open PAN key file", path)};
-  struct stat st{};
+  struct stat st {};
   if (::fstat(f.fd, &st) != 0) return PanKeyError{errno_text("cannot stat PAN key file", path)};
   if (!S_ISREG(st.st_mode)) return PanKeyError{"PAN key file " + path + " is not a regular file"};
   if ((st.st_mode & 077) != 0) {
     return PanKeyError{"PAN key file " + path + " has mode " + octal_mode(st.st_mode) +
                        ": group or others may use it, and whoever reads it can search every PAN hash; "
-                       "make it owner-only (chmod 600 " + path + ")"};
+                       "make it owner-only (chmod 600 " +
+                       path + ")"};
   }
   Key key{};
   uint8_t extra = 0;
@@ -61,8 +62,7 @@ Result<Key, PanKeyError> create_key(const std::string& path) {
   }
   Fd f{::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)};
   if (f.fd < 0) return PanKeyError{errno_text("cannot create PAN key file", path)};
-  if (::write(f.fd, key.data(), key.size()) != static_cast<ssize_t>(key.size()) ||
-      ::fsync(f.fd) != 0) {
+  if (::write(f.fd, key.data(), key.size()) != static_cast<ssize_t>(key.size()) || ::fsync(f.fd) != 0) {
     const PanKeyError e{errno_text("cannot write PAN key file", path)};
     ::unlink(path.c_str());  // a short key file would be worse than none
     return e;
@@ -109,7 +109,7 @@ Result<std::string, PanKeyError> pan_key_path(const std::string& data_dir, const
 }
 
 Result<Key, PanKeyError> load_or_create_pan_key(const std::string& path, bool create_if_missing) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) == 0) return read_key(path);
   if (errno != ENOENT || !create_if_missing) {
     return PanKeyError{errno_text("cannot find PAN key file", path)};

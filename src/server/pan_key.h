@@ -31,6 +31,6 @@ Result<std::string, PanKeyError> pan_key_path(const std::string& data_dir, const
 // an error: a truncated key would silently hash every PAN differently. So is a file that is not
 // a regular file, or whose mode lets group or others read or write it.
 Result<std::array<uint8_t, 32>, PanKeyError> load_or_create_pan_key(const std::string& path,
-                                                                     bool create_if_missing);
+                                                                    bool create_if_missing);
 
 }  // namespace holdfast::server

@@ -19,16 +19,14 @@ namespace holdfast::server {
 namespace {
 
 // Which engine settings differ, by config key (values are not secret, but keep it short).
-std::string describe_engine_config_change(const engine::EngineConfig& a,
-                                          const engine::EngineConfig& b) {
+std::string describe_engine_config_change(const engine::EngineConfig& a, const engine::EngineConfig& b) {
   std::string keys;
   auto note = [&](bool differs, const char* key) {
     if (differs) keys += (keys.empty() ? "engine." : ", engine.") + std::string(key);
   };
   note(a.default_hold_days != b.default_hold_days, "default_hold_days");
   note(!(a.mcc_hold_rules == b.mcc_hold_rules), "mcc_hold_rules");
-  note(a.message_record_retention_days != b.message_record_retention_days,
-       "message_record_retention_days");
+  note(a.message_record_retention_days != b.message_record_retention_days, "message_record_retention_days");
   note(a.max_message_records != b.max_message_records, "max_message_records");
   note(a.max_expiries_per_tick != b.max_expiries_per_tick, "max_expiries_per_tick");
   note(a.require_sign_on != b.require_sign_on, "require_sign_on");
@@ -52,8 +50,7 @@ Result<Ok, ServerError> Server::start() {
   if (spec == nullptr) return ServerError{"unknown message spec \"" + config_.spec + "\""};
   if (auto opened = open_state(); !opened) return opened;
   queue_ = std::make_unique<EngineQueue>(config_.engine_queue_capacity);
-  session_context_ = SessionContext{&config_, spec,     pan_hasher_.get(), queue_.get(),
-                                    &metrics_, this, log_};
+  session_context_ = SessionContext{&config_, spec, pan_hasher_.get(), queue_.get(), &metrics_, this, log_};
   session_context_.security = security_.get();
   session_context_.keys = key_ring_.get();
   if (auto r = listen(iso_acceptor_, config_.iso_address, config_.iso_port, "iso"); !r) return r;
@@ -82,9 +79,11 @@ Result<Ok, ServerError> Server::start() {
     });
   }
   started_ = true;
-  log_->info("serving {} ISO 8583 ({} framing) on {}:{}, admin JSON lines on {}:{}, {} I/O "
-             "thread(s)", config_.spec, framing_name(config_.framing), config_.iso_address,
-             iso_port_.load(), config_.admin_address, admin_port_.load(), config_.io_threads);
+  log_->info(
+      "serving {} ISO 8583 ({} framing) on {}:{}, admin JSON lines on {}:{}, {} I/O "
+      "thread(s)",
+      config_.spec, framing_name(config_.framing), config_.iso_address, iso_port_.load(),
+      config_.admin_address, admin_port_.load(), config_.io_threads);
   return Ok{};
 }
 
@@ -121,15 +120,14 @@ Result<Ok, ServerError> Server::open_state() {
   if (!key) return ServerError{key.error().message};
   pan_hasher_ = std::make_unique<gateway::PanHasher>(*key);
   if (!config_.key_store_file.empty()) {
-    key_ring_ = std::make_unique<security::KeyRing>(
-        config_.key_store_file, security::MasterKeySource{config_.master_key_file});
+    key_ring_ = std::make_unique<security::KeyRing>(config_.key_store_file,
+                                                    security::MasterKeySource{config_.master_key_file});
     auto loaded = key_ring_->reload();
     if (!loaded) return ServerError{"card security keys: " + loaded.error().message};
     security::disable_core_dumps();  // the process now holds clear keys
     log_->info("card security: {} keys loaded from {}", *loaded, config_.key_store_file);
   }
-  security_ = std::make_unique<security::SecurityStage>(key_ring_.get(),
-                                                        iso8583::find_spec(config_.spec));
+  security_ = std::make_unique<security::SecurityStage>(key_ring_.get(), iso8583::find_spec(config_.spec));
 
   // A fresh secret for the engine's indexes on every start: keys chosen on the wire cannot be
   // made to collide (the seed changes no reply and no state, so replay does not need it).
@@ -143,12 +141,12 @@ Result<Ok, ServerError> Server::open_state() {
                        " (the data directory needs an operator's attention)"};
   }
   recovery_ = *recovered;
-  log_->info("recovered {}: snapshot {} at sequence {}, {} journal entries replayed, last "
-             "sequence {}, {} torn bytes cut{}{}, in {:.3f} s",
-             data_dir_, recovery_.snapshot_loaded ? "loaded" : "none",
-             recovery_.snapshot_sequence, recovery_.entries_replayed, recovery_.last_sequence,
-             recovery_.torn_bytes_cut, recovery_.torn_reason.empty() ? "" : ": ",
-             recovery_.torn_reason, recovery_.seconds);
+  log_->info(
+      "recovered {}: snapshot {} at sequence {}, {} journal entries replayed, last "
+      "sequence {}, {} torn bytes cut{}{}, in {:.3f} s",
+      data_dir_, recovery_.snapshot_loaded ? "loaded" : "none", recovery_.snapshot_sequence,
+      recovery_.entries_replayed, recovery_.last_sequence, recovery_.torn_bytes_cut,
+      recovery_.torn_reason.empty() ? "" : ": ", recovery_.torn_reason, recovery_.seconds);
   // The config file's engine settings win; they are journaled (Configure) so that a replay
   // applies every command under the settings it was first applied under.
   const engine::EngineConfig before = engine_->config();
@@ -159,18 +157,17 @@ Result<Ok, ServerError> Server::open_state() {
       log_->info("new data directory: engine settings journaled at sequence {}",
                  journal_->last_committed_sequence());
     } else {
-      log_->warn("engine settings in the config differ from the data directory's ({}); the "
-                 "config's are journaled at sequence {} and in force from now on",
-                 describe_engine_config_change(before, config_.engine),
-                 journal_->last_committed_sequence());
+      log_->warn(
+          "engine settings in the config differ from the data directory's ({}); the "
+          "config's are journaled at sequence {} and in force from now on",
+          describe_engine_config_change(before, config_.engine), journal_->last_committed_sequence());
     }
   }
   return Ok{};
 }
 
-Result<Ok, ServerError> Server::listen(asio::ip::tcp::acceptor& acceptor,
-                                       const std::string& address, uint16_t port,
-                                       const char* what) {
+Result<Ok, ServerError> Server::listen(asio::ip::tcp::acceptor& acceptor, const std::string& address,
+                                       uint16_t port, const char* what) {
   std::error_code ec;
   const auto ip = asio::ip::make_address(address, ec);
   if (ec) return ServerError{std::string(what) + " address \"" + address + "\": " + ec.message()};
@@ -192,30 +189,30 @@ Result<Ok, ServerError> Server::listen(asio::ip::tcp::acceptor& acceptor,
 
 template <typename SessionType>
 void Server::accept(asio::ip::tcp::acceptor& acceptor) {
-  acceptor.async_accept(asio::make_strand(io_), [this, &acceptor](const std::error_code& ec,
-                                                                  asio::ip::tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
-    if (ec) {
-      log_->warn("accept failed: {}", ec.message());
-    } else {
-      ServerMetrics::bump(metrics_.connections_accepted);
-      auto session = std::make_shared<SessionType>(std::move(socket), session_context_);
-      bool registered = false;
-      {
-        std::lock_guard lock(sessions_mu_);
-        if (accepting_) {
-          std::erase_if(sessions_, [](const std::weak_ptr<Session>& w) { return w.expired(); });
-          sessions_.push_back(session);
-          registered = true;
+  acceptor.async_accept(
+      asio::make_strand(io_), [this, &acceptor](const std::error_code& ec, asio::ip::tcp::socket socket) {
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+        if (ec) {
+          log_->warn("accept failed: {}", ec.message());
+        } else {
+          ServerMetrics::bump(metrics_.connections_accepted);
+          auto session = std::make_shared<SessionType>(std::move(socket), session_context_);
+          bool registered = false;
+          {
+            std::lock_guard lock(sessions_mu_);
+            if (accepting_) {
+              std::erase_if(sessions_, [](const std::weak_ptr<Session>& w) { return w.expired(); });
+              sessions_.push_back(session);
+              registered = true;
+            }
+          }
+          // Stopping: the session closes as it goes out of scope (outside the lock, since its
+          // destructor reports to the tracker).
+          if (!registered) return;
+          session->start();
         }
-      }
-      // Stopping: the session closes as it goes out of scope (outside the lock, since its
-      // destructor reports to the tracker).
-      if (!registered) return;
-      session->start();
-    }
-    accept<SessionType>(acceptor);
-  });
+        accept<SessionType>(acceptor);
+      });
 }
 
 void Server::stop() {

@@ -23,20 +23,20 @@
 #include <thread>
 #include <vector>
 
-#include <asio.hpp>
 #include <spdlog/logger.h>
+#include <asio.hpp>
 
 #include "base/result.h"
 #include "engine/engine.h"
 #include "gateway/gateway.h"
 #include "journal/journal.h"
+#include "security/key_store.h"
+#include "security/verifier.h"
 #include "server/config.h"
 #include "server/engine_loop.h"
 #include "server/engine_queue.h"
 #include "server/metrics.h"
 #include "server/session.h"
-#include "security/key_store.h"
-#include "security/verifier.h"
 
 namespace holdfast::server {
 
@@ -47,8 +47,7 @@ struct ServerError {
 class Server final : private SessionTracker {
  public:
   // `log` nullptr: spdlog's default logger.
-  Server(std::string data_dir, ServerConfig config,
-         std::shared_ptr<spdlog::logger> log = nullptr);
+  Server(std::string data_dir, ServerConfig config, std::shared_ptr<spdlog::logger> log = nullptr);
   ~Server() override;  // stop()
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -69,8 +68,8 @@ class Server final : private SessionTracker {
 
  private:
   Result<Ok, ServerError> open_state();
-  Result<Ok, ServerError> listen(asio::ip::tcp::acceptor& acceptor, const std::string& address,
-                                 uint16_t port, const char* what);
+  Result<Ok, ServerError> listen(asio::ip::tcp::acceptor& acceptor, const std::string& address, uint16_t port,
+                                 const char* what);
   template <typename SessionType>
   void accept(asio::ip::tcp::acceptor& acceptor);
   void stop_sessions_input();
@@ -91,7 +90,7 @@ class Server final : private SessionTracker {
   std::unique_ptr<journal::Journal> journal_;
   std::unique_ptr<engine::Engine> engine_;
   std::unique_ptr<gateway::PanHasher> pan_hasher_;
-  std::unique_ptr<security::KeyRing> key_ring_;        // null without key_store_file
+  std::unique_ptr<security::KeyRing> key_ring_;  // null without key_store_file
   std::unique_ptr<security::SecurityStage> security_;
   std::unique_ptr<EngineQueue> queue_;
   std::unique_ptr<EngineLoop> loop_;

@@ -96,7 +96,7 @@ class IsoClient {
     std::vector<uint8_t> header(header_size(framing_));
     asio::read(socket_, asio::buffer(header));
     const size_t length = framing_ == Framing::len2 ? (size_t{header[0]} << 8 | header[1])
-                                              : std::stoul(std::string(header.begin(), header.end()));
+                                                    : std::stoul(std::string(header.begin(), header.end()));
     std::vector<uint8_t> body(length);
     asio::read(socket_, asio::buffer(body));
     auto decoded = iso8583::decode(spec_, body);
@@ -419,9 +419,10 @@ TEST_F(ServerTest, StateSurvivesARestartAndTheJournalAloneRebuildsIt) {
 // lock and the snapshots 0600 (whatever the umask), and the PAN key beside the directory.
 TEST_F(ServerTest, TheDataDirectoryAndEveryFileInItAreOwnerOnly) {
   const mode_t old_umask = ::umask(022);
-  std::filesystem::permissions(data_dir_, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
-                                              std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
-                                              std::filesystem::perms::others_exec);
+  std::filesystem::permissions(data_dir_,
+                               std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                                   std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
+                                   std::filesystem::perms::others_exec);
   start();
   {
     AdminClient ops = admin();
@@ -465,7 +466,8 @@ TEST_F(ServerTest, APanKeyInsideTheDataDirectoryOrReadableByOthersIsRefused) {
     out << std::string(32, '\x5a');
   }
   std::filesystem::permissions(key, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
-                                        std::filesystem::perms::group_read | std::filesystem::perms::others_read);
+                                        std::filesystem::perms::group_read |
+                                        std::filesystem::perms::others_read);
   config_.pan_key_file = key;
   {
     Server readable(data_dir_, config_, logger_);

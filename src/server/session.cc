@@ -80,8 +80,7 @@ bool Session::retry_held() {
         held_.reset();
         ++in_flight_;
         return true;
-      case EngineQueue::Push::full:
-        break;
+      case EngineQueue::Push::full: break;
       case EngineQueue::Push::closed:
         // The server is stopping and the engine has finished: the request was never
         // journaled, so dropping it unanswered is the same as a lost connection to the client.
@@ -109,10 +108,9 @@ void Session::start_read() {
   if (reading_) return;
   reading_ = true;
   const std::span<uint8_t> area = read_area();
-  socket_.async_read_some(asio::buffer(area.data(), area.size()),
-                          [self = shared_from_this()](const std::error_code& ec, size_t n) {
-                            self->on_read(ec, n);
-                          });
+  socket_.async_read_some(
+      asio::buffer(area.data(), area.size()),
+      [self = shared_from_this()](const std::error_code& ec, size_t n) { self->on_read(ec, n); });
 }
 
 void Session::on_read(const std::error_code& ec, size_t n) {

@@ -22,15 +22,15 @@
 #include <span>
 #include <vector>
 
-#include <asio.hpp>
 #include <spdlog/logger.h>
+#include <asio.hpp>
 
 #include "gateway/gateway.h"
 #include "iso8583/spec.h"
+#include "security/verifier.h"
 #include "server/config.h"
 #include "server/engine_queue.h"
 #include "server/metrics.h"
-#include "security/verifier.h"
 
 namespace holdfast::server {
 
@@ -90,9 +90,8 @@ class Session : public ReplySink, public std::enable_shared_from_this<Session> {
   // Runs `fn` on this connection's strand, keeping the session alive until it has run.
   template <typename Fn>
   void on_strand(Fn fn) {
-    asio::post(socket_.get_executor(), [self = shared_from_this(), fn = std::move(fn)]() mutable {
-      fn(*self);
-    });
+    asio::post(socket_.get_executor(),
+               [self = shared_from_this(), fn = std::move(fn)]() mutable { fn(*self); });
   }
 
   const SessionContext ctx_;  // a copy: cheap, and no lifetime question
