@@ -121,30 +121,32 @@ struct TokenProvisioning {
 // kind (same layout for each), then the extra block for card and token ("holders"), then token
 // provisioning. Units are in the names: _10m.._30d windows, _days, _hours, _pct (percent).
 // docs/rules.md lists each with its meaning.
-#define HF_RISK_ENTITY_FEATURES(X, P, C)                                                              \
-  X(P##_attempts_10m)                                                                                 \
-  X(P##_attempts_1h) X(P##_attempts_24h) X(P##_attempts_7d) X(P##_attempts_30d) X(P##_amount_10m)     \
-      X(P##_amount_1h) X(P##_amount_24h) X(P##_amount_7d) X(P##_amount_30d) X(P##_declines_1h)        \
-          X(P##_declines_24h) X(P##_distinct_##C##_1h) X(P##_distinct_##C##_24h) X(P##_dormancy_days) \
-              X(P##_age_days) X(P##_known)
+// The formatter does not keep X-macro lists stable: they are laid out by hand.
+// clang-format off
+#define HF_RISK_ENTITY_FEATURES(X, P, C)                                                         \
+  X(P##_attempts_10m) X(P##_attempts_1h) X(P##_attempts_24h) X(P##_attempts_7d) X(P##_attempts_30d) \
+  X(P##_amount_10m) X(P##_amount_1h) X(P##_amount_24h) X(P##_amount_7d) X(P##_amount_30d)         \
+  X(P##_declines_1h) X(P##_declines_24h) X(P##_distinct_##C##_1h) X(P##_distinct_##C##_24h)      \
+  X(P##_dormancy_days) X(P##_age_days) X(P##_known)
 
-#define HF_RISK_HOLDER_FEATURES(X, P)                                                                        \
-  X(P##_distinct_countries_24h)                                                                              \
-  X(P##_distinct_countries_30d) X(P##_distinct_mccs_24h) X(P##_new_merchant) X(P##_new_country)              \
-      X(P##_new_device) X(P##_cnp_share_pct) X(P##_cross_border_share_pct) X(P##_history_count)              \
-          X(P##_cvv2_fail_streak) X(P##_pin_fail_streak) X(P##_cryptogram_fail_streak) X(P##_over_limit_24h) \
-              X(P##_amount_max) X(P##_amount_vs_max_pct) X(P##_amount_vs_mean_pct)
+#define HF_RISK_HOLDER_FEATURES(X, P)                                                              \
+  X(P##_distinct_countries_24h) X(P##_distinct_countries_30d) X(P##_distinct_mccs_24h)           \
+  X(P##_new_merchant) X(P##_new_country) X(P##_new_device)                                       \
+  X(P##_cnp_share_pct) X(P##_cross_border_share_pct) X(P##_history_count)                        \
+  X(P##_cvv2_fail_streak) X(P##_pin_fail_streak) X(P##_cryptogram_fail_streak)                   \
+  X(P##_over_limit_24h) X(P##_amount_max) X(P##_amount_vs_max_pct) X(P##_amount_vs_mean_pct)
 
-#define HF_RISK_FEATURES(X)                                                                                \
-  X(amount)                                                                                                \
-  X(mcc) X(country) X(cross_border) X(channel) X(entry_mode) X(is_token) X(is_advice) X(chip_card)         \
-      X(chip_card_stripe_read) X(cvv2) X(pin) X(cryptogram) X(card) X(token) X(account) X(merchant)        \
-          X(terminal) X(device) HF_RISK_ENTITY_FEATURES(X, card, merchants)                                \
-              HF_RISK_ENTITY_FEATURES(X, token, merchants) HF_RISK_ENTITY_FEATURES(X, account, cards)      \
-                  HF_RISK_ENTITY_FEATURES(X, merchant, cards) HF_RISK_ENTITY_FEATURES(X, terminal, cards)  \
-                      HF_RISK_ENTITY_FEATURES(X, device, cards) HF_RISK_HOLDER_FEATURES(X, card)           \
-                          HF_RISK_HOLDER_FEATURES(X, token) X(token_age_hours) X(token_provisioned_abroad) \
-                              X(token_wallet_score) X(token_provisioning_stepped_up)
+#define HF_RISK_FEATURES(X)                                                                        \
+  X(amount) X(mcc) X(country) X(cross_border) X(channel) X(entry_mode) X(is_token) X(is_advice)  \
+  X(chip_card) X(chip_card_stripe_read) X(cvv2) X(pin) X(cryptogram)                            \
+  X(card) X(token) X(account) X(merchant) X(terminal) X(device)                                  \
+  HF_RISK_ENTITY_FEATURES(X, card, merchants) HF_RISK_ENTITY_FEATURES(X, token, merchants)       \
+  HF_RISK_ENTITY_FEATURES(X, account, cards) HF_RISK_ENTITY_FEATURES(X, merchant, cards)         \
+  HF_RISK_ENTITY_FEATURES(X, terminal, cards) HF_RISK_ENTITY_FEATURES(X, device, cards)          \
+  HF_RISK_HOLDER_FEATURES(X, card) HF_RISK_HOLDER_FEATURES(X, token)                             \
+  X(token_age_hours) X(token_provisioned_abroad) X(token_wallet_score)          \
+  X(token_provisioning_stepped_up)
+// clang-format on
 
 enum class Feature : uint16_t {
 #define HF_RISK_X(name) name,
