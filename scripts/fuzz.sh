@@ -21,6 +21,8 @@ declare -A plan=(
   [engine_input_fuzz]="1102 120000"
   [gateway_fuzz]="1103 1500000"
   [iso8583_decode_fuzz]="1104 500000"
+  [money_fuzz]="1105 8000"
+  [risk_fuzz]="1106 400000"
 )
 mode=runs seconds=""
 case "${1:-}" in
