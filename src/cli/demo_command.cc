@@ -363,7 +363,7 @@ int run_demo(const DemoOptions& o) {
       "card 5002 reported lost\n",
       loaded, portfolio->size(), kDemoPin);
   fmt::print(
-      "card security: master key and key store in {}/keys ({} keys: cvk, pvk, imk_ac for 622*, zpk for "
+      "card security: master key and key store in {}.keys ({} keys: cvk, pvk, imk_ac for 622*, zpk for "
       "acquirer {}, pan)\n\n",
       o.data_dir, keys->store->entries().size(), kDemoAcquirer);
   uint16_t next_atc = 1;
