@@ -1,5 +1,6 @@
 // risk: the feature store, the rule language and the default pack, as stories.
 #include "risk/risk.h"
+#include "risk/test_messages.h"
 
 #include <gtest/gtest.h>
 
@@ -26,7 +27,9 @@ void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 namespace holdfast::risk {
 namespace {
 
-constexpr uint16_t kChina = 156;
+using testing::home_chip;
+using testing::kChina;
+using testing::online;
 constexpr uint16_t kFrance = 250;
 constexpr uint16_t kThailand = 764;
 constexpr uint16_t kJapan = 392;
@@ -37,33 +40,6 @@ Timestamp at(int64_t day, int64_t second = 0) {
 }
 
 // The genuine cardholder at home: chip read, cryptogram right.
-Message home_chip(uint64_t card, int64_t amount, Timestamp t, uint64_t merchant = 500) {
-  Message m;
-  m.time = t;
-  m.ids.card = card;
-  m.ids.account = card + 1000;
-  m.ids.merchant = merchant;
-  m.ids.terminal = merchant * 10;
-  m.amount_minor = amount;
-  m.mcc = 5411;
-  m.country = kChina;
-  m.home_country = kChina;
-  m.entry_mode = EntryMode::chip;
-  m.chip_card = true;
-  m.cryptogram = Check::match;
-  return m;
-}
-
-Message online(uint64_t card, int64_t amount, Timestamp t, uint16_t country, uint64_t merchant) {
-  Message m = home_chip(card, amount, t, merchant);
-  m.channel = Channel::card_not_present;
-  m.entry_mode = EntryMode::ecommerce;
-  m.cryptogram = Check::not_present;
-  m.cvv2 = Check::match;
-  m.country = country;
-  m.mcc = 5999;
-  return m;
-}
 
 FeatureStoreConfig small_config(uint32_t n = 64) {
   FeatureStoreConfig c;

@@ -5,13 +5,16 @@
 #include <sstream>
 
 #include "risk/risk.h"
+#include "risk/test_messages.h"
 
 uint64_t risk_test_allocations();  // risk_test.cc
 
 namespace holdfast::risk {
 namespace {
 
-constexpr uint16_t kChina = 156;
+using testing::home_chip;
+using testing::kChina;
+using testing::online;
 constexpr uint16_t kThailand = 764;
 constexpr uint16_t kJapan = 392;
 constexpr int64_t kEpoch = 1'780'000'000;
@@ -225,29 +228,6 @@ struct Issuer {
 
 bool refused(const Decision& d) { return d.verdict == Verdict::decline || d.verdict == Verdict::step_up; }
 
-Message home_chip(uint64_t card, int64_t amount, Timestamp t, uint64_t merchant) {
-  Message m;
-  m.time = t;
-  m.ids = EntityIds{card, 0, card + 1000, merchant, merchant * 10, 0};
-  m.amount_minor = amount;
-  m.mcc = 5411;
-  m.country = kChina;
-  m.home_country = kChina;
-  m.entry_mode = EntryMode::chip;
-  m.chip_card = true;
-  m.cryptogram = Check::match;
-  return m;
-}
-Message online(uint64_t card, int64_t amount, Timestamp t, uint16_t country, uint64_t merchant) {
-  Message m = home_chip(card, amount, t, merchant);
-  m.channel = Channel::card_not_present;
-  m.entry_mode = EntryMode::ecommerce;
-  m.cryptogram = Check::not_present;
-  m.cvv2 = Check::match;
-  m.country = country;
-  m.mcc = 5999;
-  return m;
-}
 Message on_token(Message m, uint64_t token, uint64_t device) {
   m.ids.token = token;
   m.ids.device = device;

@@ -27,6 +27,7 @@
 #include "engine/engine_test_support.h"
 #include "journal/fault_file_system.h"
 #include "journal/journal.h"
+#include "journal/test_util.h"
 #include "server/engine_loop.h"
 
 namespace holdfast::server {
@@ -39,23 +40,6 @@ using engine::testing::pan_hash_of;
 constexpr int kAccounts = 6;
 constexpr uint64_t kFirstAccount = 100;
 constexpr uint64_t kFirstCard = 200;
-
-// A fresh directory, removed with everything in it at the end of the story.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "holdfast-power-XXXXXX").string();
-    HF_ASSERT(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 std::string describe(const engine::Reply& r) {
   return std::string(engine::outcome_name(r.outcome)) + " " + std::string(r.response_code.data(), 2) + " " +
@@ -233,7 +217,7 @@ struct Coverage {
 // One life and death of the engine thread, then the restart. See the file comment.
 void power_loss_story(uint64_t seed, bool tear, Coverage* coverage) {
   SCOPED_TRACE("seed " + std::to_string(seed) + (tear ? " (torn)" : " (dropped)"));
-  const TempDir temp;
+  const journal::testing::TempDir temp;
   const std::string& dir = temp.path();
   journal::FaultInjectingFileSystem fs(journal::posix_file_system(), seed);
   journal::JournalOptions options;
