@@ -21,6 +21,7 @@ namespace holdfast::engine {
 namespace {
 
 using ledger::AccountKind;
+using testing::digest;
 using testing::kCny;
 using testing::kUsd;
 using testing::Story;
@@ -29,13 +30,6 @@ constexpr uint64_t kPan = 6225880000000001;
 constexpr uint64_t kTokenPan = 5999990000000001;
 constexpr int64_t kDayUs = kSecondsPerDay * kMicrosPerSecond;
 constexpr int64_t kHourUs = 3600 * kMicrosPerSecond;
-
-Digest16 digest(uint64_t n) {
-  Digest16 d;
-  std::memcpy(d.bytes.data(), &n, sizeof n);
-  d.bytes[15] = 0x5A;
-  return d;
-}
 
 template <size_t N>
 std::array<char, N> chars(const char* s) {
@@ -117,15 +111,7 @@ class ClearingStory : public ::testing::Test {
   // A clearing record with no authorisation named. Each is made two days before the last
   // (never a burst unless a story says so).
   Presentment presentment(int64_t amount) {
-    ++records;
-    Presentment p;
-    p.record_id = digest(records);
-    p.arn = digest(1'000'000 + records);
-    p.pan_hash = testing::pan_hash_of(kPan);
-    p.amount_minor = amount;
-    p.currency = kCny;
-    p.mcc = 5411;
-    p.acquirer_country = 156;
+    Presentment p = testing::unmatched_presentment(++records, kPan, amount);
     p.channel = cards::UseChannel::card_present;
     p.transaction_time = Timestamp{testing::kStart.us - static_cast<int64_t>(records) * 2 * kDayUs};
     return p;

@@ -16,6 +16,7 @@ namespace holdfast::engine {
 namespace {
 
 using ledger::AccountKind;
+using testing::digest;
 using testing::kCny;
 using testing::kUsd;
 using testing::MoneyOracle;
@@ -25,13 +26,6 @@ constexpr uint64_t kPan = 6225880000000001;
 constexpr uint64_t kOtherPan = 6225880000000002;
 constexpr int64_t kMaxDe4 = 999'999'999'999;  // 12 digits
 constexpr int64_t kDayUs = kSecondsPerDay * kMicrosPerSecond;
-
-Digest16 digest(uint64_t n) {
-  Digest16 d;
-  std::memcpy(d.bytes.data(), &n, sizeof n);
-  d.bytes[15] = 0x3C;
-  return d;
-}
 
 std::vector<uint8_t> ledger_bytes(const Engine& engine) {
   std::vector<uint8_t> out;
@@ -104,15 +98,7 @@ class MoneyStory : public ::testing::Test {
     return r;
   }
   Presentment unauthorised_presentment(int64_t amount) {
-    ++records;
-    Presentment p;
-    p.record_id = digest(records);
-    p.arn = digest(1'000'000 + records);
-    p.pan_hash = testing::pan_hash_of(kPan);
-    p.amount_minor = amount;
-    p.currency = kCny;
-    p.mcc = 5411;
-    p.acquirer_country = 156;
+    Presentment p = testing::unmatched_presentment(++records, kPan, amount);
     p.transaction_time = Timestamp{story.now.us - kDayUs};
     return p;
   }

@@ -22,6 +22,28 @@ inline cards::PanHash pan_hash_of(uint64_t n) {
   return h;
 }
 
+// A clearing record id or ARN, distinct for each n.
+inline Digest16 digest(uint64_t n) {
+  Digest16 d;
+  std::memcpy(d.bytes.data(), &n, sizeof n);
+  d.bytes[15] = 0x5A;
+  return d;
+}
+
+// The n-th clearing record of a story: a CNY purchase at a domestic grocer (MCC 5411) on the card
+// `pan`, naming no authorisation. Stories set what they need on top (time, channel, country).
+inline Presentment unmatched_presentment(uint64_t n, uint64_t pan, int64_t amount) {
+  Presentment p;
+  p.record_id = digest(n);
+  p.arn = digest(1'000'000 + n);
+  p.pan_hash = pan_hash_of(pan);
+  p.amount_minor = amount;
+  p.currency = kCny;
+  p.mcc = 5411;
+  p.acquirer_country = 156;
+  return p;
+}
+
 class Story {
  public:
   explicit Story(EngineConfig config = {}) : engine(std::move(config)) {}
